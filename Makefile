@@ -1,0 +1,58 @@
+# alertpipe: `make help` lists the targets. Every target installs what it needs first.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+# Re-install only when the project's metadata changes (fast no-op otherwise).
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: help install run test pytest lint format typecheck kafka-start kafka-stop kafka-status topics clean
+
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=...)")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@
+
+install: $(STAMP) ## Create .venv and install alertpipe with its test extras (idempotent)
+
+run: install ## Start Kafka, create topics, run the pipeline in the foreground (Ctrl-C stops all)
+	$(BIN)/alertpipe run
+
+test: install lint typecheck pytest ## Lint, type-check and run the whole test suite on a real broker
+
+pytest: install ## Run the tests only (starts its own Kafka broker unless KAFKA_BOOTSTRAP_SERVERS)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install ## ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install ## Apply ruff's formatting and safe fixes
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+typecheck: install ## mypy --strict on the packages
+	$(BIN)/mypy
+
+kafka-start: install ## Start the local Kafka broker (Maven-resolved jars) in the background
+	$(BIN)/alertpipe kafka start
+
+kafka-stop: install ## Stop the local Kafka broker
+	$(BIN)/alertpipe kafka stop
+
+kafka-status: install ## Say whether the local broker runs, and where
+	$(BIN)/alertpipe kafka status
+
+topics: install ## Create the alerts.* topics (idempotent)
+	$(BIN)/alertpipe topics create
+
+clean: ## Stop the local broker and remove the venv and caches (jars included)
+	-@test -x $(BIN)/alertpipe && $(BIN)/alertpipe kafka stop
+	rm -rf $(VENV) .cache .mypy_cache .ruff_cache .pytest_cache .hypothesis

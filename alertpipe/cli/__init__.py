@@ -1,0 +1,33 @@
+"""The ``alertpipe`` command. Each command group lives in its own module."""
+
+from __future__ import annotations
+
+import click
+
+from alertpipe.cli.common import EXIT_CODES_HELP, configure_logging
+from alertpipe.cli.kafka import kafka
+from alertpipe.cli.run import run
+from alertpipe.cli.topics import topics
+
+
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog=EXIT_CODES_HELP,
+)
+@click.option("-v", "--verbose", is_flag=True, help="Debug logging, Kafka client included.")
+def cli(verbose: bool) -> None:
+    """alertpipe: webhook alert intake on Kafka (VictorOps-style service URLs).
+
+    Kafka is found through KAFKA_BOOTSTRAP_SERVERS; without it, commands use the local broker
+    that `alertpipe kafka start` runs from Maven-resolved jars.
+    """
+    configure_logging(verbose=verbose)
+
+
+cli.add_command(kafka)
+cli.add_command(topics)
+cli.add_command(run)
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,3 @@
+from alertpipe.cli import main
+
+main()

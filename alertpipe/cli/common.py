@@ -1,0 +1,60 @@
+"""What every command shares: exit codes, error reporting, finding the broker."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from typing import NoReturn
+
+import click
+
+from alertpipe.brokerchoice import BrokerKind, choose_broker
+from alertpipe.localkafka import LocalBroker
+from alertpipe.settings import Settings, SettingsError, load_settings
+
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+# sysexits' EX_UNAVAILABLE: a dependency (Kafka) is not there; retrying later may work.
+EXIT_KAFKA_UNREACHABLE = 69
+
+EXIT_CODES_HELP = "Exit codes: 0 success, 1 failure, 2 usage error, 69 Kafka unreachable."
+
+
+def configure_logging(*, verbose: bool = False) -> None:
+    """Plain stderr logging for one-shot commands. The Kafka client's own connection errors are
+    hidden unless --verbose: the command reports unreachable brokers itself, in one line."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if not verbose:
+        logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
+
+
+def fail(message: str, code: int = EXIT_FAILURE) -> NoReturn:
+    click.secho(f"error: {message}", fg="red", err=True)
+    sys.exit(code)
+
+
+def settings_or_exit() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        fail(f"bad setting: {exc}", EXIT_USAGE)
+
+
+def bootstrap_or_exit(settings: Settings) -> str:
+    """KAFKA_BOOTSTRAP_SERVERS if set, else the running local broker, else a clear error."""
+    choice = choose_broker(os.environ, "run", lambda: False)
+    if choice.kind is BrokerKind.EXTERNAL and choice.bootstrap_servers:
+        return choice.bootstrap_servers
+    status = LocalBroker(echo=lambda _: None).status()
+    if status.running and status.bootstrap_servers:
+        return status.bootstrap_servers
+    fail(
+        "no Kafka configured: start the local broker with `alertpipe kafka start` "
+        "(or `make kafka-start`), or set KAFKA_BOOTSTRAP_SERVERS",
+        EXIT_KAFKA_UNREACHABLE,
+    )

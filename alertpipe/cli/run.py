@@ -1,0 +1,75 @@
+"""``alertpipe run``: the whole pipeline on this machine, in the foreground (``make run``)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from alertpipe.brokerchoice import BrokerKind, choose_broker
+from alertpipe.cli.common import EXIT_KAFKA_UNREACHABLE, fail, settings_or_exit
+from alertpipe.cli.topics import describe_outcomes
+from alertpipe.devrun import Service, supervise
+from alertpipe.kafkaprobe import KafkaUnreachable
+from alertpipe.localkafka import LocalBroker, LocalKafkaError
+from alertpipe.topics import TopicCreationError, ensure_topics, topic_specs
+
+
+def pipeline_services() -> list[Service]:
+    """The processes ``make run`` starts once Kafka and the topics are ready.
+
+    Empty until the ingress and the worker exist; they are added here as they land.
+    """
+    return []
+
+
+@click.command()
+@click.option(
+    "--keep-kafka", is_flag=True, help="Leave a broker this command started running on exit."
+)
+@click.option(
+    "--kafka-state-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="State dir of the local broker [default: .cache/kafka/broker].",
+)
+def run(keep_kafka: bool, kafka_state_dir: Path | None) -> None:
+    """Start Kafka (unless KAFKA_BOOTSTRAP_SERVERS is set), create the topics, and run the
+    pipeline's processes in the foreground. Ctrl-C stops everything this command started."""
+    settings = settings_or_exit()
+    choice = choose_broker(os.environ, "run", lambda: False)
+    started: LocalBroker | None = None
+    if choice.kind is BrokerKind.EXTERNAL and choice.bootstrap_servers:
+        bootstrap = choice.bootstrap_servers
+        click.echo(f"Using Kafka at {bootstrap} ({choice.reason}).")
+    else:
+        broker = LocalBroker(kafka_state_dir)
+        already = broker.status().running
+        try:
+            status = broker.start()
+        except LocalKafkaError as exc:
+            fail(str(exc))
+        assert status.bootstrap_servers is not None
+        bootstrap = status.bootstrap_servers
+        started = None if already or keep_kafka else broker
+    try:
+        try:
+            outcomes = asyncio.run(ensure_topics(bootstrap, topic_specs(settings.topics)))
+        except KafkaUnreachable as exc:
+            fail(str(exc), EXIT_KAFKA_UNREACHABLE)
+        except TopicCreationError as exc:
+            fail(str(exc))
+        for line in describe_outcomes(outcomes):
+            click.echo(line)
+        services = pipeline_services()
+        env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap}
+        click.echo(f"Kafka: {bootstrap}. Press Ctrl-C to stop.")
+        code = asyncio.run(supervise(services, env))
+    finally:
+        if started is not None:
+            click.echo("Stopping the Kafka broker this command started...")
+            started.stop()
+    sys.exit(code)

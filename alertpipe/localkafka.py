@@ -1,0 +1,406 @@
+"""A single-node Apache Kafka (KRaft) broker run from Maven-resolved jars, for dev and tests.
+
+The jars are resolved once with Maven from ``deploy/kafka/pom.xml`` into ``.cache/kafka/libs``
+and reused. Each broker keeps everything (config, data, logs, ``broker.json`` with pid and
+bootstrap address) in one state directory, so tests can run their own broker beside the
+developer's. Start is idempotent; stale pid files and half-formatted data dirs are repaired.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from alertpipe.kafkaconfig import (
+    BrokerLayout,
+    jvm_command,
+    new_cluster_id,
+    render_log4j_config,
+    render_server_properties,
+)
+from alertpipe.kafkaprobe import KafkaUnreachable, wait_until_answers
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+POM = PROJECT_ROOT / "deploy" / "kafka" / "pom.xml"
+CACHE_DIR = PROJECT_ROOT / ".cache" / "kafka"
+NODE_ID = 1
+
+Echo = Callable[[str], None]
+
+
+class LocalKafkaError(RuntimeError):
+    """The local broker could not be prepared, started or stopped; the message says why."""
+
+
+@dataclass(frozen=True)
+class BrokerState:
+    """What ``broker.json`` records. ``pid`` is None once the broker was stopped; the ports are
+    kept so a restart reuses them and clients configured with the old address reconnect."""
+
+    pid: int | None
+    broker_port: int
+    controller_port: int
+    started_at: float | None = None
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return f"127.0.0.1:{self.broker_port}"
+
+
+@dataclass(frozen=True)
+class BrokerStatus:
+    running: bool
+    bootstrap_servers: str | None
+    pid: int | None
+    state_dir: str
+    log_file: str
+
+    def to_json(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def default_state_dir() -> Path:
+    return CACHE_DIR / "broker"
+
+
+def resolve_jars(*, pom: Path = POM, cache_dir: Path = CACHE_DIR, echo: Echo = print) -> Path:
+    """Return a folder of broker jars, running Maven only when the pom changed or none exist.
+
+    Maven copies into a temporary folder that is renamed into place at the end, so an
+    interrupted resolution never leaves a partial classpath behind.
+    """
+    if not pom.exists():
+        raise LocalKafkaError(
+            f"{pom} is missing: the local broker needs a source checkout of alertpipe. "
+            "Set KAFKA_BOOTSTRAP_SERVERS to use an existing cluster instead."
+        )
+    digest = hashlib.sha256(pom.read_bytes()).hexdigest()[:16]
+    libs = cache_dir / f"libs-{digest}"
+    if libs.is_dir() and any(libs.glob("kafka_2.13-*.jar")):
+        return libs
+    mvn = shutil.which("mvn")
+    if mvn is None:
+        raise LocalKafkaError(
+            "Maven (mvn) is needed once to fetch the Kafka broker's jars from Maven Central. "
+            "Install Maven and Java 17+, or set KAFKA_BOOTSTRAP_SERVERS to use an existing cluster."
+        )
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    tmp = cache_dir / f".resolving-{digest}-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    echo(f"Resolving Apache Kafka jars with Maven into {libs} (first run only)...")
+    started = time.monotonic()
+    proc = subprocess.run(
+        [mvn, "-B", "-q", "-f", str(pom), "dependency:copy-dependencies",
+         "-DincludeScope=runtime", f"-DoutputDirectory={tmp}"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if proc.returncode != 0:
+        shutil.rmtree(tmp, ignore_errors=True)
+        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-15:])
+        raise LocalKafkaError(f"Maven could not resolve the Kafka jars:\n{tail}")
+    try:
+        tmp.rename(libs)
+    except OSError:  # another process finished first; its copy is as good as ours
+        shutil.rmtree(tmp, ignore_errors=True)
+    echo(f"Resolved Kafka jars in {time.monotonic() - started:.1f}s.")
+    return libs
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def _reap(pid: int) -> bool:
+    """True when ``pid`` is our own child and has exited (reaping it on the way)."""
+    try:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return False
+    return done == pid
+
+
+def _is_our_broker(pid: int, properties: Path) -> bool:
+    """Alive, not a zombie, and really the broker of this state dir (pids get reused)."""
+    if _reap(pid):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return False
+    proc = Path(f"/proc/{pid}")
+    if not proc.exists():  # not Linux: trust kill(0)
+        return True
+    try:
+        if proc.joinpath("stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+            return False
+        cmdline = proc.joinpath("cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return b"kafka.Kafka" in cmdline and str(properties).encode() in cmdline
+
+
+class LocalBroker:
+    """One local broker identified by its state directory."""
+
+    def __init__(
+        self,
+        state_dir: Path | None = None,
+        *,
+        heap: str = "512m",
+        cache_dir: Path = CACHE_DIR,
+        echo: Echo = print,
+    ) -> None:
+        self.layout = BrokerLayout((state_dir or default_state_dir()).resolve())
+        self.heap = heap
+        self.cache_dir = cache_dir
+        self.echo = echo
+        # Brokers this object spawned: poll()ed through their Popen, which also reaps them.
+        self._children: dict[int, subprocess.Popen[bytes]] = {}
+
+    # -- state file -------------------------------------------------------------------------
+    def read_state(self) -> BrokerState | None:
+        try:
+            raw = json.loads(self.layout.state_file.read_text())
+            return BrokerState(
+                pid=raw.get("pid"),
+                broker_port=int(raw["broker_port"]),
+                controller_port=int(raw["controller_port"]),
+                started_at=raw.get("started_at"),
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def _write_state(self, state: BrokerState) -> None:
+        data = {**asdict(state), "bootstrap_servers": state.bootstrap_servers}
+        tmp = self.layout.state_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, indent=2) + "\n")
+        tmp.replace(self.layout.state_file)
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Serialize start/stop of one state dir across processes."""
+        self.layout.state_dir.mkdir(parents=True, exist_ok=True)
+        with (self.layout.state_dir / ".lock").open("w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            yield
+
+    # -- queries ----------------------------------------------------------------------------
+    def _alive(self, pid: int) -> bool:
+        child = self._children.get(pid)
+        if child is not None:
+            if child.poll() is None:
+                return True
+            del self._children[pid]
+            return False
+        return _is_our_broker(pid, self.layout.properties)
+
+    def _live_pid(self, state: BrokerState | None) -> int | None:
+        if state is None or state.pid is None:
+            return None
+        return state.pid if self._alive(state.pid) else None
+
+    def status(self) -> BrokerStatus:
+        state = self.read_state()
+        pid = self._live_pid(state)
+        return BrokerStatus(
+            running=pid is not None,
+            bootstrap_servers=state.bootstrap_servers if state and pid else None,
+            pid=pid,
+            state_dir=str(self.layout.state_dir),
+            log_file=str(self.layout.log_file),
+        )
+
+    # -- start ------------------------------------------------------------------------------
+    def start(self, *, port: int | None = None, timeout: float = 90.0) -> BrokerStatus:
+        """Start the broker unless it already runs; return once it answers metadata requests."""
+        with self._locked():
+            state = self.read_state()
+            pid = self._live_pid(state)
+            if state is not None and pid is not None:
+                if port is not None and port != state.broker_port:
+                    raise LocalKafkaError(
+                        f"the broker already runs on port {state.broker_port} (pid {pid}); "
+                        "stop it first to change the port"
+                    )
+                self._wait_ready(state, pid, timeout)
+                self.echo(f"Kafka already running at {state.bootstrap_servers} (pid {pid}).")
+                return self.status()
+            if state is not None and state.pid is not None:
+                self.echo(f"Removing stale PID {state.pid} (no broker runs with it).")
+                self._write_state(BrokerState(None, state.broker_port, state.controller_port))
+            java = shutil.which("java")
+            if java is None:
+                raise LocalKafkaError(
+                    "Java 17+ is needed to run the local Kafka broker (or set "
+                    "KAFKA_BOOTSTRAP_SERVERS to use an existing cluster)."
+                )
+            libs = resolve_jars(cache_dir=self.cache_dir, echo=self.echo)
+            broker_port, controller_port = self._choose_ports(state, port)
+            self._write_configs(broker_port, controller_port)
+            self._ensure_formatted(java, libs)
+            started = time.monotonic()
+            proc = self._spawn(java, libs)
+            self._children[proc.pid] = proc
+            new_state = BrokerState(proc.pid, broker_port, controller_port, time.time())
+            self._write_state(new_state)
+            self._wait_ready(new_state, proc.pid, timeout)
+            self.echo(
+                f"Kafka {self._kafka_version(libs)} ready at {new_state.bootstrap_servers} "
+                f"(pid {proc.pid}, {time.monotonic() - started:.1f}s; log: {self.layout.log_file})"
+            )
+            return self.status()
+
+    def _choose_ports(self, state: BrokerState | None, port: int | None) -> tuple[int, int]:
+        if port is not None:
+            if not port_is_free(port):
+                raise LocalKafkaError(f"port {port} on 127.0.0.1 is already in use")
+            broker_port = port
+        elif state is not None and port_is_free(state.broker_port):
+            broker_port = state.broker_port  # same address as before: clients reconnect
+        else:
+            broker_port = free_port()
+        if (
+            state is not None
+            and state.controller_port != broker_port
+            and port_is_free(state.controller_port)
+        ):
+            controller_port = state.controller_port
+        else:
+            controller_port = free_port()
+            while controller_port == broker_port:
+                controller_port = free_port()
+        return broker_port, controller_port
+
+    def _write_configs(self, broker_port: int, controller_port: int) -> None:
+        self.layout.properties.write_text(
+            render_server_properties(
+                node_id=NODE_ID,
+                broker_port=broker_port,
+                controller_port=controller_port,
+                data_dir=self.layout.data_dir,
+            )
+        )
+        self.layout.log4j_config.write_text(render_log4j_config(self.layout.log_file))
+
+    def _ensure_formatted(self, java: str, libs: Path) -> None:
+        data, marker = self.layout.data_dir, self.layout.formatted_marker
+        if marker.exists():
+            return
+        if data.exists():
+            self.echo(f"Data dir {data} is half-formatted; wiping it and formatting again.")
+            shutil.rmtree(data)
+        cmd = jvm_command(
+            java=java,
+            classpath=f"{libs}/*",
+            main="kafka.tools.StorageTool",
+            args=["format", "-t", new_cluster_id(), "-c", str(self.layout.properties)],
+            heap="256m",
+            log4j_config=self.layout.log4j_config,
+        )
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            shutil.rmtree(data, ignore_errors=True)
+            raise LocalKafkaError(f"formatting {data} failed:\n{proc.stdout}{proc.stderr}")
+        marker.write_text("formatted by alertpipe\n")
+
+    def _spawn(self, java: str, libs: Path) -> subprocess.Popen[bytes]:
+        cmd = jvm_command(
+            java=java,
+            classpath=f"{libs}/*",
+            main="kafka.Kafka",
+            args=[str(self.layout.properties)],
+            heap=self.heap,
+            log4j_config=self.layout.log4j_config,
+        )
+        with self.layout.console_file.open("ab") as out:
+            # Own session: Ctrl-C in the terminal that started it does not reach the broker,
+            # and stop() can signal the whole group.
+            return subprocess.Popen(
+                cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True
+            )
+
+    def _wait_ready(self, state: BrokerState, pid: int, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            if not self._alive(pid):
+                raise LocalKafkaError(
+                    f"the Kafka broker exited during start-up. Last lines of its logs:\n"
+                    f"{self._log_tail()}"
+                )
+            try:
+                asyncio.run(wait_until_answers(state.bootstrap_servers, 2.0))
+                return
+            except KafkaUnreachable:
+                if time.monotonic() > deadline:
+                    self._kill(pid, grace=5.0)
+                    raise LocalKafkaError(
+                        f"the Kafka broker did not answer at {state.bootstrap_servers} within "
+                        f"{timeout:.0f}s; it was stopped. Last log lines:\n{self._log_tail()}"
+                    ) from None
+
+    def _log_tail(self, lines: int = 20) -> str:
+        chunks = []
+        for path in (self.layout.console_file, self.layout.log_file):
+            if path.exists():
+                text = path.read_text(errors="replace").splitlines()[-lines:]
+                chunks.append(f"--- {path}\n" + "\n".join(text))
+        return "\n".join(chunks) or "(no log written)"
+
+    @staticmethod
+    def _kafka_version(libs: Path) -> str:
+        jars = sorted(libs.glob("kafka_2.13-*.jar"))
+        return jars[0].stem.removeprefix("kafka_2.13-") if jars else "?"
+
+    # -- stop -------------------------------------------------------------------------------
+    def stop(self, *, timeout: float = 30.0) -> bool:
+        """Stop the broker (SIGTERM, then SIGKILL after ``timeout``); False if none ran."""
+        with self._locked():
+            state = self.read_state()
+            pid = self._live_pid(state)
+            if state is None or pid is None:
+                if state is not None and state.pid is not None:
+                    self._write_state(BrokerState(None, state.broker_port, state.controller_port))
+                self.echo("Kafka is not running.")
+                return False
+            self._kill(pid, grace=timeout)
+            self._write_state(BrokerState(None, state.broker_port, state.controller_port))
+            self.echo(f"Kafka stopped (pid {pid}).")
+            return True
+
+    def _kill(self, pid: int, *, grace: float) -> None:
+        for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 10.0)):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, sig)
+            deadline = time.monotonic() + wait
+            while time.monotonic() < deadline:
+                if not self._alive(pid):
+                    return
+                time.sleep(0.1)
+        raise LocalKafkaError(f"the Kafka broker (pid {pid}) did not exit after SIGKILL")

@@ -1,0 +1,93 @@
+"""Settings read once from the environment at the edge, then passed down frozen.
+
+Every setting has an environment variable, a default and a one-line meaning; ``describe()``
+prints them with secrets masked.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+
+DAY_MS = 24 * 60 * 60 * 1000
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value alertpipe cannot use."""
+
+
+@dataclass(frozen=True)
+class TopicSettings:
+    """Names and shapes of the three contract topics (brief §4)."""
+
+    raw: str = "alerts.raw"
+    normalized: str = "alerts.normalized"
+    dead_letter: str = "alerts.dead-letter"
+    partitions: int = 6
+    replication_factor: int = 1
+    # None: derived from the replication factor (rf - 1, at least 1), see TopicSpec.
+    min_insync_replicas: int | None = None
+    # Replay depends on raw retention; dead letters are kept longer so they can be redriven.
+    raw_retention_ms: int = 7 * DAY_MS
+    normalized_retention_ms: int = 7 * DAY_MS
+    dead_letter_retention_ms: int = 30 * DAY_MS
+
+
+@dataclass(frozen=True)
+class Settings:
+    # None means "not configured": use the local broker this checkout manages.
+    bootstrap_servers: str | None = None
+    topics: TopicSettings = field(default_factory=TopicSettings)
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not an integer") from None
+    if value < minimum:
+        raise SettingsError(f"{name}={value} must be at least {minimum}")
+    return value
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read every setting from ``env`` (default: ``os.environ``); raises SettingsError."""
+    env = os.environ if env is None else env
+    defaults = TopicSettings()
+    min_isr_raw = env.get("ALERTPIPE_MIN_INSYNC_REPLICAS", "").strip()
+    topics = TopicSettings(
+        raw=env.get("ALERTPIPE_TOPIC_RAW", defaults.raw),
+        normalized=env.get("ALERTPIPE_TOPIC_NORMALIZED", defaults.normalized),
+        dead_letter=env.get("ALERTPIPE_TOPIC_DEAD_LETTER", defaults.dead_letter),
+        partitions=_int(env, "ALERTPIPE_TOPIC_PARTITIONS", defaults.partitions),
+        replication_factor=_int(env, "ALERTPIPE_REPLICATION_FACTOR", defaults.replication_factor),
+        min_insync_replicas=(
+            _int(env, "ALERTPIPE_MIN_INSYNC_REPLICAS", 1) if min_isr_raw else None
+        ),
+        raw_retention_ms=_int(env, "ALERTPIPE_RAW_RETENTION_MS", defaults.raw_retention_ms),
+        normalized_retention_ms=_int(
+            env, "ALERTPIPE_NORMALIZED_RETENTION_MS", defaults.normalized_retention_ms
+        ),
+        dead_letter_retention_ms=_int(
+            env, "ALERTPIPE_DEAD_LETTER_RETENTION_MS", defaults.dead_letter_retention_ms
+        ),
+    )
+    for name in (topics.raw, topics.normalized, topics.dead_letter):
+        if not name or len(name) > 249:
+            raise SettingsError(f"topic name {name!r} must be 1-249 characters")
+    if len({topics.raw, topics.normalized, topics.dead_letter}) != 3:
+        raise SettingsError("the raw, normalized and dead-letter topics must be distinct")
+    bootstrap = env.get("KAFKA_BOOTSTRAP_SERVERS", "").strip() or None
+    return Settings(bootstrap_servers=bootstrap, topics=topics)
+
+
+def describe(settings: Settings) -> dict[str, object]:
+    """A flat, printable view of the settings (no secrets exist yet; mask them here when added)."""
+    out: dict[str, object] = {"bootstrap_servers": settings.bootstrap_servers or "(local broker)"}
+    for f in fields(settings.topics):
+        out[f"topics.{f.name}"] = getattr(settings.topics, f.name)
+    return out

@@ -1,0 +1,108 @@
+"""The contract topics: what they should look like (pure) and making them so (aiokafka admin)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError, for_code
+
+from alertpipe.kafkaprobe import KafkaUnreachable
+from alertpipe.settings import TopicSettings
+
+
+class TopicCreationError(RuntimeError):
+    """The broker refused to create a topic (e.g. replication factor above the broker count)."""
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    partitions: int
+    replication_factor: int
+    configs: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TopicOutcome:
+    name: str
+    created: bool
+    partitions: int
+    # Set when an existing topic differs from its spec in a way we do not change for the user.
+    warning: str | None = None
+
+
+def topic_specs(settings: TopicSettings) -> list[TopicSpec]:
+    """The three topics of brief §4 with partitions, replication and retention applied."""
+    rf = settings.replication_factor
+    base: dict[str, str] = {}
+    if rf > 1:
+        min_isr = settings.min_insync_replicas or max(1, rf - 1)
+        base["min.insync.replicas"] = str(min(min_isr, rf))
+
+    def spec(name: str, retention_ms: int) -> TopicSpec:
+        return TopicSpec(name, settings.partitions, rf, {**base, "retention.ms": str(retention_ms)})
+
+    return [
+        spec(settings.raw, settings.raw_retention_ms),
+        spec(settings.normalized, settings.normalized_retention_ms),
+        spec(settings.dead_letter, settings.dead_letter_retention_ms),
+    ]
+
+
+async def ensure_topics(
+    bootstrap_servers: str, specs: list[TopicSpec], *, timeout: float = 15.0
+) -> list[TopicOutcome]:
+    """Create the missing topics; report existing ones untouched. Raises KafkaUnreachable."""
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap_servers, request_timeout_ms=int(timeout * 1000)
+    )
+    try:
+        try:
+            async with asyncio.timeout(timeout):
+                await admin.start()
+                existing = set(await admin.list_topics())
+        except Exception as exc:
+            raise KafkaUnreachable(
+                f"cannot reach Kafka at {bootstrap_servers} within {timeout:.0f}s ({exc!r})"
+            ) from exc
+        missing = [s for s in specs if s.name not in existing]
+        raced: set[str] = set()
+        if missing:
+            new = [NewTopic(s.name, s.partitions, s.replication_factor, topic_configs=s.configs)
+                   for s in missing]  # fmt: skip
+            response = await admin.create_topics(new, timeout_ms=int(timeout * 1000))
+            refused = []
+            for topic, code, *message in response.topic_errors:
+                if code == TopicAlreadyExistsError.errno:
+                    raced.add(topic)  # created concurrently by someone else: fine
+                elif code != 0:
+                    detail = (message[0] if message else None) or for_code(code).__name__
+                    refused.append(f"{topic}: {detail}")
+            if refused:
+                raise TopicCreationError("Kafka refused to create " + "; ".join(refused))
+        present = [s.name for s in specs if s.name in existing or s.name in raced]
+        partitions = await _partition_counts(admin, present)
+    finally:
+        await admin.close()
+    outcomes = []
+    for s in specs:
+        if s.name in existing or s.name in raced:
+            have = partitions.get(s.name, 0)
+            warning = (
+                f"has {have} partitions, settings ask for {s.partitions} (left unchanged)"
+                if have != s.partitions
+                else None
+            )
+            outcomes.append(TopicOutcome(s.name, False, have, warning))
+        else:
+            outcomes.append(TopicOutcome(s.name, True, s.partitions))
+    return outcomes
+
+
+async def _partition_counts(admin: AIOKafkaAdminClient, names: list[str]) -> dict[str, int]:
+    if not names:
+        return {}
+    described = await admin.describe_topics(names)
+    return {t["topic"]: len(t["partitions"]) for t in described}

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+
+import pytest
+
+from alertpipe.devrun import Service, supervise
+
+
+async def test_a_child_that_exits_stops_the_rest_with_status_1(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    services = [
+        Service("sleeper-x", [sys.executable, "-c", "import time; time.sleep(60)"]),
+        Service("quitter", [sys.executable, "-c", "print('bye', flush=True)"]),
+    ]
+    code = await asyncio.wait_for(supervise(services, os.environ, grace=5), timeout=30)
+    assert code == 1
+    out = capsys.readouterr().out
+    assert "quitter   | bye" in out
+    assert "quitter exited with status 0" in out
+
+
+async def test_sigterm_stops_children_and_returns_0() -> None:
+    marker = "import signal, sys, time; signal.signal(signal.SIGTERM, lambda *_: sys.exit(0));"
+    services = [Service("child", [sys.executable, "-c", marker + " time.sleep(60)"])]
+    loop = asyncio.get_running_loop()
+    loop.call_later(1.0, os.kill, os.getpid(), signal.SIGTERM)
+    assert await asyncio.wait_for(supervise(services, os.environ, grace=5), timeout=30) == 0

@@ -1,0 +1,97 @@
+"""`alertpipe kafka start|stop|status` on a broker of the test's own (a separate state dir)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from alertpipe.kafkaprobe import answers
+
+ALERTPIPE = [sys.executable, "-m", "alertpipe.cli"]
+
+
+def alertpipe(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP_SERVERS"}
+    return subprocess.run(
+        [*ALERTPIPE, *args], capture_output=True, text=True, timeout=180,
+        env={**environ, **(env or {})}, check=False,
+    )  # fmt: skip
+
+
+def status(state_dir: Path) -> dict[str, object]:
+    result = alertpipe("kafka", "status", "--json", "--state-dir", str(state_dir))
+    assert result.returncode == 0, result.stderr
+    parsed: dict[str, object] = json.loads(result.stdout)
+    return parsed
+
+
+def pid_runs(pid: int) -> bool:
+    """Alive and not a zombie (an exited process waits a moment for its reaper)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@pytest.fixture
+def state_dir(tmp_path: Path) -> object:
+    yield tmp_path / "broker"
+    alertpipe("kafka", "stop", "--state-dir", str(tmp_path / "broker"))  # never leak a JVM
+
+
+def test_start_twice_is_harmless_and_stop_leaves_no_process(state_dir: Path) -> None:
+    first = alertpipe("kafka", "start", "--state-dir", str(state_dir))
+    assert first.returncode == 0, first.stderr
+    bootstrap = first.stdout.strip().splitlines()[-1]
+    assert bootstrap.startswith("127.0.0.1:")
+    assert answers(bootstrap, timeout=10)
+
+    second = alertpipe("kafka", "start", "--state-dir", str(state_dir))
+    assert second.returncode == 0, second.stderr
+    assert "already running" in second.stderr
+    assert second.stdout.strip() == bootstrap
+
+    running = status(state_dir)
+    assert running["running"] is True
+    assert running["bootstrap_servers"] == bootstrap
+    pid = running["pid"]
+    assert isinstance(pid, int)
+
+    stopped = alertpipe("kafka", "stop", "--state-dir", str(state_dir))
+    assert stopped.returncode == 0, stopped.stderr
+    assert not pid_runs(pid)
+    assert status(state_dir)["running"] is False
+    assert not answers(bootstrap, timeout=2)
+
+    again = alertpipe("kafka", "stop", "--state-dir", str(state_dir))
+    assert again.returncode == 0
+    assert "not running" in again.stderr
+
+
+def test_stale_pid_and_half_formatted_data_dir_are_repaired(state_dir: Path) -> None:
+    state_dir.mkdir(parents=True)
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    (state_dir / "broker.json").write_text(
+        json.dumps({"pid": dead.pid, "broker_port": 1, "controller_port": 2})
+    )
+    (state_dir / "data").mkdir()
+    (state_dir / "data" / "meta.properties").write_text("half written")
+
+    started = alertpipe("kafka", "start", "--state-dir", str(state_dir))
+    assert started.returncode == 0, started.stderr
+    assert f"Removing stale PID {dead.pid}" in started.stderr
+    assert "half-formatted" in started.stderr
+    assert answers(started.stdout.strip(), timeout=10)
+
+
+def test_status_of_a_broker_never_started(tmp_path: Path) -> None:
+    report = status(tmp_path / "nothing")
+    assert report["running"] is False
+    assert report["bootstrap_servers"] is None

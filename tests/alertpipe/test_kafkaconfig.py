@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+from alertpipe.kafkaconfig import jvm_command, new_cluster_id, render_server_properties
+
+
+def parse(text: str) -> dict[str, str]:
+    lines = [line for line in text.splitlines() if line and not line.startswith("#")]
+    return dict(line.split("=", 1) for line in lines)
+
+
+def test_properties_bind_loopback_only_and_use_the_given_ports() -> None:
+    props = parse(
+        render_server_properties(
+            node_id=1, broker_port=19092, controller_port=19093, data_dir=Path("/d")
+        )
+    )
+    assert props["process.roles"] == "broker,controller"
+    assert props["listeners"] == "PLAINTEXT://127.0.0.1:19092,CONTROLLER://127.0.0.1:19093"
+    assert props["advertised.listeners"] == "PLAINTEXT://127.0.0.1:19092"
+    assert props["controller.quorum.voters"] == "1@127.0.0.1:19093"
+    assert props["log.dirs"] == "/d"
+    assert props["auto.create.topics.enable"] == "false"
+    assert props["offsets.topic.replication.factor"] == "1"
+
+
+def test_cluster_ids_are_kafka_shaped_and_random() -> None:
+    ids = {new_cluster_id() for _ in range(200)}
+    assert len(ids) == 200
+    for cid in ids:
+        assert len(cid) == 22
+        assert not cid.startswith("-")
+        assert len(base64.urlsafe_b64decode(cid + "==")) == 16
+
+
+def test_jvm_command_fixes_the_heap_and_points_log4j_at_our_config() -> None:
+    cmd = jvm_command(
+        java="java", classpath="/libs/*", main="kafka.Kafka", args=["/p"], heap="384m",
+        log4j_config=Path("/l.xml"),
+    )  # fmt: skip
+    assert cmd[0] == "java"
+    assert {"-Xms384m", "-Xmx384m", "-Dlog4j2.configurationFile=/l.xml"} <= set(cmd)
+    assert cmd[-3:] == ["/libs/*", "kafka.Kafka", "/p"]

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from dataclasses import replace
+
+import pytest
+
+from alertpipe.kafkaprobe import KafkaUnreachable
+from alertpipe.localkafka import free_port
+from alertpipe.settings import DAY_MS, TopicSettings
+from alertpipe.topics import TopicCreationError, ensure_topics, topic_specs
+
+
+def test_specs_follow_settings_and_add_min_isr_only_when_replicated() -> None:
+    single = topic_specs(TopicSettings())
+    assert [s.name for s in single] == ["alerts.raw", "alerts.normalized", "alerts.dead-letter"]
+    assert single[0].configs == {"retention.ms": str(7 * DAY_MS)}
+    assert all("min.insync.replicas" not in s.configs for s in single)
+
+    replicated = topic_specs(TopicSettings(replication_factor=3, partitions=12))
+    assert {s.configs["min.insync.replicas"] for s in replicated} == {"2"}
+    assert {(s.partitions, s.replication_factor) for s in replicated} == {(12, 3)}
+    explicit = topic_specs(TopicSettings(replication_factor=3, min_insync_replicas=3))
+    assert explicit[0].configs["min.insync.replicas"] == "3"
+
+
+def fresh_settings(**overrides: int) -> TopicSettings:
+    tag = uuid.uuid4().hex[:8]
+    return TopicSettings(
+        raw=f"t.{tag}.raw", normalized=f"t.{tag}.norm", dead_letter=f"t.{tag}.dlq", **overrides
+    )
+
+
+async def test_create_is_idempotent_and_reports_what_existed(kafka_bootstrap: str) -> None:
+    settings = fresh_settings(partitions=2)
+    first = await ensure_topics(kafka_bootstrap, topic_specs(settings))
+    assert [(o.created, o.partitions, o.warning) for o in first] == [(True, 2, None)] * 3
+
+    second = await ensure_topics(kafka_bootstrap, topic_specs(settings))
+    assert [(o.created, o.partitions, o.warning) for o in second] == [(False, 2, None)] * 3
+
+    warned = await ensure_topics(kafka_bootstrap, topic_specs(replace(settings, partitions=4)))
+    assert not any(o.created for o in warned)
+    assert all(o.warning and "has 2 partitions" in o.warning for o in warned)
+
+
+async def test_replication_beyond_the_cluster_is_a_clear_error(kafka_bootstrap: str) -> None:
+    with pytest.raises(TopicCreationError, match="replication"):
+        await ensure_topics(kafka_bootstrap, topic_specs(fresh_settings(replication_factor=3)))
+
+
+async def test_unreachable_broker_raises_within_the_timeout() -> None:
+    with pytest.raises(KafkaUnreachable, match="cannot reach Kafka"):
+        await ensure_topics(f"127.0.0.1:{free_port()}", topic_specs(TopicSettings()), timeout=2)
+
+
+def test_cli_says_clearly_when_the_broker_is_unreachable() -> None:
+    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}"}
+    result = subprocess.run(
+        [sys.executable, "-m", "alertpipe.cli", "topics", "create", "--timeout", "2"],
+        capture_output=True, text=True, env=env, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 69
+    assert result.stderr.startswith("error: cannot reach Kafka at 127.0.0.1:")
+    assert "Traceback" not in result.stderr
