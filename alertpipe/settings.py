@@ -24,6 +24,8 @@ class TopicSettings:
     raw: str = "alerts.raw"
     normalized: str = "alerts.normalized"
     dead_letter: str = "alerts.dead-letter"
+    # Compacted: one record per integration key id (hash, org, source, revoked?).
+    integrations: str = "alertpipe.integrations"
     partitions: int = 6
     replication_factor: int = 1
     # None: derived from the replication factor (rf - 1, at least 1), see TopicSpec.
@@ -63,6 +65,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         raw=env.get("ALERTPIPE_TOPIC_RAW", defaults.raw),
         normalized=env.get("ALERTPIPE_TOPIC_NORMALIZED", defaults.normalized),
         dead_letter=env.get("ALERTPIPE_TOPIC_DEAD_LETTER", defaults.dead_letter),
+        integrations=env.get("ALERTPIPE_TOPIC_INTEGRATIONS", defaults.integrations),
         partitions=_int(env, "ALERTPIPE_TOPIC_PARTITIONS", defaults.partitions),
         replication_factor=_int(env, "ALERTPIPE_REPLICATION_FACTOR", defaults.replication_factor),
         min_insync_replicas=(
@@ -76,11 +79,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             env, "ALERTPIPE_DEAD_LETTER_RETENTION_MS", defaults.dead_letter_retention_ms
         ),
     )
-    for name in (topics.raw, topics.normalized, topics.dead_letter):
+    names = (topics.raw, topics.normalized, topics.dead_letter, topics.integrations)
+    for name in names:
         if not name or len(name) > 249:
             raise SettingsError(f"topic name {name!r} must be 1-249 characters")
-    if len({topics.raw, topics.normalized, topics.dead_letter}) != 3:
-        raise SettingsError("the raw, normalized and dead-letter topics must be distinct")
+    if len(set(names)) != len(names):
+        raise SettingsError("the raw, normalized, dead-letter and integrations topics must differ")
     bootstrap = env.get("KAFKA_BOOTSTRAP_SERVERS", "").strip() or None
     return Settings(bootstrap_servers=bootstrap, topics=topics)
 

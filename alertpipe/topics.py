@@ -34,7 +34,7 @@ class TopicOutcome:
 
 
 def topic_specs(settings: TopicSettings) -> list[TopicSpec]:
-    """The three topics of brief §4 with partitions, replication and retention applied."""
+    """The three topics of brief §4 plus the integration-key topic, settings applied."""
     rf = settings.replication_factor
     base: dict[str, str] = {}
     if rf > 1:
@@ -44,10 +44,15 @@ def topic_specs(settings: TopicSettings) -> list[TopicSpec]:
     def spec(name: str, retention_ms: int) -> TopicSpec:
         return TopicSpec(name, settings.partitions, rf, {**base, "retention.ms": str(retention_ms)})
 
+    # Integration keys: compacted and never expired (a revocation must not age out).
+    integrations = TopicSpec(
+        settings.integrations, 1, rf, {**base, "cleanup.policy": "compact", "retention.ms": "-1"}
+    )
     return [
         spec(settings.raw, settings.raw_retention_ms),
         spec(settings.normalized, settings.normalized_retention_ms),
         spec(settings.dead_letter, settings.dead_letter_retention_ms),
+        integrations,
     ]
 
 
@@ -70,8 +75,10 @@ async def ensure_topics(
         missing = [s for s in specs if s.name not in existing]
         raced: set[str] = set()
         if missing:
-            new = [NewTopic(s.name, s.partitions, s.replication_factor, topic_configs=s.configs)
-                   for s in missing]  # fmt: skip
+            new = [
+                NewTopic(s.name, s.partitions, s.replication_factor, topic_configs=s.configs)
+                for s in missing
+            ]
             response = await admin.create_topics(new, timeout_ms=int(timeout * 1000))
             refused = []
             for topic, code, *message in response.topic_errors:

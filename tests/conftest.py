@@ -45,8 +45,9 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         try:
             status = broker.start()
         except LocalKafkaError as exc:
-            pytest.fail(f"could not start a Kafka broker for the tests ({choice.reason}): {exc}",
-                        False)  # fmt: skip
+            pytest.fail(
+                f"could not start a Kafka broker for the tests ({choice.reason}): {exc}", False
+            )
         assert status.bootstrap_servers is not None
         try:
             yield status.bootstrap_servers

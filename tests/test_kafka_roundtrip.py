@@ -27,9 +27,12 @@ async def test_produce_and_consume_round_trip_keeps_bytes_headers_and_key_order(
         await producer.stop()
 
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=kafka_bootstrap, group_id=group_id,
-        auto_offset_reset="earliest", enable_auto_commit=False,
-    )  # fmt: skip
+        topic,
+        bootstrap_servers=kafka_bootstrap,
+        group_id=group_id,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
     await consumer.start()
     received = []
     try:

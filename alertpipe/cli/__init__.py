@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 
 from alertpipe.cli.common import EXIT_CODES_HELP, configure_logging
+from alertpipe.cli.ingress import ingress
+from alertpipe.cli.integrations import integrations
 from alertpipe.cli.kafka import kafka
 from alertpipe.cli.run import run
 from alertpipe.cli.topics import topics
@@ -25,6 +27,8 @@ def cli(verbose: bool) -> None:
 
 
 cli.add_command(kafka)
+cli.add_command(ingress)
+cli.add_command(integrations)
 cli.add_command(topics)
 cli.add_command(run)
 

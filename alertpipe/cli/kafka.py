@@ -57,9 +57,12 @@ def start(state_dir: Path | None, port: int | None, heap: str, timeout: float) -
 @kafka.command()
 @state_dir_option
 @click.option(
-    "--timeout", type=float, default=30.0, show_default=True,
+    "--timeout",
+    type=float,
+    default=30.0,
+    show_default=True,
     help="Seconds to wait after SIGTERM before SIGKILL.",
-)  # fmt: skip
+)
 def stop(state_dir: Path | None, timeout: float) -> None:
     """Stop the broker by its PID (SIGTERM, then SIGKILL). Harmless when it is not running."""
     broker = LocalBroker(state_dir, echo=lambda m: click.echo(m, err=True))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import sys
 from pathlib import Path
@@ -12,18 +13,18 @@ import click
 from alertpipe.brokerchoice import BrokerKind, choose_broker
 from alertpipe.cli.common import EXIT_KAFKA_UNREACHABLE, fail, settings_or_exit
 from alertpipe.cli.topics import describe_outcomes
+from alertpipe.devkeys import DEV_ORG, ensure_dev_keys, load_dev_keys, save_dev_keys
 from alertpipe.devrun import Service, supervise
 from alertpipe.kafkaprobe import KafkaUnreachable
-from alertpipe.localkafka import LocalBroker, LocalKafkaError
+from alertpipe.localkafka import CACHE_DIR, LocalBroker, LocalKafkaError
 from alertpipe.topics import TopicCreationError, ensure_topics, topic_specs
+from schemas.registry import load_sources
 
 
-def pipeline_services() -> list[Service]:
-    """The processes ``make run`` starts once Kafka and the topics are ready.
-
-    Empty until the ingress and the worker exist; they are added here as they land.
-    """
-    return []
+def pipeline_services(ingress_port: int) -> list[Service]:
+    """The processes ``make run`` starts once Kafka and the topics are ready."""
+    me = [sys.executable, "-m", "alertpipe.cli"]
+    return [Service("ingress", [*me, "ingress", "--port", str(ingress_port)])]
 
 
 @click.command()
@@ -36,7 +37,8 @@ def pipeline_services() -> list[Service]:
     default=None,
     help="State dir of the local broker [default: .cache/kafka/broker].",
 )
-def run(keep_kafka: bool, kafka_state_dir: Path | None) -> None:
+@click.option("--ingress-port", type=click.IntRange(1, 65535), default=8080, show_default=True)
+def run(keep_kafka: bool, kafka_state_dir: Path | None, ingress_port: int) -> None:
     """Start Kafka (unless KAFKA_BOOTSTRAP_SERVERS is set), create the topics, and run the
     pipeline's processes in the foreground. Ctrl-C stops everything this command started."""
     settings = settings_or_exit()
@@ -45,6 +47,8 @@ def run(keep_kafka: bool, kafka_state_dir: Path | None) -> None:
     if choice.kind is BrokerKind.EXTERNAL and choice.bootstrap_servers:
         bootstrap = choice.bootstrap_servers
         click.echo(f"Using Kafka at {bootstrap} ({choice.reason}).")
+        digest = hashlib.sha256(bootstrap.encode()).hexdigest()[:8]
+        keys_file = CACHE_DIR / f"dev-integrations-{digest}.json"
     else:
         broker = LocalBroker(kafka_state_dir)
         already = broker.status().running
@@ -55,6 +59,7 @@ def run(keep_kafka: bool, kafka_state_dir: Path | None) -> None:
         assert status.bootstrap_servers is not None
         bootstrap = status.bootstrap_servers
         started = None if already or keep_kafka else broker
+        keys_file = broker.layout.state_dir / "dev-integrations.json"
     try:
         try:
             outcomes = asyncio.run(ensure_topics(bootstrap, topic_specs(settings.topics)))
@@ -64,9 +69,23 @@ def run(keep_kafka: bool, kafka_state_dir: Path | None) -> None:
             fail(str(exc))
         for line in describe_outcomes(outcomes):
             click.echo(line)
-        services = pipeline_services()
+        base_url = f"http://127.0.0.1:{ingress_port}"
+        urls, keys = asyncio.run(
+            ensure_dev_keys(
+                bootstrap,
+                settings.topics.integrations,
+                load_sources(),
+                load_dev_keys(keys_file),
+                base_url,
+            )
+        )
+        save_dev_keys(keys_file, keys)
+        click.echo(f"Service URLs of org {DEV_ORG!r} (replace $routing_key):")
+        for name, url in urls.items():
+            click.echo(f"  {name:<13} {url}")
+        services = pipeline_services(ingress_port)
         env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap}
-        click.echo(f"Kafka: {bootstrap}. Press Ctrl-C to stop.")
+        click.echo(f"Kafka: {bootstrap}. Ingress: {base_url}. Press Ctrl-C to stop.")
         code = asyncio.run(supervise(services, env))
     finally:
         if started is not None:

@@ -17,8 +17,9 @@ def test_env_var_wins_for_tests_and_run() -> None:
         assert choice.bootstrap_servers == "k1:9092,k2:9092"
 
 
-@pytest.mark.parametrize(("docker", "kind"), [(True, BrokerKind.TESTCONTAINERS),
-                                              (False, BrokerKind.LOCAL)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("docker", "kind"), [(True, BrokerKind.TESTCONTAINERS), (False, BrokerKind.LOCAL)]
+)
 def test_tests_use_testcontainers_only_when_docker_answers(docker: bool, kind: BrokerKind) -> None:
     choice = choose_broker({"KAFKA_BOOTSTRAP_SERVERS": ""}, "tests", lambda: docker)
     assert choice.kind is kind

@@ -18,9 +18,13 @@ ALERTPIPE = [sys.executable, "-m", "alertpipe.cli"]
 def alertpipe(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     environ = {k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP_SERVERS"}
     return subprocess.run(
-        [*ALERTPIPE, *args], capture_output=True, text=True, timeout=180,
-        env={**environ, **(env or {})}, check=False,
-    )  # fmt: skip
+        [*ALERTPIPE, *args],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={**environ, **(env or {})},
+        check=False,
+    )
 
 
 def status(state_dir: Path) -> dict[str, object]:

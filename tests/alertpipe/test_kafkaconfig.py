@@ -37,9 +37,13 @@ def test_cluster_ids_are_kafka_shaped_and_random() -> None:
 
 def test_jvm_command_fixes_the_heap_and_points_log4j_at_our_config() -> None:
     cmd = jvm_command(
-        java="java", classpath="/libs/*", main="kafka.Kafka", args=["/p"], heap="384m",
+        java="java",
+        classpath="/libs/*",
+        main="kafka.Kafka",
+        args=["/p"],
+        heap="384m",
         log4j_config=Path("/l.xml"),
-    )  # fmt: skip
+    )
     assert cmd[0] == "java"
     assert {"-Xms384m", "-Xmx384m", "-Dlog4j2.configurationFile=/l.xml"} <= set(cmd)
     assert cmd[-3:] == ["/libs/*", "kafka.Kafka", "/p"]

@@ -4,32 +4,48 @@ Ctrl-C stops what it started."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import httpx
+
 from alertpipe.kafkaprobe import answers
-from alertpipe.localkafka import LocalBroker
+from alertpipe.localkafka import LocalBroker, free_port
 
 
 def test_run_from_nothing_then_ctrl_c(tmp_path: Path) -> None:
     state_dir = tmp_path / "broker"
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP_SERVERS"}
     with subprocess.Popen(
-        [sys.executable, "-m", "alertpipe.cli", "run", "--kafka-state-dir", str(state_dir)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-    ) as proc:  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "alertpipe.cli",
+            "run",
+            "--kafka-state-dir",
+            str(state_dir),
+            "--ingress-port",
+            str(port),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    ) as proc:
         try:
-            _drive(proc, state_dir)
+            _drive(proc, state_dir, port)
         finally:
             if proc.poll() is None:
                 proc.kill()
             LocalBroker(state_dir, echo=lambda _: None).stop()
 
 
-def _drive(proc: subprocess.Popen[str], state_dir: Path) -> None:
+def _drive(proc: subprocess.Popen[str], state_dir: Path, port: int) -> None:
     assert proc.stdout is not None
     lines: list[str] = []
     deadline = time.monotonic() + 120
@@ -42,12 +58,41 @@ def _drive(proc: subprocess.Popen[str], state_dir: Path) -> None:
             break
     output = "".join(lines)
     assert "Press Ctrl-C" in output, output
-    for topic in ("alerts.raw", "alerts.normalized", "alerts.dead-letter"):
+    for topic in (
+        "alerts.raw",
+        "alerts.normalized",
+        "alerts.dead-letter",
+        "alertpipe.integrations",
+    ):
         assert f"created {topic}" in output
     status = LocalBroker(state_dir, echo=lambda _: None).status()
     assert status.running
     assert status.bootstrap_servers is not None
     assert answers(status.bootstrap_servers, timeout=5)
+    urls = dict(re.findall(r"^  (\w+) +(http://\S+)$", output, re.MULTILINE))
+    assert set(urls) == {"thousandeyes", "pingometer", "generic"}
+    url = urls["generic"].replace("$routing_key", "ops")
+    assert url.startswith(f"http://127.0.0.1:{port}/integrations/generic/20131114/alert/")
+    assert _post_until_ready(url) == 200
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=60) == 0
     assert not LocalBroker(state_dir, echo=lambda _: None).status().running
+
+
+def _post_until_ready(url: str) -> int:
+    """The ingress starts after the URLs are printed; give it a few seconds."""
+    status = 0
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            status = httpx.post(
+                url,
+                content=b'{"message_type":"INFO"}',
+                headers={"content-type": "application/json"},
+            ).status_code
+        except httpx.TransportError:
+            status = 0
+        if status == 200:
+            break
+        time.sleep(0.2)
+    return status

@@ -10,17 +10,24 @@ def test_defaults_match_the_brief() -> None:
     assert settings.bootstrap_servers is None
     assert settings.topics == TopicSettings()
     assert (settings.topics.raw, settings.topics.normalized, settings.topics.dead_letter) == (
-        "alerts.raw", "alerts.normalized", "alerts.dead-letter",
-    )  # fmt: skip
+        "alerts.raw",
+        "alerts.normalized",
+        "alerts.dead-letter",
+    )
     assert settings.topics.raw_retention_ms == 7 * DAY_MS
 
 
 def test_environment_overrides() -> None:
-    settings = load_settings({
-        "KAFKA_BOOTSTRAP_SERVERS": "k:9092", "ALERTPIPE_TOPIC_RAW": "raw",
-        "ALERTPIPE_TOPIC_PARTITIONS": "12", "ALERTPIPE_REPLICATION_FACTOR": "3",
-        "ALERTPIPE_MIN_INSYNC_REPLICAS": "2", "ALERTPIPE_RAW_RETENTION_MS": "1000",
-    })  # fmt: skip
+    settings = load_settings(
+        {
+            "KAFKA_BOOTSTRAP_SERVERS": "k:9092",
+            "ALERTPIPE_TOPIC_RAW": "raw",
+            "ALERTPIPE_TOPIC_PARTITIONS": "12",
+            "ALERTPIPE_REPLICATION_FACTOR": "3",
+            "ALERTPIPE_MIN_INSYNC_REPLICAS": "2",
+            "ALERTPIPE_RAW_RETENTION_MS": "1000",
+        }
+    )
     assert settings.bootstrap_servers == "k:9092"
     assert settings.topics.raw == "raw"
     assert settings.topics.partitions == 12

@@ -16,7 +16,14 @@ from alertpipe.topics import TopicCreationError, ensure_topics, topic_specs
 
 def test_specs_follow_settings_and_add_min_isr_only_when_replicated() -> None:
     single = topic_specs(TopicSettings())
-    assert [s.name for s in single] == ["alerts.raw", "alerts.normalized", "alerts.dead-letter"]
+    assert [s.name for s in single] == [
+        "alerts.raw",
+        "alerts.normalized",
+        "alerts.dead-letter",
+        "alertpipe.integrations",
+    ]
+    assert single[3].configs == {"cleanup.policy": "compact", "retention.ms": "-1"}
+    assert single[3].partitions == 1
     assert single[0].configs == {"retention.ms": str(7 * DAY_MS)}
     assert all("min.insync.replicas" not in s.configs for s in single)
 
@@ -30,21 +37,32 @@ def test_specs_follow_settings_and_add_min_isr_only_when_replicated() -> None:
 def fresh_settings(**overrides: int) -> TopicSettings:
     tag = uuid.uuid4().hex[:8]
     return TopicSettings(
-        raw=f"t.{tag}.raw", normalized=f"t.{tag}.norm", dead_letter=f"t.{tag}.dlq", **overrides
+        raw=f"t.{tag}.raw",
+        normalized=f"t.{tag}.norm",
+        dead_letter=f"t.{tag}.dlq",
+        integrations=f"t.{tag}.keys",
+        **overrides,
     )
 
 
 async def test_create_is_idempotent_and_reports_what_existed(kafka_bootstrap: str) -> None:
     settings = fresh_settings(partitions=2)
     first = await ensure_topics(kafka_bootstrap, topic_specs(settings))
-    assert [(o.created, o.partitions, o.warning) for o in first] == [(True, 2, None)] * 3
+    assert [(o.created, o.partitions, o.warning) for o in first] == [
+        *[(True, 2, None)] * 3,
+        (True, 1, None),
+    ]
 
     second = await ensure_topics(kafka_bootstrap, topic_specs(settings))
-    assert [(o.created, o.partitions, o.warning) for o in second] == [(False, 2, None)] * 3
+    assert [(o.created, o.partitions, o.warning) for o in second] == [
+        *[(False, 2, None)] * 3,
+        (False, 1, None),
+    ]
 
     warned = await ensure_topics(kafka_bootstrap, topic_specs(replace(settings, partitions=4)))
     assert not any(o.created for o in warned)
-    assert all(o.warning and "has 2 partitions" in o.warning for o in warned)
+    assert all(o.warning and "has 2 partitions" in o.warning for o in warned[:3])
+    assert warned[3].warning is None
 
 
 async def test_replication_beyond_the_cluster_is_a_clear_error(kafka_bootstrap: str) -> None:
@@ -61,8 +79,12 @@ def test_cli_says_clearly_when_the_broker_is_unreachable() -> None:
     env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}"}
     result = subprocess.run(
         [sys.executable, "-m", "alertpipe.cli", "topics", "create", "--timeout", "2"],
-        capture_output=True, text=True, env=env, timeout=60, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 69
     assert result.stderr.startswith("error: cannot reach Kafka at 127.0.0.1:")
     assert "Traceback" not in result.stderr

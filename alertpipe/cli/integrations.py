@@ -1,0 +1,116 @@
+"""``alertpipe integrations enable|list|revoke``."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import os
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+import click
+
+from alertpipe.cli.common import EXIT_KAFKA_UNREACHABLE, bootstrap_or_exit, fail, settings_or_exit
+from alertpipe.integrations import IntegrationError, enable, revoke
+from ingest.keystore import KeyTopicMissing, read_integrations
+from schemas.registry import load_sources
+
+DEFAULT_BASE_URL = "http://127.0.0.1:8080"
+T = TypeVar("T")
+
+
+def _run_kafka(coro: Coroutine[Any, Any, T]) -> T:
+    """Run one Kafka operation; turn the ways it can fail into one clear line and exit code."""
+    try:
+        return asyncio.run(coro)
+    except KeyTopicMissing as exc:
+        fail(str(exc))
+    except IntegrationError as exc:
+        fail(str(exc))
+    except (TimeoutError, OSError) as exc:
+        fail(f"cannot reach Kafka: {exc!r}", EXIT_KAFKA_UNREACHABLE)
+    except Exception as exc:
+        if type(exc).__module__.startswith("aiokafka"):
+            fail(f"Kafka error: {exc!r}", EXIT_KAFKA_UNREACHABLE)
+        raise
+
+
+@click.group()
+def integrations() -> None:
+    """Integration keys: the secret in each service URL. Stored only as hashes."""
+
+
+@integrations.command("enable")
+@click.argument("source")
+@click.option("--org", required=True, help="Organisation the key belongs to, e.g. acme.")
+@click.option(
+    "--base-url",
+    default=lambda: os.environ.get("ALERTPIPE_PUBLIC_URL", DEFAULT_BASE_URL),
+    show_default="$ALERTPIPE_PUBLIC_URL or " + DEFAULT_BASE_URL,
+    help="Public address of the ingress, used to print the service URL.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print url, key, key_id, org, source.")
+def enable_cmd(source: str, org: str, base_url: str, as_json: bool) -> None:
+    """Create a key for SOURCE (thousandeyes, pingometer, generic, ...) and print the service
+    URL, ending in /$routing_key for you to replace. The key is shown only this once.
+    Running ingress processes accept it within seconds."""
+    settings = settings_or_exit()
+    bootstrap = bootstrap_or_exit(settings)
+    done = _run_kafka(
+        enable(bootstrap, settings.topics.integrations, load_sources(), source, org, base_url)
+    )
+    if as_json:
+        click.echo(json.dumps(done.to_json()))
+        return
+    i = done.integration
+    click.echo(f"Enabled {i.source} for org {i.org} (key id {i.key_id}).")
+    click.echo("Service URL (replace $routing_key with a routing key, or leave it for the")
+    click.echo("default route):")
+    click.echo(f"  {done.url}")
+    click.echo("The key is shown only now: alertpipe keeps only its hash.")
+
+
+@integrations.command("list")
+@click.option("--org", default=None, help="Only this organisation.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+def list_cmd(org: str | None, as_json: bool) -> None:
+    """List integration keys (ids, never the keys themselves), revoked ones included."""
+    settings = settings_or_exit()
+    bootstrap = bootstrap_or_exit(settings)
+    table = _run_kafka(read_integrations(bootstrap, settings.topics.integrations))
+    rows = [i for i in table.all() if org is None or i.org == org]
+    for i in rows:
+        created = dt.datetime.fromtimestamp(i.created_at / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M")
+        status = "active" if i.active else "revoked"
+        if as_json:
+            click.echo(
+                json.dumps(
+                    {
+                        "key_id": i.key_id,
+                        "org": i.org,
+                        "source": i.source,
+                        "created_at": i.created_at,
+                        "revoked_at": i.revoked_at,
+                        "status": status,
+                    }
+                )
+            )
+        else:
+            click.echo(f"{i.key_id}  {i.org:<16} {i.source:<14} {created}  {status}")
+    if not rows and not as_json:
+        click.echo("No integration keys." if org is None else f"No integration keys for {org}.")
+
+
+@integrations.command("revoke")
+@click.argument("key_id")
+def revoke_cmd(key_id: str) -> None:
+    """Revoke the key with KEY_ID (see `list`). Running ingress processes refuse it within
+    seconds; requests with it get 404 and nothing is written."""
+    settings = settings_or_exit()
+    bootstrap = bootstrap_or_exit(settings)
+    item, changed = _run_kafka(revoke(bootstrap, settings.topics.integrations, key_id))
+    if changed:
+        click.echo(f"Revoked {item.key_id} ({item.source}, org {item.org}).")
+    else:
+        click.echo(f"{item.key_id} was already revoked.")

@@ -1,0 +1,56 @@
+"""Integration keys of the ``dev`` org for ``make run``.
+
+alertpipe keeps only key hashes, so to print the same service URLs on every ``make run`` the
+dev keys themselves are kept in a local file (mode 600) beside the broker's state. Keys that
+are no longer active in Kafka (wiped data, revoked) are replaced.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from alertpipe.integrations import enable, service_url
+from ingest.keystore import read_integrations
+from schemas.registry import SourceInfo
+
+DEV_ORG = "dev"
+
+
+def load_dev_keys(keys_file: Path) -> dict[str, str]:
+    try:
+        saved = json.loads(keys_file.read_text())
+    except (OSError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in saved.items()} if isinstance(saved, dict) else {}
+
+
+def save_dev_keys(keys_file: Path, keys: dict[str, str]) -> None:
+    keys_file.parent.mkdir(parents=True, exist_ok=True)
+    tmp = keys_file.with_suffix(".tmp")
+    tmp.write_text(json.dumps(keys, indent=2) + "\n")
+    os.chmod(tmp, 0o600)
+    tmp.replace(keys_file)
+
+
+async def ensure_dev_keys(
+    bootstrap: str,
+    topic: str,
+    sources: dict[str, SourceInfo],
+    saved: dict[str, str],
+    base_url: str,
+) -> tuple[dict[str, str], dict[str, str]]:
+    """(service URL per source, key per source) for the dev org, creating keys where needed."""
+    saved = dict(saved)
+    table = await read_integrations(bootstrap, topic)
+    urls: dict[str, str] = {}
+    for name, info in sorted(sources.items()):
+        key = saved.get(name)
+        if key is not None and table.lookup(key, name) is not None:
+            urls[name] = service_url(base_url, info, key)
+            continue
+        done = await enable(bootstrap, topic, sources, name, DEV_ORG, base_url)
+        saved[name] = done.key
+        urls[name] = done.url
+    return urls, saved

@@ -1,0 +1,89 @@
+"""Integration keys: minted as UUIDs, stored and compared only as SHA-256 hashes.
+
+The keys are 122 random bits, so a plain SHA-256 is enough (no salt or slow hash needed: there
+is nothing to brute-force). Records live in a compacted topic keyed by ``key_id``; this module is
+the pure part: the record, its codec, and the in-memory table each ingress process keeps.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import uuid
+from dataclasses import asdict, dataclass
+
+import orjson
+
+ORG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class Integration:
+    key_id: str
+    org: str
+    source: str
+    key_sha256: str
+    created_at: int  # epoch ms
+    revoked_at: int | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+def new_key() -> str:
+    return str(uuid.uuid4())
+
+
+def new_key_id() -> str:
+    """Short public id of a key: safe to log, to put in Kafka headers and to type."""
+    return "k" + secrets.token_hex(6)
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.strip().lower().encode()).hexdigest()
+
+
+def encode_integration(integration: Integration) -> bytes:
+    return orjson.dumps(asdict(integration))
+
+
+def decode_integration(value: bytes) -> Integration:
+    """Raises ValueError on a record that is not an integration."""
+    try:
+        raw = orjson.loads(value)
+        return Integration(
+            key_id=str(raw["key_id"]),
+            org=str(raw["org"]),
+            source=str(raw["source"]),
+            key_sha256=str(raw["key_sha256"]),
+            created_at=int(raw["created_at"]),
+            revoked_at=None if raw.get("revoked_at") is None else int(raw["revoked_at"]),
+        )
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"not an integration record: {exc}") from exc
+
+
+class KeyTable:
+    """The latest record per key id, and an index of active keys by hash."""
+
+    def __init__(self) -> None:
+        self._by_id: dict[str, Integration] = {}
+        self._active: dict[str, Integration] = {}
+
+    def apply(self, integration: Integration) -> None:
+        previous = self._by_id.get(integration.key_id)
+        if previous is not None:
+            self._active.pop(previous.key_sha256, None)
+        self._by_id[integration.key_id] = integration
+        if integration.active:
+            self._active[integration.key_sha256] = integration
+
+    def lookup(self, key: str, source: str) -> Integration | None:
+        """The active integration for ``key`` if it belongs to ``source``; None otherwise."""
+        found = self._active.get(hash_key(key))
+        return found if found is not None and found.source == source else None
+
+    def all(self) -> list[Integration]:
+        return sorted(self._by_id.values(), key=lambda i: (i.org, i.source, i.created_at))

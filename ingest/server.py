@@ -1,0 +1,113 @@
+"""Running the ingress under uvicorn: the app factory each worker process calls, and an HTTP
+protocol that adds the header-read timeout uvicorn lacks (slowloris defence)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import tempfile
+
+import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from alertpipe.settings import SettingsError
+from ingest.app import IngressApp
+from ingest.keystore import KeyStore
+from ingest.logs import configure_json_logging
+from ingest.settings import IngressSettings, load_ingress_settings
+from ingest.sink import KafkaSink, NullSink, RawSink
+from schemas.registry import load_sources
+
+log = logging.getLogger("alertpipe.ingest")
+
+
+class HeaderTimeoutProtocol(HttpToolsProtocol):
+    """Closes a connection whose request line and headers do not arrive within
+    ``header_timeout`` seconds of its first byte (or of the connection being opened)."""
+
+    header_timeout: float = 10.0  # set from settings by create_app() in each worker process
+    _header_timer: asyncio.TimerHandle | None = None
+
+    def _arm(self) -> None:
+        self._disarm()
+        self._header_timer = self.loop.call_later(self.header_timeout, self._expire)
+
+    def _disarm(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+
+    def _expire(self) -> None:
+        self._header_timer = None
+        if not self.transport.is_closing():
+            self.logger.info("closing a connection: headers not received in time")
+            self.transport.close()
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        if self._header_timer is None:
+            self._arm()
+
+    def on_headers_complete(self) -> None:
+        self._disarm()
+        super().on_headers_complete()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+
+def build_sink(settings: IngressSettings, bootstrap: str) -> RawSink:
+    if settings.sink == "null":
+        return NullSink()
+    return KafkaSink(
+        bootstrap,
+        settings.kafka.topics.raw,
+        timeout=settings.produce_timeout_s,
+        # Room for the largest accepted body plus headers and batch overhead.
+        max_request_size=max(1024 * 1024, settings.max_body_bytes + 64 * 1024),
+    )
+
+
+def create_app() -> IngressApp:
+    """uvicorn factory: settings and dependencies are read here, once per worker process."""
+    configure_json_logging()
+    try:
+        settings = load_ingress_settings()
+    except SettingsError as exc:
+        raise SystemExit(f"error: bad setting: {exc}") from None
+    bootstrap = settings.kafka.bootstrap_servers
+    if not bootstrap:
+        raise SystemExit("error: the ingress needs KAFKA_BOOTSTRAP_SERVERS")
+    HeaderTimeoutProtocol.header_timeout = settings.header_timeout_s
+    return IngressApp(
+        settings=settings,
+        sources=load_sources(),
+        sink=build_sink(settings, bootstrap),
+        keys=KeyStore(bootstrap, settings.kafka.topics.integrations),
+    )
+
+
+def serve(host: str, port: int, workers: int, settings: IngressSettings) -> None:
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # One /metrics view across worker processes.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="alertpipe-metrics-")
+    uvicorn.run(
+        "ingest.server:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        http=HeaderTimeoutProtocol,
+        loop="uvloop",
+        access_log=False,  # uvicorn's access log prints paths, and paths hold keys
+        timeout_keep_alive=int(settings.keep_alive_s),
+        timeout_graceful_shutdown=int(settings.produce_timeout_s) + 5,
+        log_config=None,
+        server_header=False,
+    )

@@ -1,0 +1,170 @@
+"""The ingress against the real broker: durable writes, honest 503s, recovery."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+
+from alertpipe.localkafka import LocalBroker
+from alertpipe.settings import TopicSettings
+from ingest.app import IngressApp
+from ingest.keys import Integration, hash_key, new_key, new_key_id
+from ingest.keystore import KeyStore, publish_integration
+from ingest.settings import IngressSettings
+from ingest.sink import KafkaSink
+from schemas.raw import RawHeaders
+from schemas.registry import load_sources
+from tests.ingest.conftest import FIXTURES
+from tests.ingest.kafka_helpers import fresh_topics, kafka_settings, read_all
+
+JSON = {"content-type": "application/json"}
+
+
+@asynccontextmanager
+async def running_app(
+    bootstrap: str, topics: TopicSettings, produce_timeout: float = 10.0
+) -> AsyncIterator[tuple[IngressApp, httpx.AsyncClient]]:
+    settings = IngressSettings(
+        kafka=kafka_settings(bootstrap, topics), produce_timeout_s=produce_timeout
+    )
+    sink = KafkaSink(bootstrap, topics.raw, timeout=produce_timeout, max_request_size=1 << 20)
+    keys = KeyStore(bootstrap, topics.integrations)
+    app = IngressApp(settings=settings, sources=load_sources(), sink=sink, keys=keys)
+    await sink.start()
+    await keys.start()
+    try:
+        async with asyncio.timeout(30):
+            while not (sink.ready and keys.caught_up):
+                await asyncio.sleep(0.05)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://ingress") as client:
+            yield app, client
+    finally:
+        await sink.stop()
+        await keys.stop()
+
+
+async def enable(bootstrap: str, topics: TopicSettings, source: str) -> tuple[str, Integration]:
+    key = new_key()
+    item = Integration(new_key_id(), "acme", source, hash_key(key), int(time.time() * 1000))
+    await publish_integration(bootstrap, topics.integrations, item)
+    return key, item
+
+
+async def wait_for_key(app: IngressApp, key: str, source: str) -> None:
+    async with asyncio.timeout(10):
+        while app.keys.table.lookup(key, source) is None:
+            await asyncio.sleep(0.05)
+
+
+async def test_bodies_and_headers_arrive_in_kafka_byte_for_byte(kafka_bootstrap: str) -> None:
+    topics = await fresh_topics(kafka_bootstrap)
+    te_key, te = await enable(kafka_bootstrap, topics, "thousandeyes")
+    pg_key, _ = await enable(kafka_bootstrap, topics, "pingometer")
+    sent: dict[str, tuple[bytes, str]] = {}
+    async with running_app(kafka_bootstrap, topics) as (app, client):
+        await wait_for_key(app, pg_key, "pingometer")
+        for name in ("trigger.json", "clear.json", "webhook-test.json"):
+            body = (FIXTURES / "thousandeyes" / name).read_bytes()
+            r = await client.post(
+                f"/integrations/thousandeyes/v1/{te_key}/Team-A",
+                content=body,
+                headers={**JSON, "user-agent": "te/1"},
+            )
+            assert r.status_code == 200
+            sent[r.json()["request_id"]] = (body, "thousandeyes")
+        form = (FIXTURES / "pingometer" / "down.form").read_bytes() + b"&note=caf%C3%A9\xff"
+        r = await client.post(
+            f"/integrations/pingometer/v1/{pg_key}/",
+            content=form,
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
+        assert r.status_code == 200
+        sent[r.json()["request_id"]] = (form, "pingometer")
+
+    records = await read_all(kafka_bootstrap, topics.raw, expected=len(sent))
+    assert len(records) == len(sent)
+    for record in records:
+        raw = RawHeaders.from_kafka(record.headers)
+        body, source = sent[raw.request_id]
+        assert record.value == body
+        assert raw.source == source
+        assert raw.org == "acme"
+        assert te_key.encode() not in b"".join(v for _, v in record.headers)
+        if source == "thousandeyes":
+            assert (raw.key_id, raw.routing_key, record.key) == (
+                te.key_id,
+                "Team-A",
+                b"acme/team-a",
+            )
+            assert raw.user_agent == "te/1"
+        else:
+            assert (raw.routing_key, record.key) == ("", b"acme/")
+    # one org + routing key: one partition, in the order sent
+    te_records = sorted((r for r in records if r.key == b"acme/team-a"), key=lambda r: r.offset)
+    assert len({r.partition for r in te_records}) == 1
+    assert [sent[RawHeaders.from_kafka(r.headers).request_id][0] for r in te_records] == [
+        (FIXTURES / "thousandeyes" / n).read_bytes()
+        for n in ("trigger.json", "clear.json", "webhook-test.json")
+    ]
+
+
+async def test_503_within_the_bound_while_kafka_is_down_and_recovery_after(
+    tmp_path: Path,
+) -> None:
+    broker = LocalBroker(tmp_path / "kafka", echo=lambda _: None)
+    status = await asyncio.to_thread(broker.start)
+    assert status.bootstrap_servers is not None
+    bootstrap = status.bootstrap_servers
+    acked: set[str] = set()
+    answered_503 = 0
+    try:
+        topics = await fresh_topics(bootstrap, partitions=1)
+        key, _ = await enable(bootstrap, topics, "generic")
+        url = f"/integrations/generic/20131114/alert/{key}/ops"
+        async with running_app(bootstrap, topics, produce_timeout=2.0) as (app, client):
+            await wait_for_key(app, key, "generic")
+
+            async def post(n: int) -> httpx.Response:
+                body = b'{"message_type":"CRITICAL","entity_id":"e%d"}' % n
+                response = await client.post(url, content=body, headers=JSON)
+                if response.status_code == 200:
+                    acked.add(response.headers["x-request-id"])
+                return response
+
+            assert (await post(0)).status_code == 200
+
+            await asyncio.to_thread(broker.stop)
+            for n in range(1, 4):
+                started = time.monotonic()
+                response = await post(n)
+                elapsed = time.monotonic() - started
+                assert response.status_code == 503, response.text
+                assert response.headers["retry-after"] == "5"
+                assert elapsed < 2.0 + 1.5, f"503 took {elapsed:.2f}s, bound is 2s"
+                answered_503 += 1
+
+            await asyncio.to_thread(broker.start)  # same port: the same app must recover
+            recovered_after = None
+            deadline = time.monotonic() + 60
+            n = 10
+            while time.monotonic() < deadline:
+                n += 1
+                if (await post(n)).status_code == 200:
+                    recovered_after = n
+                    break
+                await asyncio.sleep(0.5)
+            assert recovered_after is not None, "ingress did not recover after the broker came back"
+            for extra in range(5):
+                assert (await post(100 + extra)).status_code == 200
+        records = await read_all(bootstrap, topics.raw, expected=len(acked))
+    finally:
+        await asyncio.to_thread(broker.stop)
+    in_kafka = {RawHeaders.from_kafka(r.headers).request_id for r in records}
+    assert answered_503 == 3
+    assert acked <= in_kafka, f"acknowledged but not in Kafka: {acked - in_kafka}"

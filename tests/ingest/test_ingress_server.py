@@ -1,0 +1,155 @@
+"""A real `alertpipe ingress` (uvicorn) process on a free loopback port, driven like a user would:
+keys enabled and revoked through the CLI while it runs, a slow client, SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+from alertpipe.localkafka import free_port
+from alertpipe.settings import TopicSettings
+from tests.ingest.kafka_helpers import fresh_topics
+
+CLI = [sys.executable, "-m", "alertpipe.cli"]
+
+
+@dataclass
+class Server:
+    base_url: str
+    port: int
+    env: dict[str, str]
+    proc: subprocess.Popen[str]
+
+
+def topic_env(bootstrap: str, topics: TopicSettings) -> dict[str, str]:
+    return {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "ALERTPIPE_TOPIC_RAW": topics.raw,
+        "ALERTPIPE_TOPIC_NORMALIZED": topics.normalized,
+        "ALERTPIPE_TOPIC_DEAD_LETTER": topics.dead_letter,
+        "ALERTPIPE_TOPIC_INTEGRATIONS": topics.integrations,
+    }
+
+
+@pytest.fixture
+def server(kafka_bootstrap: str) -> Iterator[Server]:
+    topics = asyncio.run(fresh_topics(kafka_bootstrap, partitions=1))
+    port = free_port()
+    env = {**topic_env(kafka_bootstrap, topics), "ALERTPIPE_HEADER_TIMEOUT_S": "1"}
+    with subprocess.Popen(
+        [*CLI, "ingress", "--port", str(port)],
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    ) as proc:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        else:
+            proc.kill()
+            pytest.fail(f"ingress never became ready:\n{proc.communicate()[0]}")
+        yield Server(base, port, env, proc)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def cli(env: dict[str, str], *args: str) -> str:
+    result = subprocess.run(
+        [*CLI, *args], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def first_time(predicate: object, timeout: float) -> float | None:
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if predicate():  # type: ignore[operator]
+            return time.monotonic() - started
+        time.sleep(0.05)
+    return None
+
+
+def test_keys_enabled_and_revoked_with_the_cli_are_honoured_within_5s(server: Server) -> None:
+    enabled = json.loads(
+        cli(
+            server.env,
+            "integrations",
+            "enable",
+            "generic",
+            "--org",
+            "acme",
+            "--base-url",
+            server.base_url,
+            "--json",
+        )
+    )
+    assert set(enabled) >= {"url", "key", "key_id", "org", "source"}
+    assert enabled["url"].endswith(
+        f"/integrations/generic/20131114/alert/{enabled['key']}/$routing_key"
+    )
+    url = enabled["url"].replace("$routing_key", "ops")
+
+    def status() -> int:
+        return httpx.post(
+            url, content=b'{"message_type":"INFO"}', headers={"content-type": "application/json"}
+        ).status_code
+
+    accepted_after = first_time(lambda: status() == 200, timeout=5.0)
+    assert accepted_after is not None, "enabled key not accepted within 5s"
+
+    listed = cli(server.env, "integrations", "list", "--org", "acme")
+    assert enabled["key_id"] in listed
+    assert "active" in listed
+    assert enabled["key"] not in listed
+
+    assert "Revoked" in cli(server.env, "integrations", "revoke", enabled["key_id"])
+    refused_after = first_time(lambda: status() == 404, timeout=5.0)
+    assert refused_after is not None, "revoked key still accepted after 5s"
+    assert "revoked" in cli(server.env, "integrations", "list", "--org", "acme")
+    print(
+        f"\nkey accepted {accepted_after:.2f}s after enable, refused {refused_after:.2f}s "
+        "after revoke"
+    )
+
+
+def test_a_client_that_never_finishes_its_headers_is_cut_off(server: Server) -> None:
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(b"POST /integrations/generic/v1/x/y HTTP/1.1\r\nHost: a\r\n")
+        started = time.monotonic()
+        try:
+            while sock.recv(1024):  # trickle one header byte at a time, slowloris style
+                pass
+        except OSError:
+            pass
+        assert time.monotonic() - started < 5  # header timeout is 1 s in this test
+
+
+def test_sigterm_stops_the_server_cleanly(server: Server) -> None:
+    server.proc.send_signal(signal.SIGTERM)
+    # uvicorn re-raises the signal once its graceful shutdown is done, so -SIGTERM is normal.
+    assert server.proc.wait(timeout=30) in (0, -signal.SIGTERM)
+    assert server.proc.stdout is not None
+    log = server.proc.stdout.read()
+    assert "Application shutdown complete" in log  # lifespan ran: the producer was flushed
+    assert "Traceback" not in log
