@@ -29,7 +29,8 @@ def test_specs_follow_settings_and_add_min_isr_only_when_replicated() -> None:
 
     replicated = topic_specs(TopicSettings(replication_factor=3, partitions=12))
     assert {s.configs["min.insync.replicas"] for s in replicated} == {"2"}
-    assert {(s.partitions, s.replication_factor) for s in replicated} == {(12, 3)}
+    assert {(s.partitions, s.replication_factor) for s in replicated[:3]} == {(12, 3)}
+    assert (replicated[3].partitions, replicated[3].replication_factor) == (1, 3)
     explicit = topic_specs(TopicSettings(replication_factor=3, min_insync_replicas=3))
     assert explicit[0].configs["min.insync.replicas"] == "3"
 
