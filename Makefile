@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 # Re-install only when the project's metadata changes (fast no-op otherwise).
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: help install run test pytest lint format typecheck kafka-start kafka-stop kafka-status topics clean
+.PHONY: help install run test pytest lint format typecheck kafka-start kafka-stop kafka-status topics bench-ingress clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -52,6 +52,9 @@ kafka-status: install ## Say whether the local broker runs, and where
 
 topics: install ## Create the alerts.* topics (idempotent)
 	$(BIN)/alertpipe topics create
+
+bench-ingress: install ## Durable webhooks/s of one ingress process vs its no-Kafka ceiling
+	$(BIN)/python -m bench.ingress_ceiling $(BENCH_ARGS)
 
 clean: ## Stop the local broker and remove the venv and caches (jars included)
 	-@test -x $(BIN)/alertpipe && $(BIN)/alertpipe kafka stop

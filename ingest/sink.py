@@ -73,6 +73,9 @@ class KafkaSink:
                 request_timeout_ms=int(self.timeout * 1000),
                 max_request_size=self.max_request_size,
                 linger_ms=1,
+                # 16 KiB (the default) holds ~9 webhook bodies; one partition carries a whole
+                # alert storm of one routing key, so let a round trip carry many more.
+                max_batch_size=512 * 1024,
             )
             try:
                 await producer.start()

@@ -15,8 +15,9 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from alertpipe.brokerchoice import BrokerKind, choose_broker, docker_daemon_answers
+from alertpipe.kafkajars import LocalKafkaError
 from alertpipe.kafkaprobe import KafkaUnreachable, answers
-from alertpipe.localkafka import LocalBroker, LocalKafkaError
+from alertpipe.localkafka import LocalBroker
 
 # testcontainers path (machines with Docker): Apache's own image, KRaft mode.
 KAFKA_IMAGE = "confluentinc/cp-kafka:7.9.0"

@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 
 from alertpipe.cli.common import fail
-from alertpipe.localkafka import LocalBroker, LocalKafkaError
+from alertpipe.kafkajars import LocalKafkaError
+from alertpipe.localkafka import LocalBroker
 
 state_dir_option = click.option(
     "--state-dir",

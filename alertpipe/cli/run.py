@@ -15,8 +15,9 @@ from alertpipe.cli.common import EXIT_KAFKA_UNREACHABLE, fail, settings_or_exit
 from alertpipe.cli.topics import describe_outcomes
 from alertpipe.devkeys import DEV_ORG, ensure_dev_keys, load_dev_keys, save_dev_keys
 from alertpipe.devrun import Service, supervise
+from alertpipe.kafkajars import CACHE_DIR, LocalKafkaError
 from alertpipe.kafkaprobe import KafkaUnreachable
-from alertpipe.localkafka import CACHE_DIR, LocalBroker, LocalKafkaError
+from alertpipe.localkafka import LocalBroker
 from alertpipe.topics import TopicCreationError, ensure_topics, topic_specs
 from schemas.registry import load_sources
 

@@ -32,7 +32,7 @@ def test_run_never_uses_testcontainers() -> None:
 
 def test_docker_probe_says_no_without_a_daemon(tmp_path: object) -> None:
     from alertpipe.brokerchoice import docker_daemon_answers
-    from alertpipe.localkafka import free_port
+    from alertpipe.ports import free_port
 
     assert docker_daemon_answers({"DOCKER_HOST": f"unix://{tmp_path}/absent.sock"}) is False
     assert docker_daemon_answers({"DOCKER_HOST": f"tcp://127.0.0.1:{free_port()}"}) is False

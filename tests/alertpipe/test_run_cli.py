@@ -14,7 +14,8 @@ from pathlib import Path
 import httpx
 
 from alertpipe.kafkaprobe import answers
-from alertpipe.localkafka import LocalBroker, free_port
+from alertpipe.localkafka import LocalBroker
+from alertpipe.ports import free_port
 
 
 def test_run_from_nothing_then_ctrl_c(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 
 from alertpipe.kafkaprobe import KafkaUnreachable
-from alertpipe.localkafka import free_port
+from alertpipe.ports import free_port
 from alertpipe.settings import DAY_MS, TopicSettings
 from alertpipe.topics import TopicCreationError, ensure_topics, topic_specs
 

@@ -168,3 +168,20 @@ async def test_503_within_the_bound_while_kafka_is_down_and_recovery_after(
     in_kafka = {RawHeaders.from_kafka(r.headers).request_id for r in records}
     assert answered_503 == 3
     assert acked <= in_kafka, f"acknowledged but not in Kafka: {acked - in_kafka}"
+
+
+async def test_a_body_at_the_size_limit_is_recorded_intact(kafka_bootstrap: str) -> None:
+    topics = await fresh_topics(kafka_bootstrap, partitions=1)
+    key, _ = await enable(kafka_bootstrap, topics, "generic")
+    prefix = b'{"message_type":"INFO","entity_id":"big","pad":"'
+    body = prefix + b"x" * (512 * 1024 - len(prefix) - 2) + b'"}'
+    assert len(body) == 512 * 1024
+    async with running_app(kafka_bootstrap, topics) as (app, client):
+        await wait_for_key(app, key, "generic")
+        url = f"/integrations/generic/v1/{key}/ops"
+        responses = await asyncio.gather(
+            *(client.post(url, content=body, headers=JSON) for _ in range(3))
+        )
+        assert [r.status_code for r in responses] == [200, 200, 200]
+    records = await read_all(kafka_bootstrap, topics.raw, expected=3)
+    assert [r.value for r in records] == [body] * 3

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from alertpipe.localkafka import free_port
+from alertpipe.ports import free_port
 from alertpipe.settings import TopicSettings
 from tests.ingest.kafka_helpers import fresh_topics
 
