@@ -1,0 +1,64 @@
+"""The dead-letter policy, in one place: which failures dead-letter a body, under which code,
+and what the dead-letter record carries (brief §3).
+
+The record keeps the raw body byte-for-byte and the original headers, and adds ``error.code``,
+``error.message``, ``error.path`` (JSON path of the first schema error, or "") and
+``raw.topic``/``raw.partition``/``raw.offset``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from schemas.normalized import RawRef
+
+ErrorCode = Literal[
+    "invalid_envelope",  # raw record without the ingress's headers (not written by alertpipe)
+    "unknown_source",  # no schema/mapping for the record's source
+    "invalid_json",
+    "invalid_form",
+    "schema",
+    "unknown_event_type",
+    "mapping",  # a mapping raised: a bug or a body shape we did not foresee
+]
+MAX_MESSAGE = 1000
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    code: ErrorCode
+    message: str
+    path: str = ""
+
+
+class MappingFailure(Exception):
+    """Raised by mappings for bodies they refuse on purpose (e.g. an unknown event type)."""
+
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.code: ErrorCode = code
+        self.message = message
+
+
+def from_exception(exc: BaseException) -> DeadLetter:
+    """Any exception escaping a mapping becomes a ``mapping`` dead letter, never a crash."""
+    if isinstance(exc, MappingFailure):
+        return DeadLetter(exc.code, exc.message[:MAX_MESSAGE])
+    return DeadLetter("mapping", f"{type(exc).__name__}: {exc}"[:MAX_MESSAGE])
+
+
+def dead_letter_headers(
+    original: list[tuple[str, bytes]], letter: DeadLetter, raw: RawRef
+) -> list[tuple[str, bytes]]:
+    """Original headers (minus any stale error/raw ones from an earlier redrive) plus ours."""
+    kept = [(k, v) for k, v in original if not k.startswith(("error.", "raw."))]
+    return [
+        *kept,
+        ("error.code", letter.code.encode()),
+        ("error.message", letter.message.encode()),
+        ("error.path", letter.path.encode()),
+        ("raw.topic", raw.topic.encode()),
+        ("raw.partition", str(raw.partition).encode()),
+        ("raw.offset", str(raw.offset).encode()),
+    ]

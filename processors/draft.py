@@ -1,0 +1,66 @@
+"""What a source mapping returns: alert drafts, before routing and ids are applied. Plus the
+few helpers mappings share (length limits, time parsing). Pure."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from schemas.normalized import Annotation, MessageType
+
+STATE_MESSAGE_LIMIT = 20_480
+FIELD_LIMIT = 1_024
+
+
+@dataclass(frozen=True)
+class MapContext:
+    received_at: int  # epoch ms, from the raw record
+    # The entity id the ingress answered (generic endpoint), if any.
+    entity_id_header: str | None = None
+
+
+@dataclass(frozen=True)
+class AlertDraft:
+    message_type: MessageType
+    entity_id: str  # without the org; native sources prefix it ("thousandeyes:...")
+    entity_display_name: str
+    state_message: str
+    monitoring_tool: str | None = None
+    hostname: str | None = None
+    event_time: int | None = None  # epoch ms; None: use received_at
+    annotations: tuple[Annotation, ...] = ()
+    details: dict[str, Any] = field(default_factory=dict)
+    is_test: bool = False
+
+
+def clip(text: str, limit: int = FIELD_LIMIT) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def text_or_none(value: Any, limit: int = FIELD_LIMIT) -> str | None:
+    if value is None or value == "":
+        return None
+    return clip(str(value), limit)
+
+
+def epoch_ms(value: Any) -> int | None:
+    """Epoch seconds (int, float or numeric string; milliseconds if it looks like ms) -> ms."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    if number != number or number <= 0 or number > 1e14:  # NaN, non-positive, absurd
+        return None
+    return int(number if number > 1e11 else number * 1000)
+
+
+def utc_text_ms(value: Any) -> int | None:
+    """ "YYYY-MM-DD HH:MM:SS" (UTC, ThousandEyes' unzoned form) -> epoch ms."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = dt.datetime.strptime(value.strip()[:19], "%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return None
+    return int(parsed.replace(tzinfo=dt.UTC).timestamp() * 1000)

@@ -1,0 +1,59 @@
+"""Body bytes to data, by content type. Pure; errors are dead letters, never exceptions."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+
+from processors.deadletter import DeadLetter
+
+FORM = "application/x-www-form-urlencoded"
+
+
+def media_type(content_type: str) -> str:
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+def parse_body(body: bytes, content_type: str) -> Any | DeadLetter:
+    if media_type(content_type) == FORM:
+        return parse_form(body)
+    return parse_json(body)
+
+
+# 20+ digits may be an integer beyond 64 bits, which orjson turns into a lossy float.
+_LONG_INTEGER = re.compile(rb"\d{20}")
+
+
+def parse_json(body: bytes) -> Any | DeadLetter:
+    fast_error = ""
+    if not _LONG_INTEGER.search(body):
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            fast_error = str(exc)
+    # The standard library keeps big integers exact and accepts what orjson refuses for its
+    # own limits (lone surrogates), so a valid body is never dead-lettered for them.
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        return DeadLetter("invalid_json", f"body is not valid JSON: {fast_error or exc}")
+
+
+def parse_form(body: bytes) -> dict[str, str] | DeadLetter:
+    """application/x-www-form-urlencoded; a repeated field keeps its last value."""
+    try:
+        text = body.decode("ascii")
+        pairs = parse_qsl(
+            text,
+            keep_blank_values=True,
+            strict_parsing=bool(text),
+            encoding="utf-8",
+            errors="strict",
+        )
+    except (UnicodeDecodeError, ValueError) as exc:
+        return DeadLetter("invalid_form", f"body is not a valid form: {exc}")
+    return dict(pairs)

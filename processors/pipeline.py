@@ -1,0 +1,122 @@
+"""Stage 1 as one pure function: a raw record in, normalized alerts or one dead letter out.
+
+parse -> validate -> map -> route -> normalize -> encode. Every failure becomes a dead letter
+with a code (policy: ``processors.deadletter``); nothing here raises for any body, so no body
+can stop a partition. The worker, replay and explain all call this same function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from processors.deadletter import DeadLetter, from_exception
+from processors.draft import AlertDraft, MapContext
+from processors.parse import parse_body
+from processors.routing import RoutingConfig, route_alert
+from processors.sources import MAPPINGS
+from processors.validate import validate
+from schemas.normalized import (
+    NormalizedAlert,
+    RawRef,
+    alert_id_for,
+    encode_alert,
+    incident_key_for,
+)
+from schemas.raw import RawHeaders
+
+
+@dataclass(frozen=True)
+class RawInput:
+    """One record of the raw topic, as the consumer saw it."""
+
+    value: bytes
+    headers: list[tuple[str, bytes]]
+    topic: str
+    partition: int
+    offset: int
+
+    @property
+    def ref(self) -> RawRef:
+        return RawRef(self.topic, self.partition, self.offset)
+
+
+@dataclass(frozen=True)
+class StageOneResult:
+    source: str  # "unknown" when the envelope could not be read
+    alerts: tuple[NormalizedAlert, ...] = ()
+    encoded: tuple[bytes, ...] = ()  # the alerts as they go on the wire, same order
+    dead_letter: DeadLetter | None = None
+    envelope: RawHeaders | None = None
+    parsed: Any = field(default=None, repr=False)
+
+
+def process_raw(raw: RawInput, routes: Mapping[str, RoutingConfig]) -> StageOneResult:
+    try:
+        envelope = RawHeaders.from_kafka(raw.headers)
+    except ValueError as exc:
+        return StageOneResult("unknown", dead_letter=DeadLetter("invalid_envelope", str(exc)))
+    source = envelope.source
+    if source not in MAPPINGS:
+        return StageOneResult(
+            source,
+            envelope=envelope,
+            dead_letter=DeadLetter("unknown_source", f"no mapping for source {source!r}"),
+        )
+    data = parse_body(raw.value, envelope.content_type)
+    if isinstance(data, DeadLetter):
+        return StageOneResult(source, envelope=envelope, dead_letter=data)
+    letter = validate(source, data)
+    if letter is not None:
+        return StageOneResult(source, envelope=envelope, dead_letter=letter, parsed=data)
+    try:
+        ctx = MapContext(received_at=envelope.received_at, entity_id_header=envelope.entity_id)
+        drafts = MAPPINGS[source](data, ctx)
+        alerts = tuple(
+            normalize(draft, i, envelope, raw.ref, routes.get(envelope.org))
+            for i, draft in enumerate(drafts)
+        )
+        encoded = tuple(encode_alert(a) for a in alerts)
+    except Exception as exc:  # the error policy: a mapping bug dead-letters this body only
+        return StageOneResult(
+            source, envelope=envelope, dead_letter=from_exception(exc), parsed=data
+        )
+    return StageOneResult(source, alerts, encoded, envelope=envelope, parsed=data)
+
+
+def normalize(
+    draft: AlertDraft,
+    index: int,
+    envelope: RawHeaders,
+    ref: RawRef,
+    routes: RoutingConfig | None,
+) -> NormalizedAlert:
+    fields = {
+        "source": envelope.source,
+        "message_type": draft.message_type,
+        "entity_id": draft.entity_id,
+        "entity_display_name": draft.entity_display_name,
+        "details": draft.details,
+    }
+    decision = route_alert(routes, envelope.routing_key, fields)
+    return NormalizedAlert(
+        alert_id=alert_id_for(ref, index),
+        org=envelope.org,
+        source=envelope.source,
+        message_type=draft.message_type,
+        entity_id=draft.entity_id,
+        entity_display_name=draft.entity_display_name,
+        state_message=draft.state_message,
+        monitoring_tool=draft.monitoring_tool,
+        hostname=draft.hostname,
+        event_time=draft.event_time or envelope.received_at,
+        received_at=envelope.received_at,
+        routing_key=decision.routing_key,
+        routing=decision.routing,
+        incident_key=incident_key_for(envelope.org, draft.entity_id),
+        annotations=draft.annotations,
+        details=draft.details,
+        raw=ref,
+        is_test=draft.is_test,
+    )

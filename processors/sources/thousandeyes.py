@@ -1,0 +1,117 @@
+"""ThousandEyes classic webhooks (brief §2). Incident identity: ``alert.alertId``; the legacy
+``agentAlert`` form has no alertId, so its ``agentNotificationId`` (the suffix of its eventId,
+as alertId is for alert events) plays that role."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from processors.deadletter import MappingFailure
+from processors.draft import (
+    STATE_MESSAGE_LIMIT,
+    AlertDraft,
+    MapContext,
+    clip,
+    epoch_ms,
+    text_or_none,
+    utc_text_ms,
+)
+from schemas.normalized import Annotation, MessageType
+
+TRIGGERS = {"ALERT_NOTIFICATION_TRIGGER", "AGENT_ALERT_NOTIFICATION_TRIGGER"}
+CLEARS = {"ALERT_NOTIFICATION_CLEAR", "AGENT_ALERT_NOTIFICATION_CLEAR"}
+SEVERITY: dict[str, MessageType] = {
+    "info": "INFO",
+    "minor": "WARNING",
+    "warning": "WARNING",
+    "major": "CRITICAL",
+    "critical": "CRITICAL",
+}
+
+
+def map_event(data: dict[str, Any], ctx: MapContext) -> list[AlertDraft]:
+    event_type = str(data["eventType"])
+    event_id = str(data["eventId"])
+    if event_type == "WEBHOOK_TEST":
+        return [
+            AlertDraft(
+                message_type="INFO",
+                entity_id=f"thousandeyes:test:{event_id}",
+                entity_display_name="ThousandEyes webhook test",
+                state_message="ThousandEyes webhook test (the Test button).",
+                monitoring_tool="ThousandEyes",
+                is_test=True,
+                details={"event_type": event_type, "event_id": event_id},
+            )
+        ]
+    if event_type not in TRIGGERS | CLEARS:
+        raise MappingFailure("unknown_event_type", f"unknown ThousandEyes eventType {event_type!r}")
+    if isinstance(data.get("alert"), dict):
+        return [_from_alert(data["alert"], event_type, event_id)]
+    if isinstance(data.get("agentAlert"), dict):
+        return [_from_agent_alert(data["agentAlert"], event_type, event_id)]
+    raise MappingFailure("schema", f"{event_type} without an alert or agentAlert object")
+
+
+def _message_type(event_type: str, severity: Any) -> MessageType:
+    if event_type in CLEARS:
+        return "RECOVERY"
+    return SEVERITY.get(str(severity or "").strip().lower(), "CRITICAL")
+
+
+def _from_alert(alert: dict[str, Any], event_type: str, event_id: str) -> AlertDraft:
+    rule = str(alert.get("ruleName") or "ThousandEyes alert")
+    test = alert.get("testName")
+    message_type = _message_type(event_type, alert.get("severity"))
+    lines = [f"{rule}: {alert.get('ruleExpression') or ''}".rstrip(": ")]
+    if test:
+        lines.append(f"Test: {test} ({alert.get('type') or 'unknown type'})")
+    if message_type == "RECOVERY" and alert.get("active") == 2:
+        lines.append("Cleared because the alert rule was changed or removed.")
+    agents = alert.get("agents")
+    if not isinstance(agents, list):
+        agents = []
+    for agent in agents[:50]:
+        if isinstance(agent, dict):
+            metrics = agent.get("metricsAtEnd") if message_type == "RECOVERY" else None
+            lines.append(
+                f"- {agent.get('agentName', agent.get('agentId', '?'))}: "
+                f"{metrics or agent.get('metricsAtStart') or ''}".rstrip(": ")
+            )
+    start = utc_text_ms(alert.get("dateStart"))
+    end = utc_text_ms(alert.get("dateEnd"))
+    annotations = []
+    if isinstance(alert.get("permalink"), str):
+        annotations.append(Annotation("url", "ThousandEyes alert", alert["permalink"]))
+    return AlertDraft(
+        message_type=message_type,
+        entity_id=f"thousandeyes:{alert['alertId']}",
+        entity_display_name=clip(f"{rule} ({test})" if test else rule),
+        state_message=clip("\n".join(lines), STATE_MESSAGE_LIMIT),
+        monitoring_tool="ThousandEyes",
+        event_time=(end or start) if message_type == "RECOVERY" else start,
+        annotations=tuple(annotations),
+        details={"event_type": event_type, "event_id": event_id, "alert": alert},
+    )
+
+
+def _from_agent_alert(agent: dict[str, Any], event_type: str, event_id: str) -> AlertDraft:
+    identity = agent.get("agentNotificationId")
+    if identity is None:
+        identity = f"{agent.get('agentRuleId', '?')}-{agent.get('agentId', '?')}"
+    message_type = _message_type(event_type, None)
+    name = str(agent.get("agentName") or agent.get("hostname") or f"agent {agent.get('agentId')}")
+    rule = str(agent.get("ruleName") or "ThousandEyes agent alert")
+    metrics = agent.get("metricsAtEnd") if message_type == "RECOVERY" else None
+    detail = metrics or agent.get("metricsAtStart") or agent.get("ruleExpression") or ""
+    start, end = epoch_ms(agent.get("dateStart")), epoch_ms(agent.get("dateEnd"))
+    return AlertDraft(
+        message_type=message_type,
+        entity_id=f"thousandeyes:agent-{identity}",
+        entity_display_name=clip(f"{rule} ({name})"),
+        state_message=clip(f"{rule} on {name}: {detail}".rstrip(": "), STATE_MESSAGE_LIMIT),
+        monitoring_tool="ThousandEyes",
+        hostname=text_or_none(agent.get("hostname")),
+        event_time=(end or start) if message_type == "RECOVERY" else start,
+        details={"event_type": event_type, "event_id": event_id, "agentAlert": agent},
+    )

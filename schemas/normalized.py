@@ -1,0 +1,93 @@
+"""The normalized alert (brief §4) and its one codec. Consumers rely on this shape; it is
+described by ``normalized-alert.schema.json`` beside this file."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+import orjson
+
+SCHEMA_VERSION = 1
+MessageType = Literal["CRITICAL", "WARNING", "ACKNOWLEDGEMENT", "INFO", "RECOVERY"]
+MESSAGE_TYPES: tuple[MessageType, ...] = (
+    "CRITICAL",
+    "WARNING",
+    "ACKNOWLEDGEMENT",
+    "INFO",
+    "RECOVERY",
+)
+# Fixed namespace: alert ids must be the same in every process and every replay.
+ALERT_ID_NAMESPACE = uuid.UUID("6f1c8a52-3f0e-4d8e-9a51-2b7f4c0d9e11")
+
+
+@dataclass(frozen=True)
+class Annotation:
+    kind: Literal["url", "note", "image"]
+    title: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Routing:
+    requested: str
+    reason: str
+    teams: tuple[str, ...]
+    rule: str | None = None
+
+
+@dataclass(frozen=True)
+class RawRef:
+    topic: str
+    partition: int
+    offset: int
+
+
+@dataclass(frozen=True)
+class NormalizedAlert:
+    alert_id: str
+    org: str
+    source: str
+    message_type: MessageType
+    entity_id: str
+    entity_display_name: str
+    state_message: str
+    monitoring_tool: str | None
+    hostname: str | None
+    event_time: int
+    received_at: int
+    routing_key: str | None
+    routing: Routing
+    incident_key: str
+    annotations: tuple[Annotation, ...]
+    details: dict[str, Any]
+    raw: RawRef
+    is_test: bool = False
+    duplicates_suppressed: int = 0
+    schema_version: int = field(default=SCHEMA_VERSION)
+
+
+def alert_id_for(raw: RawRef, index: int) -> str:
+    """Deterministic id of the index-th alert mapped from one raw record."""
+    return str(uuid.uuid5(ALERT_ID_NAMESPACE, f"{raw.topic}/{raw.partition}/{raw.offset}/{index}"))
+
+
+def incident_key_for(org: str, entity_id: str) -> str:
+    """Org names cannot contain '/', so the first '/' always separates org and entity id."""
+    return f"{org}/{entity_id}"
+
+
+def encode_alert(alert: NormalizedAlert) -> bytes:
+    data = asdict(alert)
+    try:
+        return orjson.dumps(data)
+    except TypeError:  # integers beyond 64 bits in details: orjson refuses, json does not
+        return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def decode_alert(value: bytes) -> dict[str, Any]:
+    """The alert as plain JSON data (consumers and tests; no validation here)."""
+    data: dict[str, Any] = json.loads(value)
+    return data

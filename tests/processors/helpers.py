@@ -1,0 +1,64 @@
+"""Building raw records the way the ingress writes them, and checking alerts against the
+published normalized-alert schema (with the reference jsonschema implementation)."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from processors.pipeline import RawInput, StageOneResult
+from schemas.raw import RawHeaders
+
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+SCHEMAS = Path(__file__).parents[2] / "schemas"
+RECEIVED_AT = 1_742_240_600_000
+
+
+def raw_input(
+    source: str,
+    body: bytes,
+    *,
+    content_type: str = "application/json",
+    org: str = "acme",
+    routing_key: str = "team-a",
+    entity_id: str | None = None,
+    offset: int = 7,
+) -> RawInput:
+    headers = RawHeaders(
+        source=source,
+        org=org,
+        key_id="k000000000001",
+        routing_key=routing_key,
+        content_type=content_type,
+        received_at=RECEIVED_AT,
+        request_id="req-1",
+        remote_addr="203.0.113.9",
+        user_agent="test",
+        entity_id=entity_id,
+    )
+    return RawInput(body, headers.to_kafka(), "alerts.raw", 2, offset)
+
+
+def fixture(source: str, name: str) -> bytes:
+    return (FIXTURES / source / name).read_bytes()
+
+
+@cache
+def alert_validator() -> jsonschema.Draft202012Validator:
+    schema = json.loads((SCHEMAS / "normalized-alert.schema.json").read_text())
+    return jsonschema.Draft202012Validator(
+        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+
+
+def assert_valid_alerts(result: StageOneResult) -> list[dict[str, Any]]:
+    """Every encoded alert conforms to the schema; returns them decoded."""
+    decoded = [json.loads(b) for b in result.encoded]
+    for alert in decoded:
+        errors = sorted(alert_validator().iter_errors(alert), key=str)
+        assert not errors, [f"{list(e.absolute_path)}: {e.message}" for e in errors]
+    return decoded
