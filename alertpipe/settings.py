@@ -26,6 +26,8 @@ class TopicSettings:
     dead_letter: str = "alerts.dead-letter"
     # Compacted: one record per integration key id (hash, org, source, revoked?).
     integrations: str = "alertpipe.integrations"
+    # Compacted: one record per org (its routing table, default route and rules).
+    routes: str = "alertpipe.routes"
     partitions: int = 6
     replication_factor: int = 1
     # None: derived from the replication factor (rf - 1, at least 1), see TopicSpec.
@@ -66,6 +68,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         normalized=env.get("ALERTPIPE_TOPIC_NORMALIZED", defaults.normalized),
         dead_letter=env.get("ALERTPIPE_TOPIC_DEAD_LETTER", defaults.dead_letter),
         integrations=env.get("ALERTPIPE_TOPIC_INTEGRATIONS", defaults.integrations),
+        routes=env.get("ALERTPIPE_TOPIC_ROUTES", defaults.routes),
         partitions=_int(env, "ALERTPIPE_TOPIC_PARTITIONS", defaults.partitions),
         replication_factor=_int(env, "ALERTPIPE_REPLICATION_FACTOR", defaults.replication_factor),
         min_insync_replicas=(
@@ -79,12 +82,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             env, "ALERTPIPE_DEAD_LETTER_RETENTION_MS", defaults.dead_letter_retention_ms
         ),
     )
-    names = (topics.raw, topics.normalized, topics.dead_letter, topics.integrations)
+    names = (topics.raw, topics.normalized, topics.dead_letter, topics.integrations, topics.routes)
     for name in names:
         if not name or len(name) > 249:
             raise SettingsError(f"topic name {name!r} must be 1-249 characters")
     if len(set(names)) != len(names):
-        raise SettingsError("the raw, normalized, dead-letter and integrations topics must differ")
+        raise SettingsError(
+            "the raw, normalized, dead-letter, integrations and routes topics must differ"
+        )
     bootstrap = env.get("KAFKA_BOOTSTRAP_SERVERS", "").strip() or None
     return Settings(bootstrap_servers=bootstrap, topics=topics)
 

@@ -34,7 +34,7 @@ class TopicOutcome:
 
 
 def topic_specs(settings: TopicSettings) -> list[TopicSpec]:
-    """The three topics of brief §4 plus the integration-key topic, settings applied."""
+    """The three topics of brief §4 plus the key and routing topics, settings applied."""
     rf = settings.replication_factor
     base: dict[str, str] = {}
     if rf > 1:
@@ -44,15 +44,15 @@ def topic_specs(settings: TopicSettings) -> list[TopicSpec]:
     def spec(name: str, retention_ms: int) -> TopicSpec:
         return TopicSpec(name, settings.partitions, rf, {**base, "retention.ms": str(retention_ms)})
 
-    # Integration keys: compacted and never expired (a revocation must not age out).
-    integrations = TopicSpec(
-        settings.integrations, 1, rf, {**base, "cleanup.policy": "compact", "retention.ms": "-1"}
-    )
+    # Integration keys and routing configs: compacted and never expired (a revocation or a
+    # route must not age out).
+    compacted = {**base, "cleanup.policy": "compact", "retention.ms": "-1"}
     return [
         spec(settings.raw, settings.raw_retention_ms),
         spec(settings.normalized, settings.normalized_retention_ms),
         spec(settings.dead_letter, settings.dead_letter_retention_ms),
-        integrations,
+        TopicSpec(settings.integrations, 1, rf, compacted),
+        TopicSpec(settings.routes, 1, rf, compacted),
     ]
 
 

@@ -85,6 +85,7 @@ def main() -> None:
         normalized=f"bench.{tag}.norm",
         dead_letter=f"bench.{tag}.dlq",
         integrations=f"bench.{tag}.keys",
+        routes=f"bench.{tag}.routes",
     )
     asyncio.run(ensure_topics(bootstrap, topic_specs(topics)))
     done = asyncio.run(

@@ -8,8 +8,10 @@ from alertpipe.cli.common import EXIT_CODES_HELP, configure_logging
 from alertpipe.cli.ingress import ingress
 from alertpipe.cli.integrations import integrations
 from alertpipe.cli.kafka import kafka
+from alertpipe.cli.routes import routes
 from alertpipe.cli.run import run
 from alertpipe.cli.topics import topics
+from alertpipe.cli.worker import worker
 
 
 @click.group(
@@ -30,7 +32,9 @@ cli.add_command(kafka)
 cli.add_command(ingress)
 cli.add_command(integrations)
 cli.add_command(topics)
+cli.add_command(routes)
 cli.add_command(run)
+cli.add_command(worker)
 
 
 def main() -> None:

@@ -12,19 +12,20 @@ from typing import Any, TypeVar
 import click
 
 from alertpipe.cli.common import EXIT_KAFKA_UNREACHABLE, bootstrap_or_exit, fail, settings_or_exit
+from alertpipe.follower import TopicMissing
 from alertpipe.integrations import IntegrationError, enable, revoke
-from ingest.keystore import KeyTopicMissing, read_integrations
+from ingest.keystore import read_integrations
 from schemas.registry import load_sources
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8080"
 T = TypeVar("T")
 
 
-def _run_kafka(coro: Coroutine[Any, Any, T]) -> T:
+def run_kafka(coro: Coroutine[Any, Any, T]) -> T:
     """Run one Kafka operation; turn the ways it can fail into one clear line and exit code."""
     try:
         return asyncio.run(coro)
-    except KeyTopicMissing as exc:
+    except TopicMissing as exc:
         fail(str(exc))
     except IntegrationError as exc:
         fail(str(exc))
@@ -57,7 +58,7 @@ def enable_cmd(source: str, org: str, base_url: str, as_json: bool) -> None:
     Running ingress processes accept it within seconds."""
     settings = settings_or_exit()
     bootstrap = bootstrap_or_exit(settings)
-    done = _run_kafka(
+    done = run_kafka(
         enable(bootstrap, settings.topics.integrations, load_sources(), source, org, base_url)
     )
     if as_json:
@@ -78,7 +79,7 @@ def list_cmd(org: str | None, as_json: bool) -> None:
     """List integration keys (ids, never the keys themselves), revoked ones included."""
     settings = settings_or_exit()
     bootstrap = bootstrap_or_exit(settings)
-    table = _run_kafka(read_integrations(bootstrap, settings.topics.integrations))
+    table = run_kafka(read_integrations(bootstrap, settings.topics.integrations))
     rows = [i for i in table.all() if org is None or i.org == org]
     for i in rows:
         created = dt.datetime.fromtimestamp(i.created_at / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M")
@@ -109,7 +110,7 @@ def revoke_cmd(key_id: str) -> None:
     seconds; requests with it get 404 and nothing is written."""
     settings = settings_or_exit()
     bootstrap = bootstrap_or_exit(settings)
-    item, changed = _run_kafka(revoke(bootstrap, settings.topics.integrations, key_id))
+    item, changed = run_kafka(revoke(bootstrap, settings.topics.integrations, key_id))
     if changed:
         click.echo(f"Revoked {item.key_id} ({item.source}, org {item.org}).")
     else:

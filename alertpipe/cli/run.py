@@ -25,7 +25,10 @@ from schemas.registry import load_sources
 def pipeline_services(ingress_port: int) -> list[Service]:
     """The processes ``make run`` starts once Kafka and the topics are ready."""
     me = [sys.executable, "-m", "alertpipe.cli"]
-    return [Service("ingress", [*me, "ingress", "--port", str(ingress_port)])]
+    return [
+        Service("ingress", [*me, "ingress", "--port", str(ingress_port)]),
+        Service("worker", [*me, "worker"]),
+    ]
 
 
 @click.command()

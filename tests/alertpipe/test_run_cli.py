@@ -64,6 +64,7 @@ def _drive(proc: subprocess.Popen[str], state_dir: Path, port: int) -> None:
         "alerts.normalized",
         "alerts.dead-letter",
         "alertpipe.integrations",
+        "alertpipe.routes",
     ):
         assert f"created {topic}" in output
     status = LocalBroker(state_dir, echo=lambda _: None).status()

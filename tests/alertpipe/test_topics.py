@@ -24,13 +24,14 @@ def test_specs_follow_settings_and_add_min_isr_only_when_replicated() -> None:
     ]
     assert single[3].configs == {"cleanup.policy": "compact", "retention.ms": "-1"}
     assert single[3].partitions == 1
+    assert single[4].configs == single[3].configs
     assert single[0].configs == {"retention.ms": str(7 * DAY_MS)}
     assert all("min.insync.replicas" not in s.configs for s in single)
 
     replicated = topic_specs(TopicSettings(replication_factor=3, partitions=12))
     assert {s.configs["min.insync.replicas"] for s in replicated} == {"2"}
     assert {(s.partitions, s.replication_factor) for s in replicated[:3]} == {(12, 3)}
-    assert (replicated[3].partitions, replicated[3].replication_factor) == (1, 3)
+    assert {(s.partitions, s.replication_factor) for s in replicated[3:]} == {(1, 3)}
     explicit = topic_specs(TopicSettings(replication_factor=3, min_insync_replicas=3))
     assert explicit[0].configs["min.insync.replicas"] == "3"
 
@@ -42,6 +43,7 @@ def fresh_settings(**overrides: int) -> TopicSettings:
         normalized=f"t.{tag}.norm",
         dead_letter=f"t.{tag}.dlq",
         integrations=f"t.{tag}.keys",
+        routes=f"t.{tag}.routes",
         **overrides,
     )
 
@@ -52,11 +54,13 @@ async def test_create_is_idempotent_and_reports_what_existed(kafka_bootstrap: st
     assert [(o.created, o.partitions, o.warning) for o in first] == [
         *[(True, 2, None)] * 3,
         (True, 1, None),
+        (True, 1, None),
     ]
 
     second = await ensure_topics(kafka_bootstrap, topic_specs(settings))
     assert [(o.created, o.partitions, o.warning) for o in second] == [
         *[(False, 2, None)] * 3,
+        (False, 1, None),
         (False, 1, None),
     ]
 
@@ -64,6 +68,7 @@ async def test_create_is_idempotent_and_reports_what_existed(kafka_bootstrap: st
     assert not any(o.created for o in warned)
     assert all(o.warning and "has 2 partitions" in o.warning for o in warned[:3])
     assert warned[3].warning is None
+    assert warned[4].warning is None
 
 
 async def test_replication_beyond_the_cluster_is_a_clear_error(kafka_bootstrap: str) -> None:

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
+import httpx
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import ConsumerRecord
 
 from alertpipe.settings import Settings, TopicSettings
 from alertpipe.topics import ensure_topics, topic_specs
+from ingest.app import IngressApp
+from ingest.keys import Integration, hash_key, new_key, new_key_id
+from ingest.keystore import KeyStore, publish_integration
+from ingest.settings import IngressSettings
+from ingest.sink import KafkaSink
+from schemas.registry import load_sources
 
 
 async def fresh_topics(bootstrap: str, partitions: int = 3) -> TopicSettings:
@@ -19,6 +29,7 @@ async def fresh_topics(bootstrap: str, partitions: int = 3) -> TopicSettings:
         normalized=f"t.{tag}.norm",
         dead_letter=f"t.{tag}.dlq",
         integrations=f"t.{tag}.keys",
+        routes=f"t.{tag}.routes",
         partitions=partitions,
     )
     await ensure_topics(bootstrap, topic_specs(topics))
@@ -55,3 +66,42 @@ async def read_all(
     finally:
         await consumer.stop()
     return found
+
+
+@asynccontextmanager
+async def running_app(
+    bootstrap: str, topics: TopicSettings, produce_timeout: float = 10.0
+) -> AsyncIterator[tuple[IngressApp, httpx.AsyncClient]]:
+    settings = IngressSettings(
+        kafka=kafka_settings(bootstrap, topics), produce_timeout_s=produce_timeout
+    )
+    sink = KafkaSink(bootstrap, topics.raw, timeout=produce_timeout, max_request_size=1 << 20)
+    keys = KeyStore(bootstrap, topics.integrations)
+    app = IngressApp(settings=settings, sources=load_sources(), sink=sink, keys=keys)
+    await sink.start()
+    await keys.start()
+    try:
+        async with asyncio.timeout(30):
+            while not (sink.ready and keys.caught_up):
+                await asyncio.sleep(0.05)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://ingress") as client:
+            yield app, client
+    finally:
+        await sink.stop()
+        await keys.stop()
+
+
+async def enable(
+    bootstrap: str, topics: TopicSettings, source: str, org: str = "acme"
+) -> tuple[str, Integration]:
+    key = new_key()
+    item = Integration(new_key_id(), org, source, hash_key(key), int(time.time() * 1000))
+    await publish_integration(bootstrap, topics.integrations, item)
+    return key, item
+
+
+async def wait_for_key(app: IngressApp, key: str, source: str) -> None:
+    async with asyncio.timeout(10):
+        while app.keys.table.lookup(key, source) is None:
+            await asyncio.sleep(0.05)

@@ -4,62 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
 
 from alertpipe.localkafka import LocalBroker
-from alertpipe.settings import TopicSettings
-from ingest.app import IngressApp
-from ingest.keys import Integration, hash_key, new_key, new_key_id
-from ingest.keystore import KeyStore, publish_integration
-from ingest.settings import IngressSettings
-from ingest.sink import KafkaSink
 from schemas.raw import RawHeaders
-from schemas.registry import load_sources
 from tests.ingest.conftest import FIXTURES
-from tests.ingest.kafka_helpers import fresh_topics, kafka_settings, read_all
+from tests.ingest.kafka_helpers import enable, fresh_topics, read_all, running_app, wait_for_key
 
 JSON = {"content-type": "application/json"}
-
-
-@asynccontextmanager
-async def running_app(
-    bootstrap: str, topics: TopicSettings, produce_timeout: float = 10.0
-) -> AsyncIterator[tuple[IngressApp, httpx.AsyncClient]]:
-    settings = IngressSettings(
-        kafka=kafka_settings(bootstrap, topics), produce_timeout_s=produce_timeout
-    )
-    sink = KafkaSink(bootstrap, topics.raw, timeout=produce_timeout, max_request_size=1 << 20)
-    keys = KeyStore(bootstrap, topics.integrations)
-    app = IngressApp(settings=settings, sources=load_sources(), sink=sink, keys=keys)
-    await sink.start()
-    await keys.start()
-    try:
-        async with asyncio.timeout(30):
-            while not (sink.ready and keys.caught_up):
-                await asyncio.sleep(0.05)
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://ingress") as client:
-            yield app, client
-    finally:
-        await sink.stop()
-        await keys.stop()
-
-
-async def enable(bootstrap: str, topics: TopicSettings, source: str) -> tuple[str, Integration]:
-    key = new_key()
-    item = Integration(new_key_id(), "acme", source, hash_key(key), int(time.time() * 1000))
-    await publish_integration(bootstrap, topics.integrations, item)
-    return key, item
-
-
-async def wait_for_key(app: IngressApp, key: str, source: str) -> None:
-    async with asyncio.timeout(10):
-        while app.keys.table.lookup(key, source) is None:
-            await asyncio.sleep(0.05)
 
 
 async def test_bodies_and_headers_arrive_in_kafka_byte_for_byte(kafka_bootstrap: str) -> None:

@@ -1,0 +1,139 @@
+"""Follow a small compacted topic (integration keys, routing configs) into memory.
+
+Each process reads the topic from the beginning and then keeps reading, so a change written by
+the CLI reaches every running ingress or worker within about a second, with no restart.
+``caught_up`` turns true once everything that existed at start has been applied.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+log = logging.getLogger("alertpipe.follower")
+
+OnRecord = Callable[[bytes | None, bytes | None], None]
+
+
+class TopicMissing(RuntimeError):
+    pass
+
+
+async def _partitions(bootstrap_servers: str, topic: str) -> list[int]:
+    # The admin client, because a consumer's partitions_for_topic() only knows topics it has
+    # already fetched metadata for (consumer.topics() does not refresh that cache).
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        described = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    found = [t for t in described if t["error_code"] == 0]
+    return sorted(p["partition"] for t in found for p in t["partitions"])
+
+
+async def _assign_from_start(
+    consumer: AIOKafkaConsumer, bootstrap_servers: str, topic: str
+) -> tuple[list[TopicPartition], dict[TopicPartition, int]]:
+    partitions = await _partitions(bootstrap_servers, topic)
+    if not partitions:
+        raise TopicMissing(
+            f"topic {topic} does not exist (create it with `alertpipe topics create`)"
+        )
+    tps = [TopicPartition(topic, p) for p in partitions]
+    consumer.assign(tps)
+    await consumer.seek_to_beginning(*tps)
+    ends: dict[TopicPartition, int] = await consumer.end_offsets(tps)
+    return tps, ends
+
+
+async def _reached(consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int]) -> bool:
+    return all([await consumer.position(tp) >= end for tp, end in ends.items()])
+
+
+def _apply_all(on_record: OnRecord, batches: dict[TopicPartition, list[object]]) -> None:
+    for records in batches.values():
+        for record in records:
+            on_record(record.key, record.value)  # type: ignore[attr-defined]
+
+
+async def read_compacted(bootstrap_servers: str, topic: str, on_record: OnRecord) -> None:
+    """Apply every record now in ``topic`` once, in order, then return (for the CLI)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        _, ends = await _assign_from_start(consumer, bootstrap_servers, topic)
+        while not await _reached(consumer, ends):
+            _apply_all(on_record, await consumer.getmany(timeout_ms=500))
+    finally:
+        await consumer.stop()
+
+
+class CompactedTopicFollower:
+    def __init__(self, bootstrap_servers: str, topic: str, on_record: OnRecord, what: str) -> None:
+        self.bootstrap_servers = bootstrap_servers
+        self.topic = topic
+        self.on_record = on_record
+        self.what = what
+        self.caught_up = False
+        self.problem: str | None = f"{what} not loaded yet"
+        self._loaded = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"follow-{self.topic}")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def wait_caught_up(self) -> None:
+        await self._loaded.wait()
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self._follow()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self.problem = f"cannot read {self.what}: {exc}"
+                log.warning("%s; retrying in 2s", self.problem)
+                await asyncio.sleep(2.0)
+
+    async def _follow(self) -> None:
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap_servers, enable_auto_commit=False,
+            fetch_max_wait_ms=200,
+        )  # fmt: skip
+        await consumer.start()
+        try:
+            _, ends = await _assign_from_start(consumer, self.bootstrap_servers, self.topic)
+            while True:
+                _apply_all(self.on_record, await consumer.getmany(timeout_ms=500))
+                if not self.caught_up and await _reached(consumer, ends):
+                    self.caught_up = True
+                    self.problem = None
+                    self._loaded.set()
+                    log.info("%s loaded from %s", self.what, self.topic)
+        finally:
+            await consumer.stop()
+
+
+async def publish_compacted(bootstrap_servers: str, topic: str, key: bytes, value: bytes) -> None:
+    """Write one record (the latest value for ``key``) and wait for all replicas to have it."""
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap_servers, acks="all", enable_idempotence=True
+    )
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, value, key=key)
+    finally:
+        await producer.stop()

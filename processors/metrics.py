@@ -1,0 +1,49 @@
+"""Prometheus metrics of the worker, served on their own port (the worker runs no web app)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
+
+
+class WorkerMetrics:
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        r = self.registry
+        self.events_in = Counter(
+            "alertpipe_worker_events", "Raw records consumed, by source.", ["source"], registry=r
+        )
+        self.alerts_out = Counter(
+            "alertpipe_worker_alerts",
+            "Normalized alerts published, by source and message type.",
+            ["source", "message_type"],
+            registry=r,
+        )
+        self.dead_letters = Counter(
+            "alertpipe_worker_dead_letters",
+            "Bodies dead-lettered, by source and error code.",
+            ["source", "code"],
+            registry=r,
+        )
+        self.batch_seconds = Histogram(
+            "alertpipe_worker_batch_seconds",
+            "Time to process a batch of raw records and have its outputs acknowledged.",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.processing_lag_seconds = Histogram(
+            "alertpipe_worker_processing_lag_seconds",
+            "From the ingress receiving a webhook to its outputs being acknowledged.",
+            buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+            registry=r,
+        )
+        self.batch_size = Histogram(
+            "alertpipe_worker_batch_size",
+            "Raw records per batch.",
+            buckets=(1, 10, 50, 100, 250, 500, 1000, 2000),
+            registry=r,
+        )
+        self.routes_loaded = Gauge(
+            "alertpipe_worker_routing_configs", "Orgs with a routing config loaded.", registry=r
+        )

@@ -1,0 +1,245 @@
+"""End to end on the real broker: webhooks POSTed to the ingress come out of a running
+`alertpipe worker` process in alerts.normalized (or alerts.dead-letter), and a routing change
+made with the CLI is used for the next alert."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaConsumer
+
+from alertpipe.settings import TopicSettings
+from schemas.raw import RawHeaders
+from tests.ingest.kafka_helpers import enable, fresh_topics, running_app, wait_for_key
+from tests.processors.helpers import FIXTURES, alert_validator
+
+CLI = [sys.executable, "-m", "alertpipe.cli"]
+
+
+@dataclass
+class Pipeline:
+    bootstrap: str
+    topics: TopicSettings
+    env: dict[str, str]
+
+
+def pipeline_env(bootstrap: str, topics: TopicSettings, data_dir: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "ALERTPIPE_TOPIC_RAW": topics.raw,
+        "ALERTPIPE_TOPIC_NORMALIZED": topics.normalized,
+        "ALERTPIPE_TOPIC_DEAD_LETTER": topics.dead_letter,
+        "ALERTPIPE_TOPIC_INTEGRATIONS": topics.integrations,
+        "ALERTPIPE_TOPIC_ROUTES": topics.routes,
+        "ALERTPIPE_WORKER_GROUP": f"test-{uuid.uuid4().hex[:8]}",
+        "ALERTPIPE_WORKER_METRICS_PORT": "0",
+        "ALERTPIPE_WORKER_DATA_DIR": str(data_dir),
+    }
+
+
+@pytest.fixture(scope="module")
+def pipeline(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
+    topics = asyncio.run(fresh_topics(kafka_bootstrap, partitions=3))
+    env = pipeline_env(kafka_bootstrap, topics, tmp_path_factory.mktemp("worker"))
+    log = tmp_path_factory.mktemp("worker-log") / "worker.log"
+    with log.open("w") as out, subprocess.Popen([*CLI, "worker"], env=env, stdout=out,
+                                                stderr=subprocess.STDOUT) as proc:  # fmt: skip
+        try:
+            yield Pipeline(kafka_bootstrap, topics, env)
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    assert "Traceback" not in log.read_text(), log.read_text()[-3000:]
+
+
+async def consume(bootstrap: str, topic: str, want: int, match: Any, timeout: float = 60) -> list[
+    Any
+]:  # fmt: skip
+    """Records of ``topic`` for which ``match(record)`` holds, until ``want`` of them."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None,
+                                auto_offset_reset="earliest", enable_auto_commit=False)  # fmt: skip
+    await consumer.start()
+    found: list[Any] = []
+    try:
+        async with asyncio.timeout(timeout):
+            while len(found) < want:
+                for records in (await consumer.getmany(timeout_ms=500)).values():
+                    found.extend(r for r in records if match(r))
+    except TimeoutError:
+        pass
+    finally:
+        await consumer.stop()
+    return found
+
+
+def by_org(org: str) -> Any:
+    return lambda r: r.key is not None and r.key.startswith(f"{org}/".encode())
+
+
+JSON = {"content-type": "application/json"}
+FORM = {"content-type": "application/x-www-form-urlencoded"}
+URL = {
+    "thousandeyes": "thousandeyes/v1",
+    "pingometer": "pingometer/v1",
+    "generic": "generic/20131114/alert",
+}
+
+
+def new_org() -> str:
+    return f"o{uuid.uuid4().hex[:10]}"
+
+
+async def test_every_source_comes_out_normalized(pipeline: Pipeline) -> None:
+    org = new_org()
+    keys = {s: (await enable(pipeline.bootstrap, pipeline.topics, s, org))[0] for s in URL}
+    posts = [
+        ("thousandeyes", "trigger.json", JSON),
+        ("thousandeyes", "clear.json", JSON),
+        ("thousandeyes", "webhook-test.json", JSON),
+        ("pingometer", "down.form", FORM),
+        ("pingometer", "down.json", JSON),
+        ("generic", "critical.json", JSON),
+    ]
+    async with running_app(pipeline.bootstrap, pipeline.topics) as (app, client):
+        for source, key in keys.items():
+            await wait_for_key(app, key, source)
+        for source, name, headers in posts:
+            body = (FIXTURES / source / name).read_bytes()
+            response = await client.post(
+                f"/integrations/{URL[source]}/{keys[source]}/team-a", content=body, headers=headers
+            )
+            assert response.status_code == 200, response.text
+
+    records = await consume(pipeline.bootstrap, pipeline.topics.normalized, len(posts), by_org(org))
+    alerts = [json.loads(r.value) for r in records]
+    for record, alert in zip(records, alerts, strict=True):
+        assert not list(alert_validator().iter_errors(alert))
+        assert record.key == alert["incident_key"].encode()
+        assert alert["raw"]["topic"] == pipeline.topics.raw
+        assert alert["org"] == org
+    assert sorted(
+        (a["source"], a["message_type"], a["entity_id"], a["is_test"]) for a in alerts
+    ) == sorted(
+        [
+            ("thousandeyes", "CRITICAL", "thousandeyes:119245678", False),
+            ("thousandeyes", "RECOVERY", "thousandeyes:119245678", False),
+            ("thousandeyes", "INFO", "thousandeyes:test:1742240580123", True),
+            ("pingometer", "CRITICAL", "pingometer:48213", False),
+            ("pingometer", "CRITICAL", "pingometer:48213", False),
+            ("generic", "CRITICAL", "diskspace/db01.example.com", False),
+        ]
+    )
+    assert len({a["alert_id"] for a in alerts}) == len(alerts)
+    assert {a["routing"]["reason"] for a in alerts} == {"no_routes"}
+
+
+async def test_malformed_bodies_go_to_the_dead_letter_topic_intact(pipeline: Pipeline) -> None:
+    org = new_org()
+    key, _ = await enable(pipeline.bootstrap, pipeline.topics, "thousandeyes", org)
+    bodies = {
+        b'{"eventType": "ALERT_NOTIFICATION_TRIGGER", \xff': ("invalid_json", ""),
+        b'{"eventType":"ALERT_NOTIFICATION_TRIGGER","eventId":"9","alert":{"alertId":1.5}}': (
+            "schema",
+            "$.alert.alertId",
+        ),
+        b'{"eventType":"ALERT_SNOOZED","eventId":"10"}': ("unknown_event_type", ""),
+    }
+    request_ids = {}
+    async with running_app(pipeline.bootstrap, pipeline.topics) as (app, client):
+        await wait_for_key(app, key, "thousandeyes")
+        for body in bodies:
+            response = await client.post(
+                f"/integrations/thousandeyes/v1/{key}/ops", content=body, headers=JSON
+            )
+            assert response.status_code == 200
+            request_ids[response.json()["request_id"]] = body
+
+    records = await consume(
+        pipeline.bootstrap, pipeline.topics.dead_letter, len(bodies), by_org(org)
+    )
+    assert len(records) == len(bodies)
+    for record in records:
+        headers = dict(record.headers)
+        original = RawHeaders.from_kafka(record.headers)
+        body = request_ids[original.request_id]
+        assert record.value == body  # byte for byte
+        code, path = bodies[body]
+        assert (headers["error.code"].decode(), headers["error.path"].decode()) == (code, path)
+        assert headers["error.message"]
+        assert headers["raw.topic"].decode() == pipeline.topics.raw
+        assert int(headers["raw.offset"]) >= 0
+        assert original.org == org
+
+
+async def test_a_routing_change_made_with_the_cli_is_used_for_the_next_alert(
+    pipeline: Pipeline,
+) -> None:
+    org = new_org()
+    key, _ = await enable(pipeline.bootstrap, pipeline.topics, "generic", org)
+
+    async def post(entity: str) -> dict[str, Any]:
+        async with running_app(pipeline.bootstrap, pipeline.topics) as (app, client):
+            await wait_for_key(app, key, "generic")
+            body = json.dumps({"message_type": "CRITICAL", "entity_id": entity}).encode()
+            response = await client.post(
+                f"/integrations/generic/v1/{key}/OPS", content=body, headers=JSON
+            )
+            assert response.status_code == 200
+        [record] = await consume(
+            pipeline.bootstrap,
+            pipeline.topics.normalized,
+            1,
+            lambda r: r.key == f"{org}/{entity}".encode(),
+        )
+        alert: dict[str, Any] = json.loads(record.value)
+        return alert
+
+    before = await post("before")
+    assert before["routing"] == {
+        "requested": "OPS",
+        "reason": "no_routes",
+        "teams": [],
+        "rule": None,
+    }
+
+    for args in (
+        ["routes", "set", org, "ops", "--team", "night-shift"],
+        ["routes", "default", org, "--team", "noc"],
+    ):
+        result = await asyncio.to_thread(
+            subprocess.run,
+            [*CLI, *args],
+            env=pipeline.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+    changed_at = time.monotonic()
+    await asyncio.sleep(1.5)  # the worker follows the routes topic (sub-second)
+
+    after = await post("after")
+    assert after["routing"] == {
+        "requested": "OPS",
+        "reason": "matched",
+        "teams": ["night-shift"],
+        "rule": None,
+    }
+    assert after["routing_key"] == "ops"
+    print(f"\nrouting change used {time.monotonic() - changed_at:.1f}s after the CLI returned")
