@@ -9,7 +9,11 @@ from typing import Any
 import orjson
 
 # Attributes every LogRecord has; anything else was passed through ``extra=`` and is kept.
-_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "asctime",
+    "color_message",  # uvicorn's copy of msg with terminal colour codes
+}
 
 
 class JsonFormatter(logging.Formatter):

@@ -59,7 +59,16 @@ def create_app(settings: WorkerSettings) -> faust.App:
     async def start_side_services() -> None:
         await routes.start()
         if settings.metrics_port:
-            start_http_server(settings.metrics_port, settings.metrics_host, metrics.registry)
+            try:
+                start_http_server(settings.metrics_port, settings.metrics_host, metrics.registry)
+            except OSError as exc:  # metrics matter less than alerts: say so and carry on
+                log.error(
+                    "no metrics endpoint: %s:%d: %s",
+                    settings.metrics_host,
+                    settings.metrics_port,
+                    exc,
+                )
+                return
             log.info(
                 "metrics on http://%s:%d/metrics", settings.metrics_host, settings.metrics_port
             )

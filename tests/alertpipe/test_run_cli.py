@@ -3,6 +3,8 @@ Ctrl-C stops what it started."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import re
 import signal
@@ -12,6 +14,7 @@ import time
 from pathlib import Path
 
 import httpx
+from aiokafka import AIOKafkaConsumer
 
 from alertpipe.kafkaprobe import answers
 from alertpipe.localkafka import LocalBroker
@@ -22,6 +25,8 @@ def test_run_from_nothing_then_ctrl_c(tmp_path: Path) -> None:
     state_dir = tmp_path / "broker"
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP_SERVERS"}
+    env["ALERTPIPE_WORKER_METRICS_PORT"] = "0"
+    env["ALERTPIPE_WORKER_DATA_DIR"] = str(tmp_path / "worker")
     with subprocess.Popen(
         [
             sys.executable,
@@ -76,6 +81,10 @@ def _drive(proc: subprocess.Popen[str], state_dir: Path, port: int) -> None:
     url = urls["generic"].replace("$routing_key", "ops")
     assert url.startswith(f"http://127.0.0.1:{port}/integrations/generic/20131114/alert/")
     assert _post_until_ready(url) == 200
+    assert status.bootstrap_servers is not None
+    alert = asyncio.run(_first_normalized(status.bootstrap_servers))
+    assert alert["source"] == "generic"
+    assert alert["org"] == "dev"
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=60) == 0
     assert not LocalBroker(state_dir, echo=lambda _: None).status().running
@@ -98,3 +107,23 @@ def _post_until_ready(url: str) -> int:
             break
         time.sleep(0.2)
     return status
+
+
+async def _first_normalized(bootstrap: str) -> dict[str, object]:
+    """The worker that `run` started turns the POST into a normalized alert."""
+    consumer = AIOKafkaConsumer(
+        "alerts.normalized",
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    try:
+        async with asyncio.timeout(60):
+            while True:
+                for records in (await consumer.getmany(timeout_ms=500)).values():
+                    for record in records:
+                        alert: dict[str, object] = json.loads(record.value)
+                        return alert
+    finally:
+        await consumer.stop()

@@ -21,9 +21,11 @@ def test_specs_follow_settings_and_add_min_isr_only_when_replicated() -> None:
         "alerts.normalized",
         "alerts.dead-letter",
         "alertpipe.integrations",
+        "alertpipe.routes",
     ]
     assert single[3].configs == {"cleanup.policy": "compact", "retention.ms": "-1"}
     assert single[3].partitions == 1
+    assert single[4].configs == single[3].configs
     assert single[4].configs == single[3].configs
     assert single[0].configs == {"retention.ms": str(7 * DAY_MS)}
     assert all("min.insync.replicas" not in s.configs for s in single)
