@@ -19,7 +19,8 @@ from alertpipe.kafkajars import LocalKafkaError
 from alertpipe.kafkaprobe import KafkaUnreachable, answers
 from alertpipe.localkafka import LocalBroker
 
-# testcontainers path (machines with Docker): Apache's own image, KRaft mode.
+# testcontainers path (machines with Docker): Confluent's image in KRaft mode, the one
+# testcontainers' KafkaContainer is built for.
 KAFKA_IMAGE = "confluentinc/cp-kafka:7.9.0"
 
 NewTopicFactory = Callable[..., Awaitable[str]]
@@ -37,7 +38,8 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             )
         yield choice.bootstrap_servers
     elif choice.kind is BrokerKind.TESTCONTAINERS:
-        from testcontainers.kafka import KafkaContainer
+        # testcontainers.kafka is a deprecated alias that warns (an error in this suite).
+        from testcontainers.community.kafka import KafkaContainer
 
         with KafkaContainer(KAFKA_IMAGE).with_kraft() as container:
             yield container.get_bootstrap_server()

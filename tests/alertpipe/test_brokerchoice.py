@@ -37,3 +37,12 @@ def test_docker_probe_says_no_without_a_daemon(tmp_path: object) -> None:
     assert docker_daemon_answers({"DOCKER_HOST": f"unix://{tmp_path}/absent.sock"}) is False
     assert docker_daemon_answers({"DOCKER_HOST": f"tcp://127.0.0.1:{free_port()}"}) is False
     assert docker_daemon_answers({"DOCKER_HOST": "ssh://somewhere"}) is False
+
+
+def test_the_docker_path_imports_cleanly() -> None:
+    """Machines with Docker take the testcontainers path; it cannot run here, but it must at
+    least import without warnings (which this suite turns into errors) and offer KRaft."""
+    from testcontainers.community.kafka import KafkaContainer
+
+    assert callable(KafkaContainer.with_kraft)
+    assert callable(KafkaContainer.get_bootstrap_server)

@@ -1,0 +1,177 @@
+"""The incident state machine (brief §3): one pure function from (state, alert) to (decision,
+new state). No clock, no Kafka: ``now`` comes in as an argument.
+
+Per incident key (org + entity id) an incident is open (CRITICAL or WARNING), acknowledged or
+resolved. What is emitted:
+- the first CRITICAL/WARNING (opens it), and a trigger after resolution (opens a new one);
+- WARNING -> CRITICAL escalation, also while acknowledged ("pops off ack");
+- ACKNOWLEDGEMENT of an open incident, RECOVERY of an open or acknowledged one;
+- a RECOVERY or ACKNOWLEDGEMENT for an incident we hold no state for (downstream may);
+- INFO, always (it changes nothing); test events, always (they never touch state).
+What is suppressed (and counted into the next emission's ``duplicates_suppressed``):
+- ``redelivery``: the same source event again (same fingerprint), whatever the state;
+- ``late``: event time older than the incident's last transition (a retry after recovery);
+- ``duplicate``: a repeat trigger while open, a repeat acknowledgement;
+- ``resolved_again``: RECOVERY of a resolved incident;
+- ``not_open``: ACKNOWLEDGEMENT of a resolved incident.
+State is bounded: resolved incidents are forgotten ``resolved_ttl_ms`` after they were last
+seen, open ones after ``open_ttl_ms``; each keeps at most ``max_fingerprints`` fingerprints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Literal
+
+import orjson
+
+from schemas.normalized import MessageType
+
+Status = Literal["open", "acknowledged", "resolved"]
+DAY_MS = 24 * 60 * 60 * 1000
+SUPPRESS_REASONS = ("redelivery", "late", "duplicate", "resolved_again", "not_open")
+
+
+@dataclass(frozen=True)
+class IncidentPolicy:
+    resolved_ttl_ms: int = 7 * DAY_MS
+    open_ttl_ms: int = 30 * DAY_MS
+    max_fingerprints: int = 64
+
+
+@dataclass(frozen=True)
+class AlertFacts:
+    """What the state machine needs of one normalized alert."""
+
+    message_type: MessageType
+    event_time: int  # epoch ms, source's clock
+    received_at: int  # epoch ms, our clock
+    fingerprint: str  # identity of the source event (redelivery detection)
+    is_test: bool = False
+
+
+@dataclass(frozen=True)
+class IncidentState:
+    status: Status
+    severity: MessageType | None  # CRITICAL or WARNING while open/acknowledged
+    last_transition: int  # event time of the last state change
+    first_seen: int  # received_at of the first event of this incident
+    last_seen: int  # received_at of the latest event (expiry counts from here)
+    events: int  # events seen for this incident
+    suppressed: int  # suppressed since the last emission
+    fingerprints: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Decision:
+    emit: bool
+    # emit: open, escalate, acknowledge, resolve, info, test, unknown_incident
+    # suppress: one of SUPPRESS_REASONS
+    reason: str
+    duplicates_suppressed: int = 0  # to put in the emitted alert
+
+
+def is_expired(state: IncidentState, now: int, policy: IncidentPolicy) -> bool:
+    ttl = policy.resolved_ttl_ms if state.status == "resolved" else policy.open_ttl_ms
+    return now - state.last_seen > ttl
+
+
+def _seen(state: IncidentState, facts: AlertFacts, policy: IncidentPolicy) -> IncidentState:
+    prints = state.fingerprints
+    if facts.fingerprint not in prints:
+        prints = (*prints, facts.fingerprint)[-policy.max_fingerprints :]
+    return replace(
+        state,
+        last_seen=max(state.last_seen, facts.received_at),
+        events=state.events + 1,
+        fingerprints=prints,
+    )
+
+
+def _suppress(
+    state: IncidentState, facts: AlertFacts, reason: str, policy: IncidentPolicy
+) -> tuple[Decision, IncidentState]:
+    seen = _seen(state, facts, policy)
+    return Decision(False, reason), replace(seen, suppressed=seen.suppressed + 1)
+
+
+def _emit(
+    state: IncidentState | None,
+    new: IncidentState,
+    facts: AlertFacts,
+    reason: str,
+    policy: IncidentPolicy,
+) -> tuple[Decision, IncidentState]:
+    carried = state.suppressed if state is not None else 0
+    seen = _seen(new, facts, policy)
+    return Decision(True, reason, carried), replace(seen, suppressed=0)
+
+
+def _fresh(status: Status, facts: AlertFacts, severity: MessageType | None) -> IncidentState:
+    return IncidentState(
+        status=status,
+        severity=severity,
+        last_transition=facts.event_time,
+        first_seen=facts.received_at,
+        last_seen=facts.received_at,
+        events=0,
+        suppressed=0,
+    )
+
+
+def decide(
+    state: IncidentState | None,
+    facts: AlertFacts,
+    now: int,
+    policy: IncidentPolicy = IncidentPolicy(),
+) -> tuple[Decision, IncidentState | None]:
+    """The decision for one alert and the incident's state afterwards (None: no state)."""
+    if facts.is_test:
+        return Decision(True, "test"), state
+    if state is not None and is_expired(state, now, policy):
+        state = None
+    if state is not None and facts.fingerprint in state.fingerprints:
+        return _suppress(state, facts, "redelivery", policy)
+    kind = facts.message_type
+    if kind == "INFO":
+        if state is None:
+            return Decision(True, "info"), None
+        return _emit(state, state, facts, "info", policy)
+    if state is not None and facts.event_time < state.last_transition:
+        return _suppress(state, facts, "late", policy)
+    moved = facts.event_time
+    if kind in ("CRITICAL", "WARNING"):
+        if state is None or state.status == "resolved":
+            opened = _fresh("open", facts, kind)
+            if state is not None:  # a redelivery of the old incident's events stays suppressed
+                opened = replace(opened, fingerprints=state.fingerprints)
+            return _emit(state, opened, facts, "open", policy)
+        if kind == "CRITICAL" and state.severity == "WARNING":
+            escalated = replace(state, status="open", severity="CRITICAL", last_transition=moved)
+            return _emit(state, escalated, facts, "escalate", policy)
+        return _suppress(state, facts, "duplicate", policy)
+    if kind == "ACKNOWLEDGEMENT":
+        if state is None:
+            return Decision(True, "unknown_incident"), None
+        if state.status == "open":
+            acked = replace(state, status="acknowledged", last_transition=moved)
+            return _emit(state, acked, facts, "acknowledge", policy)
+        reason = "duplicate" if state.status == "acknowledged" else "not_open"
+        return _suppress(state, facts, reason, policy)
+    # RECOVERY
+    if state is None:
+        return _emit(None, _fresh("resolved", facts, None), facts, "unknown_incident", policy)
+    if state.status == "resolved":
+        return _suppress(state, facts, "resolved_again", policy)
+    resolved = replace(state, status="resolved", severity=None, last_transition=moved)
+    return _emit(state, resolved, facts, "resolve", policy)
+
+
+def encode_state(state: IncidentState) -> bytes:
+    return orjson.dumps(state)
+
+
+def decode_state(value: bytes) -> IncidentState:
+    raw = orjson.loads(value)
+    raw["fingerprints"] = tuple(raw.get("fingerprints") or ())
+    return IncidentState(**raw)
