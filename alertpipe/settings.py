@@ -28,6 +28,8 @@ class TopicSettings:
     integrations: str = "alertpipe.integrations"
     # Compacted: one record per org (its routing table, default route and rules).
     routes: str = "alertpipe.routes"
+    # Internal: stage 1's alerts re-keyed by incident key, read by stage 2 (incidents).
+    stage1: str = "alerts.stage1"
     partitions: int = 6
     replication_factor: int = 1
     # None: derived from the replication factor (rf - 1, at least 1), see TopicSpec.
@@ -69,6 +71,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         dead_letter=env.get("ALERTPIPE_TOPIC_DEAD_LETTER", defaults.dead_letter),
         integrations=env.get("ALERTPIPE_TOPIC_INTEGRATIONS", defaults.integrations),
         routes=env.get("ALERTPIPE_TOPIC_ROUTES", defaults.routes),
+        stage1=env.get("ALERTPIPE_TOPIC_STAGE1", defaults.stage1),
         partitions=_int(env, "ALERTPIPE_TOPIC_PARTITIONS", defaults.partitions),
         replication_factor=_int(env, "ALERTPIPE_REPLICATION_FACTOR", defaults.replication_factor),
         min_insync_replicas=(
@@ -82,13 +85,20 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             env, "ALERTPIPE_DEAD_LETTER_RETENTION_MS", defaults.dead_letter_retention_ms
         ),
     )
-    names = (topics.raw, topics.normalized, topics.dead_letter, topics.integrations, topics.routes)
+    names = (
+        topics.raw,
+        topics.normalized,
+        topics.dead_letter,
+        topics.integrations,
+        topics.routes,
+        topics.stage1,
+    )
     for name in names:
         if not name or len(name) > 249:
             raise SettingsError(f"topic name {name!r} must be 1-249 characters")
     if len(set(names)) != len(names):
         raise SettingsError(
-            "the raw, normalized, dead-letter, integrations and routes topics must differ"
+            "topic names must differ (raw, normalized, dead-letter, integrations, routes, stage1)"
         )
     bootstrap = env.get("KAFKA_BOOTSTRAP_SERVERS", "").strip() or None
     return Settings(bootstrap_servers=bootstrap, topics=topics)

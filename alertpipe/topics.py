@@ -53,6 +53,8 @@ def topic_specs(settings: TopicSettings) -> list[TopicSpec]:
         spec(settings.dead_letter, settings.dead_letter_retention_ms),
         TopicSpec(settings.integrations, 1, rf, compacted),
         TopicSpec(settings.routes, 1, rf, compacted),
+        # Same partition count as the incident table's changelog (faust co-partitions them).
+        spec(settings.stage1, settings.normalized_retention_ms),
     ]
 
 
@@ -113,3 +115,20 @@ async def _partition_counts(admin: AIOKafkaAdminClient, names: list[str]) -> dic
         return {}
     described = await admin.describe_topics(names)
     return {t["topic"]: len(t["partitions"]) for t in described}
+
+
+async def partition_count(bootstrap_servers: str, topic: str, *, timeout: float = 15.0) -> int:
+    """Partitions of ``topic``; 0 when it does not exist. Raises KafkaUnreachable."""
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap_servers, request_timeout_ms=int(timeout * 1000)
+    )
+    try:
+        try:
+            async with asyncio.timeout(timeout):
+                await admin.start()
+                counts = await _partition_counts(admin, [topic])
+        except Exception as exc:
+            raise KafkaUnreachable(f"cannot reach Kafka at {bootstrap_servers}: {exc!r}") from exc
+    finally:
+        await admin.close()
+    return counts.get(topic, 0)

@@ -86,6 +86,7 @@ def main() -> None:
         dead_letter=f"bench.{tag}.dlq",
         integrations=f"bench.{tag}.keys",
         routes=f"bench.{tag}.routes",
+        stage1=f"bench.{tag}.stage1",
     )
     asyncio.run(ensure_topics(bootstrap, topic_specs(topics)))
     done = asyncio.run(

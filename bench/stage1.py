@@ -212,6 +212,7 @@ def worker_run(bootstrap: str, topics: TopicSettings, expected: int) -> dict[str
         "ALERTPIPE_TOPIC_DEAD_LETTER": topics.dead_letter,
         "ALERTPIPE_TOPIC_INTEGRATIONS": topics.integrations,
         "ALERTPIPE_TOPIC_ROUTES": topics.routes,
+        "ALERTPIPE_TOPIC_STAGE1": topics.stage1,
         "ALERTPIPE_WORKER_GROUP": f"bench-{uuid.uuid4().hex[:8]}",
         "ALERTPIPE_WORKER_METRICS_PORT": "0",
         "ALERTPIPE_WORKER_DATA_DIR": tempfile.mkdtemp(prefix="bench-worker-"),
@@ -247,6 +248,7 @@ def fresh(bootstrap: str, partitions: int) -> TopicSettings:
         dead_letter=f"bench.{tag}.dlq",
         integrations=f"bench.{tag}.keys",
         routes=f"bench.{tag}.routes",
+        stage1=f"bench.{tag}.stage1",
         partitions=partitions,
     )
     asyncio.run(ensure_topics(bootstrap, topic_specs(topics)))

@@ -1,10 +1,14 @@
-"""The faust-streaming worker: a thin shell around ``processors.pipeline.process_raw``.
+"""The faust-streaming worker: thin shells around the pure stages.
 
-Per batch of raw records: run the pure pipeline, send every output (normalized alerts keyed by
-incident key, or the dead letter), and wait until Kafka acknowledged all of them. Only then
-does faust ack the batch's events, and faust flushes its producer before committing offsets
-(at_least_once). If an output cannot be delivered, the worker exits at once without
-committing, so the batch is processed again (same alert_ids) by whoever takes the partition.
+Stage 1 (``stage_one``): raw records -> ``processors.pipeline.process_raw`` -> alerts re-keyed
+by incident key to the internal stage-1 topic (with their fingerprint), or the dead letter.
+Stage 2 (``stage_two``): incident decisions against a RocksDB table with a compacted changelog
+(``processors.stage_two`` documents the order of output, state and commit).
+
+Per batch, outputs are awaited until Kafka acknowledged them before faust acks the events (it
+flushes its producer before committing offsets: at_least_once). If an output cannot be
+delivered, the worker exits at once without committing; the batch is processed again, with
+the same alert_ids, by whoever takes the partition.
 """
 
 from __future__ import annotations
@@ -20,13 +24,34 @@ import faust
 from prometheus_client import start_http_server
 
 from processors.deadletter import dead_letter_headers
+from processors.incidents import IncidentPolicy, decode_state, is_expired
 from processors.metrics import WorkerMetrics
-from processors.pipeline import RawInput, StageOneResult, process_raw
+from processors.pipeline import RawInput, process_raw
 from processors.routestore import RouteStore
 from processors.settings import WorkerSettings
+from processors.stage_two import EXPIRE_HEADER, FINGERPRINT_HEADER, decide_batch, write_states
 
 log = logging.getLogger("alertpipe.worker")
 EXIT_OUTPUT_NOT_DELIVERED = 75  # sysexits' EX_TEMPFAIL
+RAW: dict[str, Any] = {
+    "key_type": bytes,
+    "value_type": bytes,
+    "key_serializer": "raw",
+    "value_serializer": "raw",
+}
+
+
+async def delivered_or_exit(futures: Sequence[Any]) -> None:
+    try:
+        await asyncio.gather(*futures)
+    except Exception:
+        log.critical(
+            "an output was not acknowledged by Kafka; exiting without committing so "
+            "the batch is processed again",
+            exc_info=True,
+        )
+        logging.shutdown()
+        os._exit(EXIT_OUTPUT_NOT_DELIVERED)
 
 
 def create_app(settings: WorkerSettings) -> faust.App:
@@ -38,20 +63,31 @@ def create_app(settings: WorkerSettings) -> faust.App:
         settings.group,
         broker=[f"kafka://{server.strip()}" for server in bootstrap.split(",")],
         processing_guarantee="at_least_once",  # exactly_once has open bugs (#517, #323, #177)
-        store="memory://",
+        store="rocksdb://",  # backed by rocksdict (the faust-streaming[rocksdict] extra)
         datadir=str(settings.data_dir),
         web_enabled=False,
         topic_disable_leader=True,
-        topic_allow_declare=False,  # our topics exist (alertpipe topics create), with our config
+        # faust creates the table's changelog (compacted); ours exist already and are kept.
+        topic_allow_declare=True,
+        topic_partitions=topics.partitions,
+        topic_replication_factor=topics.replication_factor,
+        table_standby_replicas=settings.standby_replicas,
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
         producer_max_batch_size=512 * 1024,
     )
-    raw = app.topic(
-        topics.raw, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"
-    )
+    raw = app.topic(topics.raw, **RAW)
+    stage1 = app.topic(topics.stage1, partitions=topics.partitions, **RAW)
     normalized = app.topic(topics.normalized, key_serializer="raw", value_serializer="raw")
     dead_letters = app.topic(topics.dead_letter, key_serializer="raw", value_serializer="raw")
+    # bytes keys and values: faust stores and logs them raw (we own the codec).
+    incidents = app.Table(
+        "incidents", default=None, partitions=topics.partitions, key_type=bytes, value_type=bytes
+    )
+    policy = IncidentPolicy(
+        resolved_ttl_ms=int(settings.resolved_ttl_s * 1000),
+        open_ttl_ms=int(settings.open_ttl_s * 1000),
+    )
     routes = RouteStore(bootstrap, topics.routes)
     metrics = WorkerMetrics()
 
@@ -73,58 +109,43 @@ def create_app(settings: WorkerSettings) -> faust.App:
                 "metrics on http://%s:%d/metrics", settings.metrics_host, settings.metrics_port
             )
 
-    async def publish(message: Any, result: StageOneResult) -> list[Any]:
-        if result.dead_letter is not None:
-            metrics.dead_letters.labels(result.source, result.dead_letter.code).inc()
-            headers = dead_letter_headers(
-                list(message.headers or ()),
-                result.dead_letter,
-                RawInput(b"", [], message.topic, message.partition, message.offset).ref,
-            )
-            return [
-                await dead_letters.send(
-                    key=message.key, value=message.value or b"", headers=headers
-                )
-            ]
-        futures = []
-        for alert, encoded in zip(result.alerts, result.encoded, strict=True):
-            metrics.alerts_out.labels(alert.source, alert.message_type).inc()
-            futures.append(await normalized.send(key=alert.incident_key.encode(), value=encoded))
-        return futures
-
-    async def handle(events: Sequence[Any]) -> None:
+    async def stage_one_batch(events: Sequence[Any]) -> None:
         started = time.perf_counter()
         futures = []
-        oldest_received = None
+        oldest = None
         for event in events:
-            message = event.message
-            record = RawInput(
-                message.value or b"",
-                list(message.headers or ()),
-                message.topic,
-                message.partition,
-                message.offset,
+            m = event.message
+            result = process_raw(
+                RawInput(m.value or b"", list(m.headers or ()), m.topic, m.partition, m.offset),
+                routes.configs,
             )
-            result = process_raw(record, routes.configs)
             metrics.events_in.labels(result.source).inc()
             if result.envelope is not None:
-                received = result.envelope.received_at
-                oldest_received = min(received, oldest_received or received)
-            futures.extend(await publish(message, result))
-        try:
-            await asyncio.gather(*futures)
-        except Exception:
-            log.critical(
-                "an output was not acknowledged by Kafka; exiting without committing "
-                "so the batch is processed again",
-                exc_info=True,
-            )
-            logging.shutdown()
-            os._exit(EXIT_OUTPUT_NOT_DELIVERED)
+                oldest = min(result.envelope.received_at, oldest or result.envelope.received_at)
+            if result.dead_letter is not None:
+                metrics.dead_letters.labels(result.source, result.dead_letter.code).inc()
+                ref = RawInput(b"", [], m.topic, m.partition, m.offset).ref
+                headers = dead_letter_headers(list(m.headers or ()), result.dead_letter, ref)
+                futures.append(
+                    await dead_letters.send(key=m.key, value=m.value or b"", headers=headers)
+                )
+                continue
+            for alert, encoded, print_ in zip(
+                result.alerts, result.encoded, result.fingerprints, strict=True
+            ):
+                metrics.alerts_out.labels(alert.source, alert.message_type).inc()
+                futures.append(
+                    await stage1.send(
+                        key=alert.incident_key.encode(),
+                        value=encoded,
+                        headers=[(FINGERPRINT_HEADER, print_.encode())],
+                    )
+                )
+        await delivered_or_exit(futures)
         metrics.batch_size.observe(len(events))
         metrics.batch_seconds.observe(time.perf_counter() - started)
-        if oldest_received is not None:
-            metrics.processing_lag_seconds.observe(max(0.0, time.time() - oldest_received / 1000))
+        if oldest is not None:
+            metrics.processing_lag_seconds.observe(max(0.0, time.time() - oldest / 1000))
         metrics.routes_loaded.set(len(routes.configs))
 
     @app.agent(raw, concurrency=1)
@@ -132,6 +153,40 @@ def create_app(settings: WorkerSettings) -> faust.App:
         batches = cast(faust.Stream[bytes], stream).take_events  # StreamT does not declare it
         async for events in batches(settings.batch_size, settings.batch_within_s):
             await routes.wait_caught_up()  # never route with a half-loaded table
-            await handle(events)
+            await stage_one_batch(events)
+
+    async def send_normalized(key: bytes, value: bytes) -> Any:
+        return await normalized.send(key=key, value=value)
+
+    # concurrency 1: the agent that writes a table must be its only writer (faust's rule).
+    @app.agent(stage1, concurrency=1)
+    async def stage_two(stream: faust.StreamT[bytes]) -> None:
+        # faust reads and writes a table in the context of "the current event"; in a batch we
+        # set it per event so each key uses its own partition (Stream._set_current_event).
+        set_event = cast(Any, stream)._set_current_event
+        batches = cast(faust.Stream[bytes], stream).take_events
+        async for events in batches(settings.batch_size, settings.batch_within_s):
+            table = cast(Any, incidents)
+            futures, staged = await decide_batch(
+                events, table, set_event, send_normalized, policy, metrics
+            )
+            await delivered_or_exit(futures)
+            write_states(staged, table, set_event)
+
+    @app.timer(interval=settings.sweep_interval_s)  # type: ignore[untyped-decorator]
+    async def sweep_expired() -> None:
+        """Ask the owner of each expired incident to drop it (table writes must happen in the
+        stage-2 agent, in the context of an event of the key's partition)."""
+        now = int(time.time() * 1000)
+        expired = []
+        for n, (key, value) in enumerate(list(cast(Any, incidents).items())):
+            if value is not None and is_expired(decode_state(value), now, policy):
+                expired.append(key)
+            if n % 1000 == 999:
+                await asyncio.sleep(0)  # keep the event loop responsive on large tables
+        for key in expired:
+            await stage1.send(key=key, value=b"", headers=[(EXPIRE_HEADER, b"1")])
+        if expired:
+            log.info("asked to expire %d incident states", len(expired))
 
     return app

@@ -32,6 +32,8 @@ class AlertDraft:
     annotations: tuple[Annotation, ...] = ()
     details: dict[str, Any] = field(default_factory=dict)
     is_test: bool = False
+    # The source's own id of this event, unique per event (redeliveries repeat it), if any.
+    source_event_id: str | None = None
 
 
 def clip(text: str, limit: int = FIELD_LIMIT) -> str:

@@ -16,6 +16,13 @@ What is suppressed (and counted into the next emission's ``duplicates_suppressed
 - ``not_open``: ACKNOWLEDGEMENT of a resolved incident.
 State is bounded: resolved incidents are forgotten ``resolved_ttl_ms`` after they were last
 seen, open ones after ``open_ttl_ms``; each keeps at most ``max_fingerprints`` fingerprints.
+
+Fingerprints are ``event:<source event id>`` (unique forever, e.g. ThousandEyes' eventId) or
+``body:<hash>`` (identical content). Identical content only means "a retry" within one phase of
+an incident: Pingometer sends the same bytes for every outage of a monitor, so ``body:``
+fingerprints are dropped when an incident resolves or reopens. A retried trigger that carries
+an event time is still caught by the ``late`` rule; one with no time at all reopens, because a
+double page is better than a missed one.
 """
 
 from __future__ import annotations
@@ -88,6 +95,12 @@ def _seen(state: IncidentState, facts: AlertFacts, policy: IncidentPolicy) -> In
     )
 
 
+def _phase_change(state: IncidentState) -> IncidentState:
+    """Resolve or reopen: keep source-event ids, forget content fingerprints."""
+    kept = tuple(f for f in state.fingerprints if f.startswith("event:"))
+    return replace(state, fingerprints=kept)
+
+
 def _suppress(
     state: IncidentState, facts: AlertFacts, reason: str, policy: IncidentPolicy
 ) -> tuple[Decision, IncidentState]:
@@ -144,7 +157,7 @@ def decide(
         if state is None or state.status == "resolved":
             opened = _fresh("open", facts, kind)
             if state is not None:  # a redelivery of the old incident's events stays suppressed
-                opened = replace(opened, fingerprints=state.fingerprints)
+                opened = replace(opened, fingerprints=_phase_change(state).fingerprints)
             return _emit(state, opened, facts, "open", policy)
         if kind == "CRITICAL" and state.severity == "WARNING":
             escalated = replace(state, status="open", severity="CRITICAL", last_transition=moved)
@@ -163,7 +176,9 @@ def decide(
         return _emit(None, _fresh("resolved", facts, None), facts, "unknown_incident", policy)
     if state.status == "resolved":
         return _suppress(state, facts, "resolved_again", policy)
-    resolved = replace(state, status="resolved", severity=None, last_transition=moved)
+    resolved = replace(
+        _phase_change(state), status="resolved", severity=None, last_transition=moved
+    )
     return _emit(state, resolved, facts, "resolve", policy)
 
 

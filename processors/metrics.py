@@ -44,6 +44,24 @@ class WorkerMetrics:
             buckets=(1, 10, 50, 100, 250, 500, 1000, 2000),
             registry=r,
         )
+        self.emitted = Counter(
+            "alertpipe_worker_incident_emitted",
+            "Alerts emitted by the incident stage, by decision (open, resolve, ...).",
+            ["reason"],
+            registry=r,
+        )
+        self.suppressed = Counter(
+            "alertpipe_worker_incident_suppressed",
+            "Alerts suppressed by the incident stage, by reason (duplicate, redelivery, late, "
+            "resolved_again, not_open).",
+            ["reason"],
+            registry=r,
+        )
+        self.expired = Counter(
+            "alertpipe_worker_incident_expired",
+            "Incident states forgotten after their TTL.",
+            registry=r,
+        )
         self.routes_loaded = Gauge(
             "alertpipe_worker_routing_configs", "Orgs with a routing config loaded.", registry=r
         )

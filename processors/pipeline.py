@@ -7,6 +7,7 @@ can stop a partition. The worker, replay and explain all call this same function
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,6 +48,8 @@ class StageOneResult:
     source: str  # "unknown" when the envelope could not be read
     alerts: tuple[NormalizedAlert, ...] = ()
     encoded: tuple[bytes, ...] = ()  # the alerts as they go on the wire, same order
+    # Redelivery identity per alert (same order): "event:..." or "body:..." (processors.incidents)
+    fingerprints: tuple[str, ...] = ()
     dead_letter: DeadLetter | None = None
     envelope: RawHeaders | None = None
     parsed: Any = field(default=None, repr=False)
@@ -78,11 +81,19 @@ def process_raw(raw: RawInput, routes: Mapping[str, RoutingConfig]) -> StageOneR
             for i, draft in enumerate(drafts)
         )
         encoded = tuple(encode_alert(a) for a in alerts)
+        prints = tuple(fingerprint(d, i, raw.value) for i, d in enumerate(drafts))
     except Exception as exc:  # the error policy: a mapping bug dead-letters this body only
         return StageOneResult(
             source, envelope=envelope, dead_letter=from_exception(exc), parsed=data
         )
-    return StageOneResult(source, alerts, encoded, envelope=envelope, parsed=data)
+    return StageOneResult(source, alerts, encoded, prints, envelope=envelope, parsed=data)
+
+
+def fingerprint(draft: AlertDraft, index: int, body: bytes) -> str:
+    """The source's event id when it has one; else the body's content (and the index)."""
+    if draft.source_event_id is not None:
+        return f"event:{draft.source_event_id}:{index}"
+    return f"body:{hashlib.blake2b(body, digest_size=16).hexdigest()}:{index}"
 
 
 def normalize(

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import os
 
 import click
 
-from alertpipe.cli.common import EXIT_USAGE, bootstrap_or_exit, fail, settings_or_exit
+from alertpipe.cli.common import (
+    EXIT_KAFKA_UNREACHABLE,
+    EXIT_USAGE,
+    bootstrap_or_exit,
+    fail,
+    settings_or_exit,
+)
+from alertpipe.kafkaprobe import KafkaUnreachable
 from alertpipe.settings import SettingsError
+from alertpipe.topics import partition_count
 
 
 @click.command()
@@ -28,11 +38,23 @@ def worker(loglevel: str) -> None:
     from processors.settings import load_worker_settings
 
     settings = settings_or_exit()
-    os.environ["KAFKA_BOOTSTRAP_SERVERS"] = bootstrap_or_exit(settings)
+    bootstrap = bootstrap_or_exit(settings)
+    os.environ["KAFKA_BOOTSTRAP_SERVERS"] = bootstrap
     try:
         worker_settings = load_worker_settings()
     except SettingsError as exc:
         fail(f"bad setting: {exc}", EXIT_USAGE)
+    # The incident table is co-partitioned with the stage-1 topic: take its real count.
+    try:
+        partitions = asyncio.run(partition_count(bootstrap, settings.topics.stage1))
+    except KafkaUnreachable as exc:
+        fail(str(exc), EXIT_KAFKA_UNREACHABLE)
+    if not partitions:
+        fail(f"topic {settings.topics.stage1} does not exist: run `alertpipe topics create`")
+    topics = dataclasses.replace(worker_settings.kafka.topics, partitions=partitions)
+    worker_settings = dataclasses.replace(
+        worker_settings, kafka=dataclasses.replace(worker_settings.kafka, topics=topics)
+    )
     worker_settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = create_app(worker_settings)
     Worker(app, loglevel=loglevel.upper()).execute_from_commandline()

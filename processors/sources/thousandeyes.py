@@ -42,6 +42,7 @@ def map_event(data: dict[str, Any], ctx: MapContext) -> list[AlertDraft]:
                 monitoring_tool="ThousandEyes",
                 is_test=True,
                 details={"event_type": event_type, "event_id": event_id},
+                source_event_id=event_id,
             )
         ]
     if event_type not in TRIGGERS | CLEARS:
@@ -92,6 +93,7 @@ def _from_alert(alert: dict[str, Any], event_type: str, event_id: str) -> AlertD
         event_time=(end or start) if message_type == "RECOVERY" else start,
         annotations=tuple(annotations),
         details={"event_type": event_type, "event_id": event_id, "alert": alert},
+        source_event_id=event_id,
     )
 
 
@@ -114,4 +116,5 @@ def _from_agent_alert(agent: dict[str, Any], event_type: str, event_id: str) -> 
         hostname=text_or_none(agent.get("hostname")),
         event_time=(end or start) if message_type == "RECOVERY" else start,
         details={"event_type": event_type, "event_id": event_id, "agentAlert": agent},
+        source_event_id=event_id,
     )

@@ -42,7 +42,7 @@ def test_environment_overrides() -> None:
     [
         ({"ALERTPIPE_TOPIC_PARTITIONS": "many"}, "not an integer"),
         ({"ALERTPIPE_TOPIC_PARTITIONS": "0"}, "at least 1"),
-        ({"ALERTPIPE_TOPIC_RAW": "alerts.normalized"}, "must differ"),
+        ({"ALERTPIPE_TOPIC_RAW": "alerts.normalized"}, "names must differ"),
         ({"ALERTPIPE_TOPIC_RAW": ""}, "1-249"),
     ],
 )

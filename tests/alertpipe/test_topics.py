@@ -22,6 +22,7 @@ def test_specs_follow_settings_and_add_min_isr_only_when_replicated() -> None:
         "alerts.dead-letter",
         "alertpipe.integrations",
         "alertpipe.routes",
+        "alerts.stage1",
     ]
     assert single[3].configs == {"cleanup.policy": "compact", "retention.ms": "-1"}
     assert single[3].partitions == 1
@@ -33,7 +34,8 @@ def test_specs_follow_settings_and_add_min_isr_only_when_replicated() -> None:
     replicated = topic_specs(TopicSettings(replication_factor=3, partitions=12))
     assert {s.configs["min.insync.replicas"] for s in replicated} == {"2"}
     assert {(s.partitions, s.replication_factor) for s in replicated[:3]} == {(12, 3)}
-    assert {(s.partitions, s.replication_factor) for s in replicated[3:]} == {(1, 3)}
+    assert {(s.partitions, s.replication_factor) for s in replicated[3:5]} == {(1, 3)}
+    assert (replicated[5].partitions, replicated[5].replication_factor) == (12, 3)
     explicit = topic_specs(TopicSettings(replication_factor=3, min_insync_replicas=3))
     assert explicit[0].configs["min.insync.replicas"] == "3"
 
@@ -46,6 +48,7 @@ def fresh_settings(**overrides: int) -> TopicSettings:
         dead_letter=f"t.{tag}.dlq",
         integrations=f"t.{tag}.keys",
         routes=f"t.{tag}.routes",
+        stage1=f"t.{tag}.stage1",
         **overrides,
     )
 
@@ -57,6 +60,7 @@ async def test_create_is_idempotent_and_reports_what_existed(kafka_bootstrap: st
         *[(True, 2, None)] * 3,
         (True, 1, None),
         (True, 1, None),
+        (True, 2, None),
     ]
 
     second = await ensure_topics(kafka_bootstrap, topic_specs(settings))
@@ -64,6 +68,7 @@ async def test_create_is_idempotent_and_reports_what_existed(kafka_bootstrap: st
         *[(False, 2, None)] * 3,
         (False, 1, None),
         (False, 1, None),
+        (False, 2, None),
     ]
 
     warned = await ensure_topics(kafka_bootstrap, topic_specs(replace(settings, partitions=4)))
@@ -71,6 +76,7 @@ async def test_create_is_idempotent_and_reports_what_existed(kafka_bootstrap: st
     assert all(o.warning and "has 2 partitions" in o.warning for o in warned[:3])
     assert warned[3].warning is None
     assert warned[4].warning is None
+    assert warned[5].warning is not None
 
 
 async def test_replication_beyond_the_cluster_is_a_clear_error(kafka_bootstrap: str) -> None:

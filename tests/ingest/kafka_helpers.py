@@ -30,6 +30,7 @@ async def fresh_topics(bootstrap: str, partitions: int = 3) -> TopicSettings:
         dead_letter=f"t.{tag}.dlq",
         integrations=f"t.{tag}.keys",
         routes=f"t.{tag}.routes",
+        stage1=f"t.{tag}.stage1",
         partitions=partitions,
     )
     await ensure_topics(bootstrap, topic_specs(topics))

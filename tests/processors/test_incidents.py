@@ -37,12 +37,12 @@ def test_the_brief_scenario() -> None:
     """trigger, trigger (new event id), redelivery (same id), clear, late trigger, trigger."""
     assert run(
         [
-            facts("CRITICAL", 100, "e1"),
-            facts("CRITICAL", 110, "e2"),
-            facts("CRITICAL", 110, "e2"),
-            facts("RECOVERY", 200, "e3"),
-            facts("CRITICAL", 150, "e4"),
-            facts("CRITICAL", 300, "e5"),
+            facts("CRITICAL", 100, "event:e1"),
+            facts("CRITICAL", 110, "event:e2"),
+            facts("CRITICAL", 110, "event:e2"),
+            facts("RECOVERY", 200, "event:e3"),
+            facts("CRITICAL", 150, "event:e4"),
+            facts("CRITICAL", 300, "event:e5"),
         ]
     ) == [
         (True, "open", 0),
@@ -122,6 +122,26 @@ def test_fingerprints_are_bounded() -> None:
     assert state.fingerprints == ("f7", "f8", "f9")
 
 
+def test_identical_bodies_reopen_after_recovery_but_event_ids_never_repeat() -> None:
+    """Pingometer sends the same bytes for every outage of a monitor: each must page."""
+    down, up = "body:monitor-48213-down", "body:monitor-48213-up"
+    assert run(
+        [
+            facts("CRITICAL", 1, down),
+            facts("CRITICAL", 2, down),
+            facts("RECOVERY", 3, up),
+            facts("CRITICAL", 4, down),
+        ]
+    ) == [(True, "open", 0), (False, "redelivery", 0), (True, "resolve", 1), (True, "open", 0)]
+    assert run(
+        [
+            facts("CRITICAL", 1, "event:1"),
+            facts("RECOVERY", 3, "event:2"),
+            facts("CRITICAL", 4, "event:1"),
+        ]
+    )[2] == (False, "redelivery", 0)
+
+
 def test_state_codec_round_trips() -> None:
     _, state = decide(None, facts("WARNING", 5, "x"), 9)
     assert state is not None
@@ -167,6 +187,8 @@ class ReferenceModel:
         acks = kind == "ACKNOWLEDGEMENT" and self.status == "open"
         resolves = kind == "RECOVERY" and self.status in ("open", "acknowledged")
         self.seen.add(fp)
+        if opens or resolves:  # a new phase: content fingerprints no longer mean "retry"
+            self.seen = {f for f in self.seen if f.startswith("event:")} | {fp}
         if opens or escalates:
             self.status, self.severity, self.last_transition = "open", kind, t
         elif acks:
@@ -184,7 +206,8 @@ class ReferenceModel:
 
 
 KINDS: list[MessageType] = ["CRITICAL", "WARNING", "ACKNOWLEDGEMENT", "INFO", "RECOVERY"]
-fingerprints = st.sampled_from([f"f{i}" for i in range(8)])  # a small pool: redeliveries
+# a small pool, so redeliveries happen; both kinds of fingerprint
+fingerprints = st.sampled_from([f"{kind}:{i}" for kind in ("event", "body") for i in range(5)])
 one_in_ten = st.integers(0, 9).map(lambda n: n == 0)
 events = st.lists(
     st.tuples(st.sampled_from(KINDS), st.integers(0, 30), fingerprints, one_in_ten), max_size=40
@@ -209,8 +232,8 @@ def test_matches_the_reference_model(sequence: list[tuple[MessageType, int, str,
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_a_redelivery_is_suppressed_whatever_the_state(kind: MessageType) -> None:
-    _, state = decide(None, facts("CRITICAL", 1, "same"), 5)
+    _, state = decide(None, facts("CRITICAL", 1, "event:same"), 5)
     for follow in KINDS:
-        _, state = decide(state, facts(follow, 2, f"other-{follow}"), 5)
-        decision, _ = decide(state, facts(kind, 3, "same"), 5)
+        _, state = decide(state, facts(follow, 2, f"event:other-{follow}"), 5)
+        decision, _ = decide(state, facts(kind, 3, "event:same"), 5)
         assert (decision.emit, decision.reason) == (False, "redelivery")

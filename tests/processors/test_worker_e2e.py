@@ -43,6 +43,7 @@ def pipeline_env(bootstrap: str, topics: TopicSettings, data_dir: Path) -> dict[
         "ALERTPIPE_TOPIC_DEAD_LETTER": topics.dead_letter,
         "ALERTPIPE_TOPIC_INTEGRATIONS": topics.integrations,
         "ALERTPIPE_TOPIC_ROUTES": topics.routes,
+        "ALERTPIPE_TOPIC_STAGE1": topics.stage1,
         "ALERTPIPE_WORKER_GROUP": f"test-{uuid.uuid4().hex[:8]}",
         "ALERTPIPE_WORKER_METRICS_PORT": "0",
         "ALERTPIPE_WORKER_DATA_DIR": str(data_dir),
@@ -57,6 +58,7 @@ def pipeline(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> 
     with log.open("w") as out, subprocess.Popen([*CLI, "worker"], env=env, stdout=out,
                                                 stderr=subprocess.STDOUT) as proc:  # fmt: skip
         try:
+            wait_until_ready(proc, log)
             yield Pipeline(kafka_bootstrap, topics, env)
         finally:
             proc.terminate()
@@ -65,6 +67,19 @@ def pipeline(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> 
             except subprocess.TimeoutExpired:
                 proc.kill()
     assert "Traceback" not in log.read_text(), log.read_text()[-3000:]
+
+
+def wait_until_ready(proc: subprocess.Popen[bytes], log: Path, timeout: float = 90) -> None:
+    """The worker has joined its group and loaded its routes; fail at once if it died."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text = log.read_text()
+        if proc.poll() is not None:
+            pytest.fail(f"the worker exited ({proc.returncode}):\n{text[-3000:]}")
+        if "[^Worker]: Ready" in text and "routing configs loaded" in text:
+            return
+        time.sleep(0.2)
+    pytest.fail(f"the worker was not ready within {timeout:.0f}s:\n{log.read_text()[-3000:]}")
 
 
 async def consume(bootstrap: str, topic: str, want: int, match: Any, timeout: float = 60) -> list[
@@ -125,7 +140,10 @@ async def test_every_source_comes_out_normalized(pipeline: Pipeline) -> None:
             )
             assert response.status_code == 200, response.text
 
-    records = await consume(pipeline.bootstrap, pipeline.topics.normalized, len(posts), by_org(org))
+    # stage 2: the second Pingometer "down" (same monitor, other body) is a duplicate
+    records = await consume(
+        pipeline.bootstrap, pipeline.topics.normalized, len(posts) - 1, by_org(org)
+    )
     alerts = [json.loads(r.value) for r in records]
     for record, alert in zip(records, alerts, strict=True):
         assert not list(alert_validator().iter_errors(alert))
@@ -139,7 +157,6 @@ async def test_every_source_comes_out_normalized(pipeline: Pipeline) -> None:
             ("thousandeyes", "CRITICAL", "thousandeyes:119245678", False),
             ("thousandeyes", "RECOVERY", "thousandeyes:119245678", False),
             ("thousandeyes", "INFO", "thousandeyes:test:1742240580123", True),
-            ("pingometer", "CRITICAL", "pingometer:48213", False),
             ("pingometer", "CRITICAL", "pingometer:48213", False),
             ("generic", "CRITICAL", "diskspace/db01.example.com", False),
         ]
@@ -243,3 +260,46 @@ async def test_a_routing_change_made_with_the_cli_is_used_for_the_next_alert(
     }
     assert after["routing_key"] == "ops"
     print(f"\nrouting change used {time.monotonic() - changed_at:.1f}s after the CLI returned")
+
+
+def te_body(event_type: str, event_id: str, when: str) -> bytes:
+    alert = {
+        "alertId": 777000777,
+        "ruleName": "Checkout 5xx",
+        "severity": "Major",
+        "active": 0 if event_type.endswith("CLEAR") else 1,
+    }
+    alert["dateEnd" if event_type.endswith("CLEAR") else "dateStart"] = when
+    return json.dumps({"eventType": event_type, "eventId": event_id, "alert": alert}).encode()
+
+
+async def test_incident_sequence_open_clear_reopen(pipeline: Pipeline) -> None:
+    """trigger, trigger (new event id), redelivery (same id), clear, late trigger (older event
+    time), trigger: exactly open, clear, reopen, with the suppressed counts carried."""
+    org = new_org()
+    key, _ = await enable(pipeline.bootstrap, pipeline.topics, "thousandeyes", org)
+    trigger, clear = "ALERT_NOTIFICATION_TRIGGER", "ALERT_NOTIFICATION_CLEAR"
+    bodies = [
+        te_body(trigger, "e1", "2025-03-17 19:43:00"),
+        te_body(trigger, "e2", "2025-03-17 19:44:00"),
+        te_body(trigger, "e2", "2025-03-17 19:44:00"),  # the same event delivered again
+        te_body(clear, "e3", "2025-03-17 20:05:00"),
+        te_body(trigger, "e4", "2025-03-17 19:50:00"),  # older than the clear: late
+        te_body(trigger, "e5", "2025-03-17 20:30:00"),
+    ]
+    async with running_app(pipeline.bootstrap, pipeline.topics) as (app, client):
+        await wait_for_key(app, key, "thousandeyes")
+        for body in bodies:  # one at a time, in order, like a sender would
+            response = await client.post(
+                f"/integrations/thousandeyes/v1/{key}/ops", content=body, headers=JSON
+            )
+            assert response.status_code == 200
+    await consume(pipeline.bootstrap, pipeline.topics.normalized, 3, by_org(org))
+    await asyncio.sleep(2)  # time for anything wrongly emitted after the expected three
+    records = await consume(
+        pipeline.bootstrap, pipeline.topics.normalized, 4, by_org(org), timeout=3
+    )
+    alerts = [json.loads(r.value) for r in records]
+    assert [
+        (a["message_type"], a["duplicates_suppressed"], a["details"]["event_id"]) for a in alerts
+    ] == [("CRITICAL", 0, "e1"), ("RECOVERY", 2, "e3"), ("CRITICAL", 1, "e5")]
