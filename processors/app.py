@@ -17,10 +17,12 @@ import asyncio
 import logging
 import os
 import time
+import weakref
 from collections.abc import Sequence
 from typing import Any, cast
 
 import faust
+from faust.streams import _current_event as faust_current_event
 from prometheus_client import start_http_server
 
 from processors.deadletter import dead_letter_headers
@@ -162,8 +164,13 @@ def create_app(settings: WorkerSettings) -> faust.App:
     @app.agent(stage1, concurrency=1)
     async def stage_two(stream: faust.StreamT[bytes]) -> None:
         # faust reads and writes a table in the context of "the current event"; in a batch we
-        # set it per event so each key uses its own partition (Stream._set_current_event).
-        set_event = cast(Any, stream)._set_current_event
+        # set it per event so each key uses its own partition. Only the ContextVar that tables
+        # read is set (in this task): Stream._set_current_event would also overwrite the
+        # stream's attribute that take_events pairs with the next buffered value, which
+        # silently skipped and doubled events (found by the crash test).
+        def set_event(event: Any) -> None:
+            faust_current_event.set(weakref.ref(event))
+
         batches = cast(faust.Stream[bytes], stream).take_events
         async for events in batches(settings.batch_size, settings.batch_within_s):
             table = cast(Any, incidents)
@@ -172,6 +179,7 @@ def create_app(settings: WorkerSettings) -> faust.App:
             )
             await delivered_or_exit(futures)
             write_states(staged, table, set_event)
+            faust_current_event.set(None)
 
     @app.timer(interval=settings.sweep_interval_s)  # type: ignore[untyped-decorator]
     async def sweep_expired() -> None:
