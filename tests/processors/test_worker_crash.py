@@ -146,6 +146,29 @@ def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
         )
 
 
+async def collect(bootstrap: str, topics: Any) -> tuple[list[Any], Counter[str]]:
+    """The raw topic, and the alert_ids on the delivery topic once every expected one is there
+    (or 240 s passed), plus a few seconds for repeats still in flight."""
+    raw = await read_topic(bootstrap, topics.raw)
+    expected = expected_emissions(raw)
+    seen: Counter[str] = Counter()
+    consumer = AIOKafkaConsumer(
+        topics.normalized, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    try:
+        deadline = time.monotonic() + 240
+        while not expected <= set(seen) and time.monotonic() < deadline:
+            for batch in (await consumer.getmany(timeout_ms=500)).values():
+                seen.update(json.loads(r.value)["alert_id"] for r in batch)
+        await asyncio.sleep(3)
+        for batch in (await consumer.getmany(timeout_ms=2000)).values():
+            seen.update(json.loads(r.value)["alert_id"] for r in batch)
+    finally:
+        await consumer.stop()
+    return raw, seen
+
+
 async def test_sigkill_at_random_moments_loses_nothing(
     kafka_bootstrap: str, tmp_path: Path
 ) -> None:
@@ -167,26 +190,7 @@ async def test_sigkill_at_random_moments_loses_nothing(
             worker = start_worker(env, log)
         await feeding
 
-        raw = await read_topic(kafka_bootstrap, topics.raw)
-        expected = expected_emissions(raw)
-        seen: Counter[str] = Counter()
-        consumer = AIOKafkaConsumer(
-            topics.normalized,
-            bootstrap_servers=kafka_bootstrap,
-            group_id=None,
-            auto_offset_reset="earliest",
-        )
-        await consumer.start()
-        try:
-            deadline = time.monotonic() + 240
-            while not expected <= set(seen) and time.monotonic() < deadline:
-                for batch in (await consumer.getmany(timeout_ms=500)).values():
-                    seen.update(json.loads(r.value)["alert_id"] for r in batch)
-            await asyncio.sleep(3)  # stragglers: repeats still in flight
-            for batch in (await consumer.getmany(timeout_ms=2000)).values():
-                seen.update(json.loads(r.value)["alert_id"] for r in batch)
-        finally:
-            await consumer.stop()
+        raw, seen = await collect(kafka_bootstrap, topics)
     finally:
         worker.terminate()
         try:
@@ -195,6 +199,7 @@ async def test_sigkill_at_random_moments_loses_nothing(
             worker.kill()
 
     text = log.read_text()
+    expected = expected_emissions(raw)
     lost = expected - set(seen)
     unexpected = set(seen) - expected
     repeated = sum(n - 1 for n in seen.values() if n > 1)
