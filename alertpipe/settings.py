@@ -66,12 +66,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     defaults = TopicSettings()
     min_isr_raw = env.get("ALERTPIPE_MIN_INSYNC_REPLICAS", "").strip()
     topics = TopicSettings(
-        raw=env.get("ALERTPIPE_TOPIC_RAW", defaults.raw),
-        normalized=env.get("ALERTPIPE_TOPIC_NORMALIZED", defaults.normalized),
-        dead_letter=env.get("ALERTPIPE_TOPIC_DEAD_LETTER", defaults.dead_letter),
-        integrations=env.get("ALERTPIPE_TOPIC_INTEGRATIONS", defaults.integrations),
-        routes=env.get("ALERTPIPE_TOPIC_ROUTES", defaults.routes),
-        stage1=env.get("ALERTPIPE_TOPIC_STAGE1", defaults.stage1),
+        raw=env.get(TOPIC_ENV["raw"], defaults.raw),
+        normalized=env.get(TOPIC_ENV["normalized"], defaults.normalized),
+        dead_letter=env.get(TOPIC_ENV["dead_letter"], defaults.dead_letter),
+        integrations=env.get(TOPIC_ENV["integrations"], defaults.integrations),
+        routes=env.get(TOPIC_ENV["routes"], defaults.routes),
+        stage1=env.get(TOPIC_ENV["stage1"], defaults.stage1),
         partitions=_int(env, "ALERTPIPE_TOPIC_PARTITIONS", defaults.partitions),
         replication_factor=_int(env, "ALERTPIPE_REPLICATION_FACTOR", defaults.replication_factor),
         min_insync_replicas=(
@@ -102,6 +102,24 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         )
     bootstrap = env.get("KAFKA_BOOTSTRAP_SERVERS", "").strip() or None
     return Settings(bootstrap_servers=bootstrap, topics=topics)
+
+
+TOPIC_ENV = {
+    "raw": "ALERTPIPE_TOPIC_RAW",
+    "normalized": "ALERTPIPE_TOPIC_NORMALIZED",
+    "dead_letter": "ALERTPIPE_TOPIC_DEAD_LETTER",
+    "integrations": "ALERTPIPE_TOPIC_INTEGRATIONS",
+    "routes": "ALERTPIPE_TOPIC_ROUTES",
+    "stage1": "ALERTPIPE_TOPIC_STAGE1",
+}
+
+
+def kafka_env(bootstrap_servers: str, topics: TopicSettings) -> dict[str, str]:
+    """The environment that makes a child process (ingress, worker, CLI) use this cluster and
+    these topic names: the inverse of ``load_settings`` for them."""
+    env = {"KAFKA_BOOTSTRAP_SERVERS": bootstrap_servers}
+    env.update({var: getattr(topics, name) for name, var in TOPIC_ENV.items()})
+    return env
 
 
 def describe(settings: Settings) -> dict[str, object]:

@@ -26,7 +26,7 @@ import httpx
 from alertpipe.integrations import enable
 from alertpipe.localkafka import LocalBroker
 from alertpipe.ports import free_port
-from alertpipe.settings import TopicSettings
+from alertpipe.settings import TopicSettings, kafka_env
 from alertpipe.topics import ensure_topics, topic_specs
 from schemas.registry import load_sources
 
@@ -101,11 +101,7 @@ def main() -> None:
     )
     env = {
         **os.environ,
-        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-        "ALERTPIPE_TOPIC_RAW": topics.raw,
-        "ALERTPIPE_TOPIC_INTEGRATIONS": topics.integrations,
-        "ALERTPIPE_TOPIC_NORMALIZED": topics.normalized,
-        "ALERTPIPE_TOPIC_DEAD_LETTER": topics.dead_letter,
+        **kafka_env(bootstrap, topics),
         "ALERTPIPE_RATE_LIMIT_PER_S": "1000000",
         "ALERTPIPE_RATE_LIMIT_BURST": "1000000",
     }

@@ -27,7 +27,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import TopicPartition
 
 from alertpipe.localkafka import LocalBroker
-from alertpipe.settings import TopicSettings
+from alertpipe.settings import TopicSettings, kafka_env
 from alertpipe.topics import TopicSpec, ensure_topics, topic_specs
 from processors.parse import parse_body
 from processors.pipeline import RawInput, process_raw
@@ -206,13 +206,7 @@ async def passthrough(bootstrap: str, source: str, target: str, expected: int) -
 def worker_run(bootstrap: str, topics: TopicSettings, expected: int) -> dict[str, float]:
     env = {
         **os.environ,
-        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-        "ALERTPIPE_TOPIC_RAW": topics.raw,
-        "ALERTPIPE_TOPIC_NORMALIZED": topics.normalized,
-        "ALERTPIPE_TOPIC_DEAD_LETTER": topics.dead_letter,
-        "ALERTPIPE_TOPIC_INTEGRATIONS": topics.integrations,
-        "ALERTPIPE_TOPIC_ROUTES": topics.routes,
-        "ALERTPIPE_TOPIC_STAGE1": topics.stage1,
+        **kafka_env(bootstrap, topics),
         "ALERTPIPE_WORKER_GROUP": f"bench-{uuid.uuid4().hex[:8]}",
         "ALERTPIPE_WORKER_METRICS_PORT": "0",
         "ALERTPIPE_WORKER_DATA_DIR": tempfile.mkdtemp(prefix="bench-worker-"),

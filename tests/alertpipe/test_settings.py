@@ -49,3 +49,18 @@ def test_environment_overrides() -> None:
 def test_bad_values_are_named(env: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError, match=message):
         load_settings(env)
+
+
+def test_kafka_env_is_the_inverse_of_load_settings() -> None:
+    from dataclasses import fields
+
+    from alertpipe.settings import TOPIC_ENV, kafka_env
+
+    topics = TopicSettings(
+        raw="r", normalized="n", dead_letter="d", integrations="i", routes="o", stage1="s"
+    )
+    loaded = load_settings(kafka_env("k:1", topics))
+    assert loaded.bootstrap_servers == "k:1"
+    assert loaded.topics == topics
+    names = {f.name for f in fields(TopicSettings) if isinstance(getattr(topics, f.name), str)}
+    assert set(TOPIC_ENV) == names  # every topic name has its variable

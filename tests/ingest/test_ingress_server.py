@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from alertpipe.ports import free_port
-from alertpipe.settings import TopicSettings
+from alertpipe.settings import TopicSettings, kafka_env
 from tests.ingest.kafka_helpers import fresh_topics
 
 CLI = [sys.executable, "-m", "alertpipe.cli"]
@@ -35,11 +35,7 @@ class Server:
 def topic_env(bootstrap: str, topics: TopicSettings) -> dict[str, str]:
     return {
         **os.environ,
-        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-        "ALERTPIPE_TOPIC_RAW": topics.raw,
-        "ALERTPIPE_TOPIC_NORMALIZED": topics.normalized,
-        "ALERTPIPE_TOPIC_DEAD_LETTER": topics.dead_letter,
-        "ALERTPIPE_TOPIC_INTEGRATIONS": topics.integrations,
+        **kafka_env(bootstrap, topics),
     }
 
 

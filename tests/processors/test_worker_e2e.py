@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from alertpipe.settings import TopicSettings
+from alertpipe.settings import TopicSettings, kafka_env
 from schemas.raw import RawHeaders
 from tests.ingest.kafka_helpers import enable, fresh_topics, running_app, wait_for_key
 from tests.processors.helpers import FIXTURES, alert_validator
@@ -37,13 +37,7 @@ class Pipeline:
 def pipeline_env(bootstrap: str, topics: TopicSettings, data_dir: Path) -> dict[str, str]:
     return {
         **os.environ,
-        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-        "ALERTPIPE_TOPIC_RAW": topics.raw,
-        "ALERTPIPE_TOPIC_NORMALIZED": topics.normalized,
-        "ALERTPIPE_TOPIC_DEAD_LETTER": topics.dead_letter,
-        "ALERTPIPE_TOPIC_INTEGRATIONS": topics.integrations,
-        "ALERTPIPE_TOPIC_ROUTES": topics.routes,
-        "ALERTPIPE_TOPIC_STAGE1": topics.stage1,
+        **kafka_env(bootstrap, topics),
         "ALERTPIPE_WORKER_GROUP": f"test-{uuid.uuid4().hex[:8]}",
         "ALERTPIPE_WORKER_METRICS_PORT": "0",
         "ALERTPIPE_WORKER_DATA_DIR": str(data_dir),
