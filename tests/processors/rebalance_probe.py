@@ -16,7 +16,7 @@ import uuid
 from pathlib import Path
 
 from tests.ingest.kafka_helpers import fresh_topics
-from tests.processors.test_worker_crash import (
+from tests.processors.crash_probe import (
     collect,
     expected_emissions,
     make_events,

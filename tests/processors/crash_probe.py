@@ -1,4 +1,13 @@
-"""A worker killed with SIGKILL at random moments while raw records flow, restarted each time:
+"""KNOWN FAILING IN CI, not part of `make test` (named without the test_ prefix): run it with
+    .venv/bin/pytest -s tests/processors/crash_probe.py
+
+Measured 2026-11-23: run alone it passed 3 times (21,000 events, 4 SIGKILLs: 10,614 expected,
+10,614 delivered, 0 lost, 0 unexpected). Inside the full suite on a cold clean clone it failed:
+the last worker stalled after faust logged "producer buffer full", 5,739 expected alerts were
+not delivered within 240 s, and 820 alert_ids were emitted that the reference does not emit.
+Open in issue 5.
+
+A worker killed with SIGKILL at random moments while raw records flow, restarted each time:
 no expected alert is lost, and anything on the delivery topic more than once is a repeat of an
 alert_id that was expected anyway (consumers drop repeats by alert_id).
 
