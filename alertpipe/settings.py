@@ -114,6 +114,13 @@ TOPIC_ENV = {
 }
 
 
+def prefixed_topics(prefix: str, **overrides: int) -> TopicSettings:
+    """Topic names ``<prefix>.raw``, ``<prefix>.normalized``, ... for every topic alertpipe
+    uses: isolated topics for a test, a benchmark or a second pipeline on one cluster."""
+    names = {name: f"{prefix}.{name}" for name in TOPIC_ENV}
+    return TopicSettings(**names, **overrides)  # type: ignore[arg-type]
+
+
 def kafka_env(bootstrap_servers: str, topics: TopicSettings) -> dict[str, str]:
     """The environment that makes a child process (ingress, worker, CLI) use this cluster and
     these topic names: the inverse of ``load_settings`` for them."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -58,10 +60,11 @@ def topic_specs(settings: TopicSettings) -> list[TopicSpec]:
     ]
 
 
-async def ensure_topics(
-    bootstrap_servers: str, specs: list[TopicSpec], *, timeout: float = 15.0
-) -> list[TopicOutcome]:
-    """Create the missing topics; report existing ones untouched. Raises KafkaUnreachable."""
+@contextlib.asynccontextmanager
+async def connected_admin(
+    bootstrap_servers: str, timeout: float
+) -> AsyncIterator[AIOKafkaAdminClient]:
+    """An admin client that answered within ``timeout`` seconds, else KafkaUnreachable."""
     admin = AIOKafkaAdminClient(
         bootstrap_servers=bootstrap_servers, request_timeout_ms=int(timeout * 1000)
     )
@@ -69,11 +72,21 @@ async def ensure_topics(
         try:
             async with asyncio.timeout(timeout):
                 await admin.start()
-                existing = set(await admin.list_topics())
-        except Exception as exc:
+        except Exception as exc:  # aiokafka raises several unrelated types for "not there"
             raise KafkaUnreachable(
                 f"cannot reach Kafka at {bootstrap_servers} within {timeout:.0f}s ({exc!r})"
             ) from exc
+        yield admin
+    finally:
+        await admin.close()
+
+
+async def ensure_topics(
+    bootstrap_servers: str, specs: list[TopicSpec], *, timeout: float = 15.0
+) -> list[TopicOutcome]:
+    """Create the missing topics; report existing ones untouched. Raises KafkaUnreachable."""
+    async with connected_admin(bootstrap_servers, timeout) as admin:
+        existing = set(await admin.list_topics())
         missing = [s for s in specs if s.name not in existing]
         raced: set[str] = set()
         if missing:
@@ -93,8 +106,6 @@ async def ensure_topics(
                 raise TopicCreationError("Kafka refused to create " + "; ".join(refused))
         present = [s.name for s in specs if s.name in existing or s.name in raced]
         partitions = await _partition_counts(admin, present)
-    finally:
-        await admin.close()
     outcomes = []
     for s in specs:
         if s.name in existing or s.name in raced:
@@ -119,16 +130,6 @@ async def _partition_counts(admin: AIOKafkaAdminClient, names: list[str]) -> dic
 
 async def partition_count(bootstrap_servers: str, topic: str, *, timeout: float = 15.0) -> int:
     """Partitions of ``topic``; 0 when it does not exist. Raises KafkaUnreachable."""
-    admin = AIOKafkaAdminClient(
-        bootstrap_servers=bootstrap_servers, request_timeout_ms=int(timeout * 1000)
-    )
-    try:
-        try:
-            async with asyncio.timeout(timeout):
-                await admin.start()
-                counts = await _partition_counts(admin, [topic])
-        except Exception as exc:
-            raise KafkaUnreachable(f"cannot reach Kafka at {bootstrap_servers}: {exc!r}") from exc
-    finally:
-        await admin.close()
+    async with connected_admin(bootstrap_servers, timeout) as admin:
+        counts = await _partition_counts(admin, [topic])
     return counts.get(topic, 0)

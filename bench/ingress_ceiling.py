@@ -26,7 +26,7 @@ import httpx
 from alertpipe.integrations import enable
 from alertpipe.localkafka import LocalBroker
 from alertpipe.ports import free_port
-from alertpipe.settings import TopicSettings, kafka_env
+from alertpipe.settings import kafka_env, prefixed_topics
 from alertpipe.topics import ensure_topics, topic_specs
 from schemas.registry import load_sources
 
@@ -79,15 +79,7 @@ def main() -> None:
 
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or LocalBroker().start().bootstrap_servers
     assert bootstrap
-    tag = uuid.uuid4().hex[:8]
-    topics = TopicSettings(
-        raw=f"bench.{tag}.raw",
-        normalized=f"bench.{tag}.norm",
-        dead_letter=f"bench.{tag}.dlq",
-        integrations=f"bench.{tag}.keys",
-        routes=f"bench.{tag}.routes",
-        stage1=f"bench.{tag}.stage1",
-    )
+    topics = prefixed_topics(f"bench.{uuid.uuid4().hex[:8]}")
     asyncio.run(ensure_topics(bootstrap, topic_specs(topics)))
     done = asyncio.run(
         enable(

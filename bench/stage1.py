@@ -27,7 +27,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import TopicPartition
 
 from alertpipe.localkafka import LocalBroker
-from alertpipe.settings import TopicSettings, kafka_env
+from alertpipe.settings import TopicSettings, kafka_env, prefixed_topics
 from alertpipe.topics import TopicSpec, ensure_topics, topic_specs
 from processors.parse import parse_body
 from processors.pipeline import RawInput, process_raw
@@ -235,16 +235,7 @@ def worker_run(bootstrap: str, topics: TopicSettings, expected: int) -> dict[str
 
 
 def fresh(bootstrap: str, partitions: int) -> TopicSettings:
-    tag = uuid.uuid4().hex[:8]
-    topics = TopicSettings(
-        raw=f"bench.{tag}.raw",
-        normalized=f"bench.{tag}.norm",
-        dead_letter=f"bench.{tag}.dlq",
-        integrations=f"bench.{tag}.keys",
-        routes=f"bench.{tag}.routes",
-        stage1=f"bench.{tag}.stage1",
-        partitions=partitions,
-    )
+    topics = prefixed_topics(f"bench.{uuid.uuid4().hex[:8]}", partitions=partitions)
     asyncio.run(ensure_topics(bootstrap, topic_specs(topics)))
     return topics
 

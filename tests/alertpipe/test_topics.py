@@ -10,7 +10,7 @@ import pytest
 
 from alertpipe.kafkaprobe import KafkaUnreachable
 from alertpipe.ports import free_port
-from alertpipe.settings import DAY_MS, TopicSettings
+from alertpipe.settings import DAY_MS, TopicSettings, prefixed_topics
 from alertpipe.topics import TopicCreationError, ensure_topics, topic_specs
 
 
@@ -41,16 +41,7 @@ def test_specs_follow_settings_and_add_min_isr_only_when_replicated() -> None:
 
 
 def fresh_settings(**overrides: int) -> TopicSettings:
-    tag = uuid.uuid4().hex[:8]
-    return TopicSettings(
-        raw=f"t.{tag}.raw",
-        normalized=f"t.{tag}.norm",
-        dead_letter=f"t.{tag}.dlq",
-        integrations=f"t.{tag}.keys",
-        routes=f"t.{tag}.routes",
-        stage1=f"t.{tag}.stage1",
-        **overrides,
-    )
+    return prefixed_topics(f"t.{uuid.uuid4().hex[:8]}", **overrides)
 
 
 async def test_create_is_idempotent_and_reports_what_existed(kafka_bootstrap: str) -> None:

@@ -12,7 +12,7 @@ import httpx
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import ConsumerRecord
 
-from alertpipe.settings import Settings, TopicSettings
+from alertpipe.settings import Settings, TopicSettings, prefixed_topics
 from alertpipe.topics import ensure_topics, topic_specs
 from ingest.app import IngressApp
 from ingest.keys import Integration, hash_key, new_key, new_key_id
@@ -23,16 +23,7 @@ from schemas.registry import load_sources
 
 
 async def fresh_topics(bootstrap: str, partitions: int = 3) -> TopicSettings:
-    tag = uuid.uuid4().hex[:8]
-    topics = TopicSettings(
-        raw=f"t.{tag}.raw",
-        normalized=f"t.{tag}.norm",
-        dead_letter=f"t.{tag}.dlq",
-        integrations=f"t.{tag}.keys",
-        routes=f"t.{tag}.routes",
-        stage1=f"t.{tag}.stage1",
-        partitions=partitions,
-    )
+    topics = prefixed_topics(f"t.{uuid.uuid4().hex[:8]}", partitions=partitions)
     await ensure_topics(bootstrap, topic_specs(topics))
     return topics
 
