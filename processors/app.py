@@ -26,12 +26,20 @@ from faust.streams import _current_event as faust_current_event
 from prometheus_client import start_http_server
 
 from processors.deadletter import dead_letter_headers
+from processors.durable_table import DurableTable
 from processors.incidents import IncidentPolicy, decode_state, is_expired
 from processors.metrics import WorkerMetrics
 from processors.pipeline import RawInput, process_raw
 from processors.routestore import RouteStore
 from processors.settings import WorkerSettings
-from processors.stage_two import EXPIRE_HEADER, FINGERPRINT_HEADER, decide_batch, write_states
+from processors.stage_two import (
+    EXPIRE_HEADER,
+    FINGERPRINT_HEADER,
+    POSITION_HEADER,
+    decide_batch,
+    position_header,
+    write_states,
+)
 
 log = logging.getLogger("alertpipe.worker")
 EXIT_OUTPUT_NOT_DELIVERED = 75  # sysexits' EX_TEMPFAIL
@@ -77,6 +85,7 @@ def create_app(settings: WorkerSettings) -> faust.App:
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
         producer_max_batch_size=512 * 1024,
+        Table=DurableTable,  # changelog writes that stage 2 can await (see its module)
     )
     raw = app.topic(topics.raw, **RAW)
     stage1 = app.topic(topics.stage1, partitions=topics.partitions, **RAW)
@@ -132,15 +141,17 @@ def create_app(settings: WorkerSettings) -> faust.App:
                     await dead_letters.send(key=m.key, value=m.value or b"", headers=headers)
                 )
                 continue
-            for alert, encoded, print_ in zip(
-                result.alerts, result.encoded, result.fingerprints, strict=True
+            for index, (alert, encoded, print_) in enumerate(
+                zip(result.alerts, result.encoded, result.fingerprints, strict=True)
             ):
                 metrics.alerts_out.labels(alert.source, alert.message_type).inc()
+                headers = [
+                    (FINGERPRINT_HEADER, print_.encode()),
+                    (POSITION_HEADER, position_header(alert.raw, index)),
+                ]
                 futures.append(
                     await stage1.send(
-                        key=alert.incident_key.encode(),
-                        value=encoded,
-                        headers=[(FINGERPRINT_HEADER, print_.encode())],
+                        key=alert.incident_key.encode(), value=encoded, headers=headers
                     )
                 )
         await delivered_or_exit(futures)
@@ -180,6 +191,8 @@ def create_app(settings: WorkerSettings) -> faust.App:
             await delivered_or_exit(futures)
             write_states(staged, table, set_event)
             faust_current_event.set(None)
+            # the new states are in the changelog before faust may commit these offsets
+            await delivered_or_exit(table.take_unconfirmed())
 
     @app.timer(interval=settings.sweep_interval_s)  # type: ignore[untyped-decorator]
     async def sweep_expired() -> None:

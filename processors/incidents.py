@@ -17,6 +17,14 @@ What is suppressed (and counted into the next emission's ``duplicates_suppressed
 State is bounded: resolved incidents are forgotten ``resolved_ttl_ms`` after they were last
 seen, open ones after ``open_ttl_ms``; each keeps at most ``max_fingerprints`` fingerprints.
 
+Replays are not redeliveries. The worker is at-least-once: after a crash or a rebalance it
+decides again events it had already applied (stage 2), and stage 1 may publish an alert twice.
+Each alert carries its position in the raw topic (``topic/partition``, offset, index), and each
+state keeps the highest position applied per raw partition; an alert at or below it was already
+applied, so it is ``replayed``: no emission, no count, no change. Its first decision was emitted
+before the state was written, so nothing is lost, and the state after any number of crashes is
+the state of one clean pass.
+
 Fingerprints are ``event:<source event id>`` (unique forever, e.g. ThousandEyes' eventId) or
 ``body:<hash>`` (identical content). Identical content only means "a retry" within one phase of
 an incident: Pingometer sends the same bytes for every outage of a monitor, so ``body:``
@@ -37,6 +45,9 @@ from schemas.normalized import MessageType
 Status = Literal["open", "acknowledged", "resolved"]
 DAY_MS = 24 * 60 * 60 * 1000
 SUPPRESS_REASONS = ("redelivery", "late", "duplicate", "resolved_again", "not_open")
+REPLAYED = "replayed"  # an internal at-least-once replay: not a source duplicate, not counted
+# (raw ``topic/partition``, offset, index of the alert within its raw record)
+Position = tuple[str, int, int]
 
 
 @dataclass(frozen=True)
@@ -44,6 +55,7 @@ class IncidentPolicy:
     resolved_ttl_ms: int = 7 * DAY_MS
     open_ttl_ms: int = 30 * DAY_MS
     max_fingerprints: int = 64
+    max_streams: int = 64  # raw partitions remembered per incident (most recent first out)
 
 
 @dataclass(frozen=True)
@@ -55,6 +67,7 @@ class AlertFacts:
     received_at: int  # epoch ms, our clock
     fingerprint: str  # identity of the source event (redelivery detection)
     is_test: bool = False
+    position: Position | None = None  # None: replays cannot be recognised
 
 
 @dataclass(frozen=True)
@@ -67,6 +80,7 @@ class IncidentState:
     events: int  # events seen for this incident
     suppressed: int  # suppressed since the last emission
     fingerprints: tuple[str, ...] = ()
+    applied: tuple[Position, ...] = ()  # highest position applied, per raw partition
 
 
 @dataclass(frozen=True)
@@ -83,6 +97,20 @@ def is_expired(state: IncidentState, now: int, policy: IncidentPolicy) -> bool:
     return now - state.last_seen > ttl
 
 
+def already_applied(state: IncidentState, position: Position) -> bool:
+    stream, offset, index = position
+    return any(s == stream and (offset, index) <= (o, i) for s, o, i in state.applied)
+
+
+def _applied(
+    state: IncidentState, facts: AlertFacts, policy: IncidentPolicy
+) -> tuple[Position, ...]:
+    if facts.position is None:
+        return state.applied
+    others = tuple(p for p in state.applied if p[0] != facts.position[0])
+    return (*others, facts.position)[-policy.max_streams :]
+
+
 def _seen(state: IncidentState, facts: AlertFacts, policy: IncidentPolicy) -> IncidentState:
     prints = state.fingerprints
     if facts.fingerprint not in prints:
@@ -92,6 +120,7 @@ def _seen(state: IncidentState, facts: AlertFacts, policy: IncidentPolicy) -> In
         last_seen=max(state.last_seen, facts.received_at),
         events=state.events + 1,
         fingerprints=prints,
+        applied=_applied(state, facts, policy),
     )
 
 
@@ -143,6 +172,8 @@ def decide(
         return Decision(True, "test"), state
     if state is not None and is_expired(state, now, policy):
         state = None
+    if state is not None and facts.position and already_applied(state, facts.position):
+        return Decision(False, REPLAYED), state
     if state is not None and facts.fingerprint in state.fingerprints:
         return _suppress(state, facts, "redelivery", policy)
     kind = facts.message_type
@@ -157,7 +188,8 @@ def decide(
         if state is None or state.status == "resolved":
             opened = _fresh("open", facts, kind)
             if state is not None:  # a redelivery of the old incident's events stays suppressed
-                opened = replace(opened, fingerprints=_phase_change(state).fingerprints)
+                kept = _phase_change(state).fingerprints
+                opened = replace(opened, fingerprints=kept, applied=state.applied)
             return _emit(state, opened, facts, "open", policy)
         if kind == "CRITICAL" and state.severity == "WARNING":
             escalated = replace(state, status="open", severity="CRITICAL", last_transition=moved)
@@ -189,4 +221,5 @@ def encode_state(state: IncidentState) -> bytes:
 def decode_state(value: bytes) -> IncidentState:
     raw = orjson.loads(value)
     raw["fingerprints"] = tuple(raw.get("fingerprints") or ())
+    raw["applied"] = tuple((s, o, i) for s, o, i in raw.get("applied") or ())
     return IncidentState(**raw)

@@ -3,12 +3,13 @@
 Order per batch, chosen so that a crash at any point loses no alert:
 1. decide every alert in order (pure ``processors.incidents.decide``), state kept in memory;
 2. send the emitted alerts and wait until Kafka acknowledged all of them;
-3. only then write the new states to the table (its changelog), then faust acks the events and,
-   after flushing the producer, commits their offsets.
+3. only then write the new states to the table and wait until its changelog has them
+   (``processors.durable_table``); then faust acks the events and later commits their offsets.
 A crash before 3 leaves the old state: the batch is decided again and the same alerts (same
 alert_id) are emitted again, which consumers drop by alert_id. A crash after 3 but before the
-commit finds the new state: the replayed events are recognised as redeliveries and suppressed.
-Emitting after writing the state would lose alerts in that window, hence this order.
+commit finds the new state: the replayed events are at or below the positions it records, so
+they are suppressed as ``replayed`` and change nothing. Emitting after writing the state would
+lose alerts in that window, hence this order.
 """
 
 from __future__ import annotations
@@ -24,14 +25,19 @@ from processors.incidents import (
     AlertFacts,
     IncidentPolicy,
     IncidentState,
+    Position,
     decide,
     decode_state,
     encode_state,
     is_expired,
 )
 from processors.metrics import WorkerMetrics
+from schemas.normalized import RawRef
 
 FINGERPRINT_HEADER = "fingerprint"
+# Where a stage-1 alert came from: ``<raw topic>/<partition>/<offset>/<index>`` (Kafka topic
+# names cannot hold '/'); stage 2 recognises replays by it.
+POSITION_HEADER = "position"
 # A record on the stage-1 topic that asks the owner of a key to drop its state if expired.
 EXPIRE_HEADER = "alertpipe.expire"
 
@@ -43,6 +49,20 @@ class Staged:
     state: IncidentState | None
 
 
+def position_header(raw: RawRef, index: int) -> bytes:
+    return f"{raw.topic}/{raw.partition}/{raw.offset}/{index}".encode()
+
+
+def parse_position(value: bytes | None) -> Position | None:
+    if not value:
+        return None
+    try:
+        topic, partition, offset, index = value.decode().rsplit("/", 3)
+        return (f"{topic}/{int(partition)}", int(offset), int(index))
+    except ValueError:  # not ours: decide without replay detection rather than fail
+        return None
+
+
 def facts_of(alert: dict[str, Any], headers: Sequence[tuple[str, bytes]]) -> AlertFacts:
     found = dict(headers)
     fingerprint = found.get(FINGERPRINT_HEADER, b"").decode() or f"alert:{alert['alert_id']}"
@@ -52,6 +72,7 @@ def facts_of(alert: dict[str, Any], headers: Sequence[tuple[str, bytes]]) -> Ale
         received_at=int(alert["received_at"]),
         fingerprint=fingerprint,
         is_test=bool(alert.get("is_test")),
+        position=parse_position(found.get(POSITION_HEADER)),
     )
 
 

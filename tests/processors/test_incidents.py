@@ -237,3 +237,72 @@ def test_a_redelivery_is_suppressed_whatever_the_state(kind: MessageType) -> Non
         _, state = decide(state, facts(follow, 2, f"event:other-{follow}"), 5)
         decision, _ = decide(state, facts(kind, 3, "event:same"), 5)
         assert (decision.emit, decision.reason) == (False, "redelivery")
+
+
+def positioned(sequence: list[tuple[MessageType, int, str, bool]]) -> list[AlertFacts]:
+    return [
+        AlertFacts(kind, t, t, fp, test, position=("alerts.raw/0", offset, 0))
+        for offset, (kind, t, fp, test) in enumerate(sequence)
+    ]
+
+
+def one_pass(alerts: list[AlertFacts]) -> tuple[set[tuple[int, int]], IncidentState | None]:
+    state: IncidentState | None = None
+    emitted = set()
+    for alert in alerts:
+        decision, state = decide(state, alert, now=100)
+        if decision.emit:
+            assert alert.position is not None
+            emitted.add((alert.position[1], decision.duplicates_suppressed))
+    return emitted, state
+
+
+# Where stage 1 re-published a range (its own at-least-once replay): (at, back) inserts a
+# copy of alerts[at - back : at + 1] after alerts[at].
+stage_one_replays = st.lists(st.tuples(st.integers(0, 40), st.integers(0, 10)), max_size=3)
+# A worker crash after `steps` decisions of a run, with `written` of them in the stored state
+# and `committed` of those committed (committed <= written <= steps: the order of stage 2).
+crashes = st.lists(
+    st.tuples(st.integers(1, 30), st.integers(0, 30), st.integers(0, 30)), max_size=4
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(sequence=events, replays=stage_one_replays, crash_points=crashes)
+def test_replays_after_crashes_decide_like_one_clean_pass(
+    sequence: list[tuple[MessageType, int, str, bool]],
+    replays: list[tuple[int, int]],
+    crash_points: list[tuple[int, int, int]],
+) -> None:
+    """At-least-once delivery into stage 2 (stage-1 re-publishing, worker crashes before or
+    after writing state) emits exactly what one clean pass emits, repeats aside, with the
+    same duplicates_suppressed, and ends in the same state."""
+    clean = positioned(sequence)
+    expected, final = one_pass(clean)
+    stream = list(clean)
+    for at, back in sorted(replays, reverse=True):
+        if at < len(stream):
+            stream[at + 1 : at + 1] = stream[max(0, at - back) : at + 1]
+
+    emitted: set[tuple[int, int]] = set()
+    stored: IncidentState | None = None  # what the changelog holds
+    committed = 0  # index into `stream` of the first event not committed
+    for steps, written, done in [*crash_points, (len(stream) + 1, 0, 0)]:
+        state, cursor = stored, committed
+        snapshots = [state]
+        while cursor < len(stream) and cursor - committed < steps:
+            alert = stream[cursor]
+            decision, state = decide(state, alert, now=100)
+            if decision.emit:
+                assert alert.position is not None
+                emitted.add((alert.position[1], decision.duplicates_suppressed))
+            snapshots.append(state)
+            cursor += 1
+        if cursor >= len(stream):
+            stored = state
+            break
+        kept = min(written, len(snapshots) - 1)  # the crash: only `kept` decisions were stored
+        stored = snapshots[kept]
+        committed += min(done, kept)
+    assert emitted == expected
+    assert stored == final
