@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 # Re-install only when the project's metadata changes (fast no-op otherwise).
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: help install run test pytest lint format typecheck kafka-start kafka-stop kafka-status topics bench-ingress bench-stage1 clean
+.PHONY: help install run test pytest lint format typecheck docs kafka-start kafka-stop kafka-status topics bench-ingress bench-stage1 clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -40,6 +40,9 @@ format: install ## Apply ruff's formatting and safe fixes
 
 typecheck: install ## mypy --strict on the packages
 	$(BIN)/mypy
+
+docs: install ## Regenerate docs/configuration.md from the settings code
+	$(BIN)/alertpipe config reference --output docs/configuration.md
 
 kafka-start: install ## Start the local Kafka broker (Maven-resolved jars) in the background
 	$(BIN)/alertpipe kafka start
