@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -23,6 +25,7 @@ from tests.deploy.queries import SYNTHETIC, dashboard_queries, rule_queries, sel
 from tests.ingest.kafka_helpers import enable, fresh_topics, ingress_process
 from tests.processors.test_worker_e2e import pipeline_env, wait_until_ready
 
+OPERATIONS = Path(__file__).parents[2] / "docs" / "operations.md"
 Labels = dict[str, set[str]]  # sample name -> label names seen on it
 
 
@@ -143,6 +146,10 @@ def test_every_metric_the_dashboard_and_rules_query_exists(live: Live) -> None:
             bad_labels.append(f"{where}: by {found.aggregated_by - available}")
     assert not missing, missing
     assert not bad_labels, bad_labels
+    documented = set(re.findall(r"`(alertpipe_[a-z_]+)`", OPERATIONS.read_text()))
+    assert len(documented) > 10
+    undocumented = {n for n in documented if n not in exposed and f"{n}_bucket" not in exposed}
+    assert not undocumented, f"docs/operations.md names metrics nothing exposes: {undocumented}"
 
     # The sampled gauges say something true: the incident opened is held, lag is per partition.
     lag = [
