@@ -25,14 +25,15 @@ from typing import Any, NoReturn, cast
 
 import faust
 from faust.streams import _current_event as faust_current_event
-from prometheus_client import start_http_server
 
 from processors.deadletter import dead_letter_headers
 from processors.durable_table import DurableTable
 from processors.freeze import FreezeDetector
 from processors.incidents import IncidentPolicy, decode_state, is_expired
 from processors.metrics import WorkerMetrics
+from processors.observe import SAMPLE_INTERVAL_S, WorkerObserver
 from processors.pipeline import RawInput, process_raw
+from processors.probes import start_endpoint
 from processors.routestore import RouteStore
 from processors.settings import WorkerSettings
 from processors.stage_two import (
@@ -142,24 +143,21 @@ def create_app(settings: WorkerSettings) -> faust.App:
     @app.on_partitions_assigned.connect
     async def on_assigned(_sender: Any, /, *_args: Any, signal: Any, **_kwargs: Any) -> None:
         freeze.assigned()
+    # Readiness, consumer lag and table size, sampled (processors.observe).
+    observer = WorkerObserver(
+        app, incidents, routes, metrics, bootstrap, (topics.raw, topics.stage1)
+    )
 
     @app.task  # type: ignore[untyped-decorator]  # faust's decorators are untyped
     async def start_side_services() -> None:
         await routes.start()
         if settings.metrics_port:
-            try:
-                start_http_server(settings.metrics_port, settings.metrics_host, metrics.registry)
-            except OSError as exc:  # metrics matter less than alerts: say so and carry on
-                log.error(
-                    "no metrics endpoint: %s:%d: %s",
-                    settings.metrics_host,
-                    settings.metrics_port,
-                    exc,
-                )
-                return
-            log.info(
-                "metrics on http://%s:%d/metrics", settings.metrics_host, settings.metrics_port
-            )
+            health = observer.health
+            start_endpoint(settings.metrics_host, settings.metrics_port, metrics.registry, health)
+
+    @app.timer(interval=SAMPLE_INTERVAL_S)  # type: ignore[untyped-decorator]
+    async def observe() -> None:
+        await observer.sample()
 
     async def stage_one_batch(events: Sequence[Any]) -> None:
         started = time.perf_counter()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from alertpipe.cli.common import EXIT_CODES_HELP, configure_logging
+from alertpipe.cli.config import config
 from alertpipe.cli.ingress import ingress
 from alertpipe.cli.integrations import integrations
 from alertpipe.cli.kafka import kafka
@@ -35,6 +36,7 @@ cli.add_command(topics)
 cli.add_command(routes)
 cli.add_command(run)
 cli.add_command(worker)
+cli.add_command(config)
 
 
 def main() -> None:

@@ -26,12 +26,14 @@ from alertpipe.topics import partition_count
     default="info",
     show_default=True,
     type=click.Choice(["debug", "info", "warning", "error"]),
+    help="Log level of the worker and of faust.",
 )
 def worker(loglevel: str) -> None:
     """Validate, map and route raw webhooks into alerts.normalized (dead letters to
     alerts.dead-letter). Run several with the same ALERTPIPE_WORKER_GROUP to share the work;
     Kafka assigns partitions among them. SIGTERM stops after the current batch.
-    Metrics: http://127.0.0.1:9464/metrics (ALERTPIPE_WORKER_METRICS_PORT, 0 = off)."""
+    Metrics and probes: http://127.0.0.1:9464/metrics, /healthz, /readyz
+    (ALERTPIPE_WORKER_METRICS_HOST and _PORT; port 0 = off)."""
     from faust.worker import Worker
 
     from processors.app import create_app
