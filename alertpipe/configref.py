@@ -147,6 +147,11 @@ SETTINGS: tuple[SettingDoc, ...] = (
     SettingDoc("ALERTPIPE_STANDBY_REPLICAS", WORKER,
                "Warm copies of other workers' incident-table partitions, for fast fail-over.",
                "standby_replicas"),
+    SettingDoc("ALERTPIPE_WORKER_SESSION_TIMEOUT_S", WORKER,
+               "A worker silent for this long is evicted from its group and its partitions "
+               "move on; also what a SIGKILLed worker's restart waits for (6-300 s). A worker "
+               "frozen for half of it leaves with status 75 rather than write late state.",
+               "session_timeout_s", None, "30"),
     SettingDoc("ALERTPIPE_WORKER_METRICS_HOST", WORKER,
                "Address of the worker's /metrics, /healthz and /readyz; `0.0.0.0` in "
                "containers.", "metrics_host"),

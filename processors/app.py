@@ -143,6 +143,7 @@ def create_app(settings: WorkerSettings) -> faust.App:
     @app.on_partitions_assigned.connect
     async def on_assigned(_sender: Any, /, *_args: Any, signal: Any, **_kwargs: Any) -> None:
         freeze.assigned()
+
     # Readiness, consumer lag and table size, sampled (processors.observe).
     observer = WorkerObserver(
         app, incidents, routes, metrics, bootstrap, (topics.raw, topics.stage1)
