@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 # Re-install only when the project's metadata changes (fast no-op otherwise).
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: help install run test pytest lint format typecheck kafka-start kafka-stop kafka-status topics bench-ingress bench-stage1 clean
+.PHONY: help install run test test-faults pytest lint format typecheck kafka-start kafka-stop kafka-status topics bench-ingress bench-stage1 clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -26,6 +26,9 @@ run: install ## Start Kafka, create topics, run the pipeline in the foreground (
 	$(BIN)/alertpipe run
 
 test: install lint typecheck pytest ## Lint, type-check and run the whole test suite on a real broker
+
+test-faults: install ## Fault suite at full size (tests/faults; `make test` runs it short; soak 10 min)
+	ALERTPIPE_FAULTS=full $(BIN)/pytest -m faults tests/faults $(PYTEST_ARGS)
 
 pytest: install ## Run the tests only (starts its own Kafka broker unless KAFKA_BOOTSTRAP_SERVERS)
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -53,7 +53,18 @@ class Run:
     ingress_alive: bool
 
 
-FaultScript = Callable[[Timeline, TopicSettings], Awaitable[None]]
+@dataclass
+class Live:
+    """What a fault script may act on while the load flows."""
+
+    timeline: Timeline
+    topics: TopicSettings
+    group: str
+    worker: Proc
+    ingress: Ingress
+
+
+FaultScript = Callable[[Live], Awaitable[None]]
 
 
 def generic_body(run: str) -> Callable[[int], bytes]:
@@ -78,6 +89,7 @@ async def faulted_run(
     replication: int = 1,
     produce_timeout_s: float = 3.0,
     settle_s: float = 240.0,
+    body_of: Callable[[str], Callable[[int], bytes]] | None = None,
 ) -> Run:
     prefix = f"f.{uuid.uuid4().hex[:8]}"
     topics = prefixed_topics(
@@ -95,7 +107,7 @@ async def faulted_run(
         running_worker(wenv, tmp_path / "worker.log") as worker,
         running_ingress(ienv, tmp_path / "ingress.log") as ingress,
     ):
-        body = generic_body(prefix)
+        body = (body_of or generic_body)(prefix)
         urls = [
             f"{ingress.base_url}/integrations/generic/20131114/alert/{key}/rk{n}"
             for n in range(ROUTING_KEYS)
@@ -105,14 +117,14 @@ async def faulted_run(
         load = asyncio.create_task(
             steady_load(urls, body, rate=rate, count=int(rate * max_seconds), stop=stop)
         )
-        await faults(timeline, topics)
+        group = wenv["ALERTPIPE_WORKER_GROUP"]
+        await faults(Live(timeline, topics, group, worker, ingress))
         await asyncio.sleep(tail_s)  # the load goes on after the last fault
         stop.set()
         result = await load
         timeline.mark("load_end")
         accepted = [o.request_id for o in result.ok() if o.request_id]
         book = await settled_ledger(bootstrap, topics, accepted, timeout=settle_s)
-        group = wenv["ALERTPIPE_WORKER_GROUP"]
         lag, drained = await wait_for_no_lag(bootstrap, group, [topics.raw, topics.stage1], 120)
         worker_alive, ingress_alive = worker.alive(), ingress.alive()
     return Run(

@@ -19,9 +19,8 @@ import pytest
 
 from alertpipe.localcluster import LocalCluster
 from alertpipe.localkafka import LocalBroker
-from alertpipe.settings import TopicSettings
 from alertpipe.topics import connected_admin
-from tests.faults.driver import Run, Timeline, faulted_run, load_figures
+from tests.faults.driver import Live, Run, faulted_run, load_figures
 from tests.faults.figures import Figures
 from tests.faults.scale import pick
 
@@ -76,7 +75,8 @@ async def test_three_brokers_leader_killed_then_two_down(
     assert bootstrap is not None
     hold = pick(10.0, 30.0)
 
-    async def script(t: Timeline, topics: TopicSettings) -> None:
+    async def script(live: Live) -> None:
+        t, topics = live.timeline, live.topics
         await asyncio.sleep(pick(6.0, 20.0))
         [leader] = [
             p["leader"] for p in await partitions(bootstrap, topics.raw) if p["partition"] == 0
@@ -128,7 +128,8 @@ async def test_single_broker_restart_under_load(
     stops = pick([signal.SIGKILL], [signal.SIGKILL, signal.SIGTERM, signal.SIGKILL])
     downtime = pick(6.0, 15.0)
 
-    async def script(t: Timeline, topics: TopicSettings) -> None:
+    async def script(live: Live) -> None:
+        t = live.timeline
         for n, sig in enumerate(stops):
             await asyncio.sleep(pick(6.0, 20.0))
             await asyncio.to_thread(own_broker.stop, first=sig, timeout=30)
