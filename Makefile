@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed-stamp
 NPM_DIR   := tests/contracts
 NPM_STAMP := $(NPM_DIR)/node_modules/.installed-stamp
 
-.PHONY: help install npm-tools run test pytest lint format typecheck docs kafka-start kafka-stop kafka-status topics bench-ingress bench-stage1 clean
+.PHONY: help install npm-tools run test test-faults pytest lint format typecheck docs kafka-start kafka-stop kafka-status topics bench-ingress bench-stage1 clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -36,6 +36,9 @@ run: install ## Start Kafka, create topics, run the pipeline in the foreground (
 	$(BIN)/alertpipe run
 
 test: install lint typecheck pytest ## Lint, type-check and run the whole test suite on a real broker
+
+test-faults: install ## Fault suite at full size (tests/faults and worker faults; `make test` runs it short; soak 10 min)
+	ALERTPIPE_FAULTS=full $(BIN)/pytest -m faults tests/faults tests/processors/test_worker_faults.py $(PYTEST_ARGS)
 
 pytest: install npm-tools ## Run the tests only (starts its own Kafka broker unless KAFKA_BOOTSTRAP_SERVERS)
 	$(BIN)/pytest $(PYTEST_ARGS)
