@@ -1,8 +1,9 @@
-"""Worker faults on the real broker (issue 5, and scenario 3 of the fault suite): SIGKILL and
-SIGTERM at random moments while records flow, a second worker joining and leaving, a worker
-frozen (SIGSTOP) past its session timeout and then resumed. Invariants: every alert a worker
-that never failed would emit is on the delivery topic (none lost); nothing else is (a repeat
-carries an alert_id already emitted); each alert carries the same duplicates_suppressed.
+"""Worker faults on the real broker (issue 5; scenario 3 of the fault suite, at one size: the
+crash test's 21,000 events are its minimum): SIGKILL and SIGTERM at random moments while
+records flow, a second worker joining and leaving, a worker frozen (SIGSTOP) past its session
+timeout and then resumed. Invariants: every alert a worker that never failed would emit is on
+the delivery topic (none lost); nothing else is (a repeat carries an alert_id already
+emitted); each alert carries the same duplicates_suppressed.
 
 ``FAULT_SEED`` picks the moments (printed with the figures), so a failure can be rerun."""
 
@@ -21,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from alertpipe.settings import TopicSettings
+from tests.faults.figures import Figures
 from tests.ingest.kafka_helpers import fresh_topics
 from tests.processors.faults import (
     Outcome,
@@ -33,6 +35,7 @@ from tests.processors.faults import (
 )
 from tests.processors.test_worker_e2e import pipeline_env
 
+pytestmark = pytest.mark.faults
 SEED = int(os.environ.get("FAULT_SEED", str(random.randrange(1 << 30))))
 
 
@@ -70,8 +73,18 @@ def workers(kafka_bootstrap: str, tmp_path: Path) -> Iterator[tuple[Workers, Top
         pool.stop_all()
 
 
-def check(outcome: Outcome, what: str, logs: list[Path]) -> None:
+def check(outcome: Outcome, what: str, logs: list[Path], figures: Figures) -> None:
     print(f"\n{outcome.summary(what)} (FAULT_SEED={SEED})")
+    figures.update(
+        seed=SEED,
+        raw_sent=outcome.raw,
+        expected=len(outcome.expected),
+        delivered=sum(outcome.seen.values()),
+        repeated_ids=sum(n - 1 for n in outcome.seen.values() if n > 1),
+        lost=len(outcome.lost),
+        unexpected=len(outcome.unexpected),
+        wrong_duplicates_suppressed=len(outcome.miscounted),
+    )
     tails = "\n".join(f"--- {log.name}\n{log.read_text()[-2500:]}" for log in logs)
     assert not outcome.lost, f"{sorted(outcome.lost)[:5]}\n{tails}"
     assert not outcome.unexpected, f"{sorted(outcome.unexpected)[:5]}\n{tails}"
@@ -79,7 +92,7 @@ def check(outcome: Outcome, what: str, logs: list[Path]) -> None:
 
 
 async def test_sigkill_and_sigterm_at_random_moments_lose_nothing(
-    kafka_bootstrap: str, workers: tuple[Workers, TopicSettings]
+    kafka_bootstrap: str, workers: tuple[Workers, TopicSettings], figures: Figures
 ) -> None:
     pool, topics = workers
     rng = random.Random(SEED)
@@ -107,12 +120,13 @@ async def test_sigkill_and_sigterm_at_random_moments_lose_nothing(
         f"\nsignals: {[s.name for s in signals]}; restart to first new output: "
         + ", ".join(f"{r:.1f}s" for r in restarts)
     )
-    check(outcome, "SIGKILL/SIGTERM", [pool.log(0)])
+    figures["restart_to_output_s"] = "/".join(f"{r:.1f}" for r in restarts)
+    check(outcome, "SIGKILL/SIGTERM", [pool.log(0)], figures)
     assert outcome.raw == len(records)
 
 
 async def test_a_second_worker_joining_and_leaving_loses_nothing(
-    kafka_bootstrap: str, workers: tuple[Workers, TopicSettings]
+    kafka_bootstrap: str, workers: tuple[Workers, TopicSettings], figures: Figures
 ) -> None:
     pool, topics = workers
     rng = random.Random(SEED)
@@ -129,12 +143,15 @@ async def test_a_second_worker_joining_and_leaving_loses_nothing(
     await feeding
     outcome = await collect(kafka_bootstrap, topics)
     joined = "Worker]: Ready" in pool.log(2).read_text()
-    check(outcome, f"rebalance (second worker ready: {joined})", [pool.log(1), pool.log(2)])
+    figures["second_worker_joined"] = joined
+    check(
+        outcome, f"rebalance (second worker ready: {joined})", [pool.log(1), pool.log(2)], figures
+    )
     assert joined, "the second worker never joined: no rebalance was tested"
 
 
 async def test_a_frozen_worker_is_evicted_and_its_work_taken_over(
-    kafka_bootstrap: str, workers: tuple[Workers, TopicSettings]
+    kafka_bootstrap: str, workers: tuple[Workers, TopicSettings], figures: Figures
 ) -> None:
     """SIGSTOP past the session timeout: the other worker takes its partitions; SIGCONT: the
     frozen one finds itself evicted, rejoins, and nothing it finishes late does harm."""
@@ -166,6 +183,7 @@ async def test_a_frozen_worker_is_evicted_and_its_work_taken_over(
     grew = sorted(p for p in during if during[p] > before.get(p, 0))
     logs = [pool.log(1), pool.log(2)]
     what = f"SIGSTOP 22s (partitions processed while frozen: {grew}; exit on resume: {exited})"
-    check(outcome, what, logs)
+    figures.update(partitions_taken_over=len(grew), exit_on_resume=exited)
+    check(outcome, what, logs, figures)
     assert exited in (None, 75), f"the frozen worker exited with {exited}"
     assert grew == sorted(during), "the live worker did not take over the frozen one's work"
