@@ -27,19 +27,12 @@ from prometheus_client import start_http_server
 
 from processors.deadletter import dead_letter_headers
 from processors.durable_table import DurableTable
-from processors.incidents import IncidentPolicy, decode_state, is_expired
+from processors.incidents import decode_state, is_expired
 from processors.metrics import WorkerMetrics
 from processors.pipeline import RawInput, process_raw
 from processors.routestore import RouteStore
-from processors.settings import WorkerSettings
-from processors.stage_two import (
-    EXPIRE_HEADER,
-    FINGERPRINT_HEADER,
-    POSITION_HEADER,
-    decide_batch,
-    position_header,
-    write_states,
-)
+from processors.settings import WorkerSettings, incident_policy
+from processors.stage_two import EXPIRE_HEADER, decide_batch, stage_one_headers, write_states
 
 log = logging.getLogger("alertpipe.worker")
 EXIT_OUTPUT_NOT_DELIVERED = 75  # sysexits' EX_TEMPFAIL
@@ -95,10 +88,7 @@ def create_app(settings: WorkerSettings) -> faust.App:
     incidents = app.Table(
         "incidents", default=None, partitions=topics.partitions, key_type=bytes, value_type=bytes
     )
-    policy = IncidentPolicy(
-        resolved_ttl_ms=int(settings.resolved_ttl_s * 1000),
-        open_ttl_ms=int(settings.open_ttl_s * 1000),
-    )
+    policy = incident_policy(settings)
     routes = RouteStore(bootstrap, topics.routes)
     metrics = WorkerMetrics()
 
@@ -145,10 +135,7 @@ def create_app(settings: WorkerSettings) -> faust.App:
                 zip(result.alerts, result.encoded, result.fingerprints, strict=True)
             ):
                 metrics.alerts_out.labels(alert.source, alert.message_type).inc()
-                headers = [
-                    (FINGERPRINT_HEADER, print_.encode()),
-                    (POSITION_HEADER, position_header(alert.raw, index)),
-                ]
+                headers = stage_one_headers(alert.raw, index, print_)
                 futures.append(
                     await stage1.send(
                         key=alert.incident_key.encode(), value=encoded, headers=headers
