@@ -33,6 +33,7 @@ from processors.pipeline import RawInput, process_raw
 from processors.routestore import RouteStore
 from processors.settings import WorkerSettings, incident_policy
 from processors.stage_two import EXPIRE_HEADER, decide_batch, stage_one_headers, write_states
+from processors.validate import schema_set
 
 log = logging.getLogger("alertpipe.worker")
 EXIT_OUTPUT_NOT_DELIVERED = 75  # sysexits' EX_TEMPFAIL
@@ -90,6 +91,7 @@ def create_app(settings: WorkerSettings) -> faust.App:
     )
     policy = incident_policy(settings)
     routes = RouteStore(bootstrap, topics.routes)
+    schemas = schema_set(settings.kafka.schema_dir)  # fixed schemas, if any, in front
     metrics = WorkerMetrics()
 
     @app.task  # type: ignore[untyped-decorator]  # faust's decorators are untyped
@@ -119,6 +121,7 @@ def create_app(settings: WorkerSettings) -> faust.App:
             result = process_raw(
                 RawInput(m.value or b"", list(m.headers or ()), m.topic, m.partition, m.offset),
                 routes.configs,
+                schemas,
             )
             metrics.events_in.labels(result.source).inc()
             if result.envelope is not None:

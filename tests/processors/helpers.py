@@ -62,3 +62,20 @@ def assert_valid_alerts(result: StageOneResult) -> list[dict[str, Any]]:
         errors = sorted(alert_validator().iter_errors(alert), key=str)
         assert not errors, [f"{list(e.absolute_path)}: {e.message}" for e in errors]
     return decoded
+
+
+# A generic body as some senders write it: explicit nulls, which the built-in schema refuses
+# at two paths; NULLS_FIX is the fixed schema that accepts them.
+NULLS_BODY = b'{"message_type":"CRITICAL","entity_id":"disk/db1","timestamp":null,"hostname":null}'
+NULLS_PATHS = ["$.timestamp", "$.hostname"]
+
+
+def write_nulls_fix(directory: Path) -> Path:
+    """Write the fixed generic schema (nulls accepted) into ``directory``; return its path."""
+    schema = json.loads((SCHEMAS / "sources" / "generic.schema.json").read_text())
+    schema["properties"]["timestamp"]["type"].append("null")
+    schema["properties"]["hostname"]["type"] = ["string", "null"]
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "generic.schema.json"
+    path.write_text(json.dumps(schema))
+    return path
