@@ -8,6 +8,7 @@ from alertpipe.cli.common import EXIT_CODES_HELP, configure_logging
 from alertpipe.cli.ingress import ingress
 from alertpipe.cli.integrations import integrations
 from alertpipe.cli.kafka import kafka
+from alertpipe.cli.replay import replay
 from alertpipe.cli.routes import routes
 from alertpipe.cli.run import run
 from alertpipe.cli.topics import topics
@@ -35,6 +36,7 @@ cli.add_command(topics)
 cli.add_command(routes)
 cli.add_command(run)
 cli.add_command(worker)
+cli.add_command(replay)
 
 
 def main() -> None:

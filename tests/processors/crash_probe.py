@@ -11,12 +11,13 @@ A worker killed with SIGKILL at random moments while raw records flow, restarted
 no expected alert is lost, and anything on the delivery topic more than once is a repeat of an
 alert_id that was expected anyway (consumers drop repeats by alert_id).
 
-The expected emissions come from replaying the raw topic through the same pure functions the
-worker uses (stage 1, then the incident state machine per key, in partition order)."""
+The expected emissions come from the replay core (``processors.replay``, what `alertpipe
+replay` runs): the raw topic through the worker's own stage 1 and stage 2 functions."""
 
 from __future__ import annotations
 
 import asyncio
+import heapq
 import json
 import os
 import random
@@ -25,14 +26,15 @@ import subprocess
 import sys
 import time
 import uuid
-from collections import Counter
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from processors.incidents import AlertFacts, IncidentState, decide
-from processors.pipeline import RawInput, process_raw
+from alertpipe.rangereader import merge_key, raw_input_of
+from processors.incidents import IncidentPolicy
+from processors.replay import Replayer
 from schemas.raw import RawHeaders, raw_record_key
 from tests.ingest.kafka_helpers import fresh_topics
 from tests.processors.test_worker_e2e import pipeline_env
@@ -123,26 +125,18 @@ async def read_topic(bootstrap: str, topic: str) -> list[Any]:
 
 
 def expected_emissions(raw_records: list[Any]) -> set[str]:
-    """What a worker that never crashed emits: the same pure functions, in partition order."""
-    states: dict[str, IncidentState | None] = {}
-    emitted = set()
+    """What a worker that never crashed emits: the replay core over the raw records, each
+    partition in offset order, partitions merged as `alertpipe replay` merges them."""
+    partitions: dict[int, list[Any]] = defaultdict(list)
     for record in sorted(raw_records, key=lambda r: (r.partition, r.offset)):
-        result = process_raw(
-            RawInput(
-                record.value, list(record.headers), record.topic, record.partition, record.offset
-            ),
-            {},
-        )
-        for alert, fingerprint in zip(result.alerts, result.fingerprints, strict=True):
-            facts = AlertFacts(
-                alert.message_type, alert.event_time, alert.received_at, fingerprint, alert.is_test
-            )
-            decision, states[alert.incident_key] = decide(
-                states.get(alert.incident_key), facts, now=int(time.time() * 1000)
-            )
-            if decision.emit:
-                emitted.add(alert.alert_id)
-    return emitted
+        partitions[record.partition].append(record)
+    replayer = Replayer({}, IncidentPolicy())
+    return {
+        outcome.alert.alert_id
+        for record in heapq.merge(*partitions.values(), key=merge_key)
+        for outcome in replayer.feed(raw_input_of(record), record.timestamp)
+        if outcome.kind == "alert" and outcome.alert is not None
+    }
 
 
 def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:

@@ -27,6 +27,7 @@ def raw_input(
     routing_key: str = "team-a",
     entity_id: str | None = None,
     offset: int = 7,
+    received_at: int = RECEIVED_AT,
 ) -> RawInput:
     headers = RawHeaders(
         source=source,
@@ -34,7 +35,7 @@ def raw_input(
         key_id="k000000000001",
         routing_key=routing_key,
         content_type=content_type,
-        received_at=RECEIVED_AT,
+        received_at=received_at,
         request_id="req-1",
         remote_addr="203.0.113.9",
         user_agent="test",
