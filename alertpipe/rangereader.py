@@ -32,7 +32,11 @@ PARTITION_FETCH_BYTES = 1024 * 1024
 @contextlib.asynccontextmanager
 async def range_consumer(bootstrap_servers: str, timeout: float) -> AsyncIterator[AIOKafkaConsumer]:
     """A consumer with no group (nothing committed, nothing rebalanced) that answered within
-    ``timeout`` seconds, else KafkaUnreachable. Out-of-range positions raise, never reset."""
+    ``timeout`` seconds, else KafkaUnreachable. Out-of-range positions raise, never reset.
+
+    Assign it once (one ``read_merged``): aiokafka 0.14's fetcher swallows the cancellation
+    that ``stop()`` sends while it is switching assignments, and ``stop()`` then never returns.
+    """
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap_servers,
         group_id=None,
@@ -46,6 +50,9 @@ async def range_consumer(bootstrap_servers: str, timeout: float) -> AsyncIterato
         try:
             async with asyncio.timeout(timeout):
                 await consumer.start()
+            # let the consumer's background tasks start: stop() raises CancelledError when one
+            # of them is cancelled before it ever ran (aiokafka 0.14)
+            await asyncio.sleep(0)
         except Exception as exc:  # aiokafka raises several unrelated types for "not there"
             raise KafkaUnreachable(
                 f"cannot reach Kafka at {bootstrap_servers} within {timeout:.0f}s ({exc!r})"

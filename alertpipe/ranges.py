@@ -43,7 +43,7 @@ def _held(low: int, high: int) -> str:
 
 def _check(topic: str, bounds: Mapping[int, tuple[int, int]], request: RangeRequest) -> None:
     offsets = {"--from-offset": request.from_offset, "--to-offset": request.to_offset}
-    given = {name: o for name, o in offsets.items() if o is not None}
+    given = [o for o in offsets.values() if o is not None]
     if given and request.partition is None:
         raise RangeUsageError("--from-offset and --to-offset need --partition")
     if request.partition is not None and request.partition not in bounds:
@@ -59,10 +59,10 @@ def _check(topic: str, bounds: Mapping[int, tuple[int, int]], request: RangeRequ
         raise RangeUsageError("--to-offset must not be below --from-offset")
     if request.partition is not None:
         low, high = bounds[request.partition]
-        for name, offset in given.items():
+        for offset in given:
             if not low <= offset < high:
                 raise RangeError(
-                    f"{name} {offset} is out of range: {topic} partition {request.partition} "
+                    f"offset {offset} is out of range: {topic} partition {request.partition} "
                     f"{_held(low, high)}"
                 )
 
@@ -92,3 +92,26 @@ def plan_ranges(
             end = min(end, high if found is None else found)
         ranges.append(OffsetRange(p, start, max(start, end)))
     return ranges
+
+
+@dataclass(frozen=True)
+class RecordRef:
+    """``topic:partition:offset``, the way operators name one record."""
+
+    topic: str
+    partition: int
+    offset: int
+
+    def __str__(self) -> str:
+        return f"{self.topic}:{self.partition}:{self.offset}"
+
+
+def parse_ref(text: str) -> RecordRef:
+    """Raises RangeUsageError for anything but ``topic:partition:offset`` (Kafka topic names
+    cannot hold ':', so the last two fields are unambiguous)."""
+    parts = text.strip().rsplit(":", 2)
+    if len(parts) == 3 and parts[0] and parts[1].isdigit() and parts[2].isdigit():
+        return RecordRef(parts[0], int(parts[1]), int(parts[2]))
+    raise RangeUsageError(
+        f"{text!r} is not a record reference: use topic:partition:offset, e.g. alerts.raw:2:1234"
+    )

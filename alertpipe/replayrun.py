@@ -6,20 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
-
-from alertpipe.kafkaprobe import KafkaUnreachable
+from alertpipe.publishing import Publisher, publisher
 from alertpipe.rangereader import plan, range_consumer, raw_input_of, read_merged, topic_partitions
 from alertpipe.ranges import RangeRequest
 from processors.replay import Outcome, OutcomeFilter, Replayer, Summary
 
 PROGRESS_EVERY = 256  # records between progress updates
-PUBLISH_WINDOW = 2000  # published records awaited together (bounded memory)
 
 
 class Progress(Protocol):
@@ -46,60 +42,6 @@ class ReplayResult:
     published: int = 0
 
 
-Publish = Callable[[bytes, bytes], Awaitable[None]]
-
-
-@contextlib.asynccontextmanager
-async def publisher(job: ReplayJob) -> AsyncIterator[tuple[Publish, Callable[[], int]]]:
-    """(publish(key, value), count of published records); all delivered on exit, else it
-    raises KafkaUnreachable. A dry run gets a publisher that refuses to be called."""
-    if job.to_topic is None:
-
-        async def refuse(key: bytes, value: bytes) -> None:
-            raise AssertionError("a dry run publishes nothing")
-
-        yield refuse, lambda: 0
-        return
-    topic = job.to_topic
-    await topic_partitions(job.bootstrap_servers, topic, job.timeout)  # exists, or RangeError
-    producer = AIOKafkaProducer(
-        bootstrap_servers=job.bootstrap_servers,
-        acks="all",
-        enable_idempotence=True,
-        linger_ms=5,
-        max_batch_size=512 * 1024,
-        request_timeout_ms=int(job.timeout * 1000),
-    )
-    pending: list[Any] = []
-    sent = 0
-
-    async def settle() -> None:
-        try:
-            await asyncio.gather(*pending)
-        except KafkaError as exc:
-            raise KafkaUnreachable(f"Kafka did not take the replayed alerts: {exc!r}") from exc
-        pending.clear()
-
-    async def publish(key: bytes, value: bytes) -> None:
-        nonlocal sent
-        pending.append(await producer.send(topic, value=value, key=key))
-        sent += 1
-        if len(pending) >= PUBLISH_WINDOW:
-            await settle()
-
-    try:
-        async with asyncio.timeout(job.timeout):
-            await producer.start()
-    except Exception as exc:
-        await producer.stop()
-        raise KafkaUnreachable(f"cannot publish to {topic}: {exc!r}") from exc
-    try:
-        yield publish, lambda: sent
-        await settle()
-    finally:
-        await producer.stop()
-
-
 async def run_replay(
     job: ReplayJob,
     replayer: Replayer,
@@ -115,8 +57,15 @@ async def run_replay(
         result = ReplayResult(summary, total=sum(r.size for r in ranges))
         if progress is not None:
             progress.start(result.total)
+        if job.to_topic is not None:  # it exists, or RangeError before anything is read
+            await topic_partitions(job.bootstrap_servers, job.to_topic, job.timeout)
+        publishing = (
+            publisher(job.bootstrap_servers, job.timeout)
+            if job.to_topic is not None
+            else contextlib.nullcontext(None)  # a dry run connects no producer
+        )
         async with (
-            publisher(job) as (publish, published),
+            publishing as publish,
             contextlib.aclosing(read_merged(consumer, job.topic, ranges, stop=stop)) as records,
         ):
             unreported = 0
@@ -130,7 +79,7 @@ async def run_replay(
             result.interrupted = summary.records < result.total and bool(stop and stop.is_set())
             if progress is not None:
                 progress.advance(unreported)
-        result.published = published()
+            result.published = publish.sent if publish is not None else 0
     return result
 
 
@@ -140,7 +89,7 @@ async def _replay_one(
     record: Any,
     summary: Summary,
     show: Callable[[Outcome], None],
-    publish: Publish,
+    publish: Publisher | None,
 ) -> None:
     raw = raw_input_of(record)
     if not job.filter.replays(raw.headers):
@@ -153,7 +102,7 @@ async def _replay_one(
         shown = True
         summary.add(outcome)
         show(outcome)
-        if job.to_topic is not None and outcome.emitted is not None and outcome.alert:
-            await publish(outcome.alert.incident_key.encode(), outcome.emitted)
+        if publish is not None and job.to_topic and outcome.emitted and outcome.alert:
+            await publish.send(job.to_topic, outcome.alert.incident_key.encode(), outcome.emitted)
     if not shown:
         summary.skipped += 1

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from alertpipe.ranges import OffsetRange, RangeError, RangeRequest, RangeUsageError, plan_ranges
+from alertpipe.ranges import (
+    OffsetRange,
+    RangeError,
+    RangeRequest,
+    RangeUsageError,
+    RecordRef,
+    parse_ref,
+    plan_ranges,
+)
 
 BOUNDS = {0: (0, 100), 1: (40, 50), 2: (7, 7)}  # partition 2 is empty (all expired)
 
@@ -38,15 +46,15 @@ def test_offsets_are_inclusive_and_can_combine_with_times() -> None:
         (RangeRequest(partition=3), "raw has no partition 3 (it has partitions 0-2)"),
         (
             RangeRequest(partition=1, from_offset=10),
-            "--from-offset 10 is out of range: raw partition 1 holds offsets 40-49",
+            "offset 10 is out of range: raw partition 1 holds offsets 40-49",
         ),
         (
             RangeRequest(partition=0, to_offset=100),
-            "--to-offset 100 is out of range: raw partition 0 holds offsets 0-99",
+            "offset 100 is out of range: raw partition 0 holds offsets 0-99",
         ),
         (
             RangeRequest(partition=2, from_offset=7),
-            "--from-offset 7 is out of range: raw partition 2 holds no records",
+            "offset 7 is out of range: raw partition 2 holds no records",
         ),
     ],
 )
@@ -68,3 +76,14 @@ def test_out_of_range(request_: RangeRequest, message: str) -> None:
 def test_usage_errors(request_: RangeRequest, message: str) -> None:
     with pytest.raises(RangeUsageError, match=message):
         plan_ranges("raw", BOUNDS, request_)
+
+
+def test_record_references() -> None:
+    assert parse_ref("alerts.raw:2:1234") == RecordRef("alerts.raw", 2, 1234)
+    assert str(RecordRef("alerts.dead-letter", 0, 5)) == "alerts.dead-letter:0:5"
+
+
+@pytest.mark.parametrize("text", ["alerts.raw:2", "alerts.raw:x:1", ":1:2", "alerts.raw:1:-2", ""])
+def test_malformed_references_say_the_form(text: str) -> None:
+    with pytest.raises(RangeUsageError, match="use topic:partition:offset"):
+        parse_ref(text)
