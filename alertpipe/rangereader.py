@@ -133,6 +133,9 @@ async def read_merged(
         wanted = [tp for tp in empty if tp in buffers]
         if not wanted:
             continue
+        # getmany returns prefetched records without suspending: yield to the event loop here
+        # so that signal handlers (Ctrl-C sets ``stop``) run at least once per batch
+        await asyncio.sleep(0)
         try:
             fetched = await consumer.getmany(*wanted, timeout_ms=500, max_records=max_records)
         except OffsetOutOfRangeError as exc:

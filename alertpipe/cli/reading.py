@@ -137,8 +137,22 @@ class ProgressBar:
         self.bar: tqdm[Any] | None = None
 
     def start(self, total: int) -> None:
-        if sys.stderr.isatty():
-            self.bar = tqdm(total=total, unit=self.unit, unit_scale=True, file=sys.stderr)
+        if not sys.stderr.isatty():
+            return
+        try:
+            size = os.get_terminal_size(sys.stderr.fileno())
+            sized = size.columns > 0 and size.lines > 0
+        except OSError:
+            sized = False
+        self.bar = tqdm(
+            total=total,
+            unit=self.unit,
+            unit_scale=True,
+            file=sys.stderr,
+            # a terminal that reports no size (a bare pty) would hide the bar
+            ncols=None if sized else 100,
+            nrows=None if sized else 24,
+        )
 
     def advance(self, records: int) -> None:
         if self.bar is not None:
