@@ -34,9 +34,10 @@ def view(kind: str, record: Any) -> tuple[str | None, str | None, str, dict[str,
     base = {"time": iso_time(record.timestamp), "ref": ref}
     if kind == "normalized":
         try:
-            alert = orjson.loads(record.value)
-            assert isinstance(alert, dict)
-        except (orjson.JSONDecodeError, AssertionError):
+            alert = orjson.loads(record.value or b"")
+        except orjson.JSONDecodeError:
+            alert = None
+        if not isinstance(alert, dict):
             text = f"{iso_time(record.timestamp)} {ref}: not a normalized alert"
             return None, None, text, {**base, "error": "not a normalized alert"}
         line = normalized_line(record.timestamp, alert)
