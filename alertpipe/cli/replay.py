@@ -101,7 +101,7 @@ def replay(
 
     On a terminal a progress bar shows count, rate and ETA; a summary (counts by outcome)
     goes to stderr at the end. Ctrl-C stops cleanly with the summary so far (exit 130).
-    Memory stays bounded on ranges of millions of records."""
+    Records are read in bounded batches: memory grows with the incidents, not the records."""
     if since is None and partition is None:
         fail("give a range: --since (e.g. 2h), or --partition (with offsets)", EXIT_USAGE)
     if dry_run and to_topic:
