@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed-stamp
 NPM_DIR   := tests/contracts
 NPM_STAMP := $(NPM_DIR)/node_modules/.installed-stamp
 
-.PHONY: help install npm-tools run test test-faults pytest lint format typecheck docs kafka-start kafka-stop kafka-status topics bench-ingress bench-stage1 clean
+.PHONY: help install npm-tools run test test-faults pytest lint format typecheck docs kafka-start kafka-stop kafka-status topics bench-ingress bench-stage1 bench-replay clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -74,6 +74,9 @@ bench-ingress: install ## Durable webhooks/s of one ingress process vs its no-Ka
 
 bench-stage1: install ## Validation/pipeline µs per body, worker records/s vs a passthrough
 	$(BIN)/python -m bench.stage1 $(BENCH_ARGS)
+
+bench-replay: install ## `alertpipe replay` records/s and peak memory on 100,000 raw records
+	$(BIN)/python -m bench.replay $(BENCH_ARGS)
 
 clean: ## Stop the local broker and remove the venv and caches (jars included)
 	-@test -x $(BIN)/alertpipe && $(BIN)/alertpipe kafka stop

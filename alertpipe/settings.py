@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 
 DAY_MS = 24 * 60 * 60 * 1000
 
@@ -45,6 +46,8 @@ class Settings:
     # None means "not configured": use the local broker this checkout manages.
     bootstrap_servers: str | None = None
     topics: TopicSettings = field(default_factory=TopicSettings)
+    # Fixed source schemas (<source>.schema.json) that replace the built-in ones; None: none.
+    schema_dir: Path | None = None
 
 
 def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
@@ -101,7 +104,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             "topic names must differ (raw, normalized, dead-letter, integrations, routes, stage1)"
         )
     bootstrap = env.get("KAFKA_BOOTSTRAP_SERVERS", "").strip() or None
-    return Settings(bootstrap_servers=bootstrap, topics=topics)
+    schema_dir = env.get("ALERTPIPE_SCHEMA_DIR", "").strip() or None
+    if schema_dir is not None and not Path(schema_dir).is_dir():
+        raise SettingsError(f"ALERTPIPE_SCHEMA_DIR={schema_dir!r} is not a directory")
+    return Settings(
+        bootstrap_servers=bootstrap,
+        topics=topics,
+        schema_dir=Path(schema_dir) if schema_dir is not None else None,
+    )
 
 
 TOPIC_ENV = {
@@ -132,6 +142,7 @@ def kafka_env(bootstrap_servers: str, topics: TopicSettings) -> dict[str, str]:
 def describe(settings: Settings) -> dict[str, object]:
     """A flat, printable view of the settings (no secrets exist yet; mask them here when added)."""
     out: dict[str, object] = {"bootstrap_servers": settings.bootstrap_servers or "(local broker)"}
+    out["schema_dir"] = str(settings.schema_dir or "(built-in schemas)")
     for f in fields(settings.topics):
         out[f"topics.{f.name}"] = getattr(settings.topics, f.name)
     return out

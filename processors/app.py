@@ -29,21 +29,15 @@ from faust.streams import _current_event as faust_current_event
 from processors.deadletter import dead_letter_headers
 from processors.durable_table import DurableTable
 from processors.freeze import FreezeDetector
-from processors.incidents import IncidentPolicy, decode_state, is_expired
+from processors.incidents import decode_state, is_expired
 from processors.metrics import WorkerMetrics
 from processors.observe import SAMPLE_INTERVAL_S, WorkerObserver
 from processors.pipeline import RawInput, process_raw
 from processors.probes import start_endpoint
 from processors.routestore import RouteStore
-from processors.settings import WorkerSettings
-from processors.stage_two import (
-    EXPIRE_HEADER,
-    FINGERPRINT_HEADER,
-    POSITION_HEADER,
-    decide_batch,
-    position_header,
-    write_states,
-)
+from processors.settings import WorkerSettings, incident_policy
+from processors.stage_two import EXPIRE_HEADER, decide_batch, stage_one_headers, write_states
+from processors.validate import schema_set
 
 log = logging.getLogger("alertpipe.worker")
 EXIT_REDO = 75  # sysexits' EX_TEMPFAIL
@@ -127,11 +121,9 @@ def create_app(settings: WorkerSettings) -> faust.App:
     incidents = app.Table(
         "incidents", default=None, partitions=topics.partitions, key_type=bytes, value_type=bytes
     )
-    policy = IncidentPolicy(
-        resolved_ttl_ms=int(settings.resolved_ttl_s * 1000),
-        open_ttl_ms=int(settings.open_ttl_s * 1000),
-    )
+    policy = incident_policy(settings)
     routes = RouteStore(bootstrap, topics.routes)
+    schemas = schema_set(settings.kafka.schema_dir)  # fixed schemas, if any, in front
     metrics = WorkerMetrics()
     # frozen for half the session timeout: possibly evicted (processors.freeze)
     freeze = FreezeDetector(threshold_s=settings.session_timeout_s / 2)
@@ -169,6 +161,7 @@ def create_app(settings: WorkerSettings) -> faust.App:
             result = process_raw(
                 RawInput(m.value or b"", list(m.headers or ()), m.topic, m.partition, m.offset),
                 routes.configs,
+                schemas,
             )
             metrics.events_in.labels(result.source).inc()
             if result.envelope is not None:
@@ -185,10 +178,7 @@ def create_app(settings: WorkerSettings) -> faust.App:
                 zip(result.alerts, result.encoded, result.fingerprints, strict=True)
             ):
                 metrics.alerts_out.labels(alert.source, alert.message_type).inc()
-                headers = [
-                    (FINGERPRINT_HEADER, print_.encode()),
-                    (POSITION_HEADER, position_header(alert.raw, index)),
-                ]
+                headers = stage_one_headers(alert.raw, index, print_)
                 futures.append(
                     await stage1.send(
                         key=alert.incident_key.encode(), value=encoded, headers=headers

@@ -62,3 +62,31 @@ def dead_letter_headers(
         ("raw.partition", str(raw.partition).encode()),
         ("raw.offset", str(raw.offset).encode()),
     ]
+
+
+@dataclass(frozen=True)
+class DeadLetterRecord:
+    """A record of the dead-letter topic, read back: the original raw headers, the error the
+    worker recorded, and where the raw record is."""
+
+    headers: list[tuple[str, bytes]]
+    letter: DeadLetter
+    raw: RawRef
+
+
+def read_dead_letter(headers: list[tuple[str, bytes]]) -> DeadLetterRecord:
+    """The inverse of ``dead_letter_headers``; ValueError when the raw.* headers are missing
+    (not a dead letter written by alertpipe)."""
+    found = {k: v.decode("utf-8", "replace") for k, v in headers}
+    try:
+        raw = RawRef(found["raw.topic"], int(found["raw.partition"]), int(found["raw.offset"]))
+    except (KeyError, ValueError):
+        raise ValueError("no raw.topic/raw.partition/raw.offset headers") from None
+    code = found.get("error.code", "mapping")
+    letter = DeadLetter(
+        code,  # type: ignore[arg-type]  # as recorded; a newer worker may know more codes
+        found.get("error.message", ""),
+        found.get("error.path", ""),
+    )
+    kept = [(k, v) for k, v in headers if not k.startswith(("error.", "raw.", "redrive."))]
+    return DeadLetterRecord(kept, letter, raw)

@@ -17,7 +17,7 @@ from processors.draft import AlertDraft, MapContext
 from processors.parse import parse_body
 from processors.routing import RoutingConfig, route_alert
 from processors.sources import MAPPINGS
-from processors.validate import validate
+from processors.validate import SchemaSet, validate
 from schemas.normalized import (
     NormalizedAlert,
     RawRef,
@@ -55,7 +55,10 @@ class StageOneResult:
     parsed: Any = field(default=None, repr=False)
 
 
-def process_raw(raw: RawInput, routes: Mapping[str, RoutingConfig]) -> StageOneResult:
+def process_raw(
+    raw: RawInput, routes: Mapping[str, RoutingConfig], schemas: SchemaSet | None = None
+) -> StageOneResult:
+    """``schemas``: None for the built-in ones (``processors.validate.schema_set``)."""
     try:
         envelope = RawHeaders.from_kafka(raw.headers)
     except ValueError as exc:
@@ -70,7 +73,7 @@ def process_raw(raw: RawInput, routes: Mapping[str, RoutingConfig]) -> StageOneR
     data = parse_body(raw.value, envelope.content_type)
     if isinstance(data, DeadLetter):
         return StageOneResult(source, envelope=envelope, dead_letter=data)
-    letter = validate(source, data)
+    letter = validate(source, data, schemas)
     if letter is not None:
         return StageOneResult(source, envelope=envelope, dead_letter=letter, parsed=data)
     try:

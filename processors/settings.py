@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from alertpipe.settings import Settings, SettingsError, load_settings
+from processors.incidents import IncidentPolicy
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[1] / ".cache" / "worker"
 
@@ -67,4 +68,12 @@ def load_worker_settings(env: Mapping[str, str] | None = None) -> WorkerSettings
         standby_replicas=standby,
         session_timeout_s=session,
         data_dir=Path(env.get("ALERTPIPE_WORKER_DATA_DIR", str(d.data_dir))),
+    )
+
+
+def incident_policy(settings: WorkerSettings) -> IncidentPolicy:
+    """The incident TTLs of these settings (the worker, replay and explain use the same)."""
+    return IncidentPolicy(
+        resolved_ttl_ms=int(settings.resolved_ttl_s * 1000),
+        open_ttl_ms=int(settings.open_ttl_s * 1000),
     )

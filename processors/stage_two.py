@@ -23,6 +23,7 @@ import orjson
 
 from processors.incidents import (
     AlertFacts,
+    Decision,
     IncidentPolicy,
     IncidentState,
     Position,
@@ -53,6 +54,14 @@ def position_header(raw: RawRef, index: int) -> bytes:
     return f"{raw.topic}/{raw.partition}/{raw.offset}/{index}".encode()
 
 
+def stage_one_headers(raw: RawRef, index: int, fingerprint: str) -> list[tuple[str, bytes]]:
+    """Headers of the stage-1 record of the index-th alert of a raw record."""
+    return [
+        (FINGERPRINT_HEADER, fingerprint.encode()),
+        (POSITION_HEADER, position_header(raw, index)),
+    ]
+
+
 def parse_position(value: bytes | None) -> Position | None:
     if not value:
         return None
@@ -74,6 +83,30 @@ def facts_of(alert: dict[str, Any], headers: Sequence[tuple[str, bytes]]) -> Ale
         is_test=bool(alert.get("is_test")),
         position=parse_position(found.get(POSITION_HEADER)),
     )
+
+
+@dataclass(frozen=True)
+class Decided:
+    decision: Decision
+    state: IncidentState | None
+    emitted: bytes | None  # the alert as published on the delivery topic, when emitted
+
+
+def decide_alert(
+    state: IncidentState | None,
+    value: bytes,
+    headers: Sequence[tuple[str, bytes]],
+    now: int,
+    policy: IncidentPolicy,
+) -> Decided:
+    """One stage-1 record (value and headers as on the wire) through the incident state
+    machine. The live stage 2, replay and explain all decide through this function."""
+    alert = orjson.loads(value)
+    decision, new_state = decide(state, facts_of(alert, headers), now, policy)
+    if not decision.emit:
+        return Decided(decision, new_state, None)
+    alert["duplicates_suppressed"] = decision.duplicates_suppressed
+    return Decided(decision, new_state, orjson.dumps(alert))
 
 
 async def decide_batch(
@@ -104,15 +137,14 @@ async def decide_batch(
                 metrics.expired.inc()
                 staged.append(Staged(event, key, None))
             continue
-        alert = orjson.loads(message.value)
-        decision, states[key] = decide(states[key], facts_of(alert, headers), now, policy)
+        decided = decide_alert(states[key], message.value, headers, now, policy)
+        states[key] = decided.state
         staged.append(Staged(event, key, states[key]))
-        if decision.emit:
-            alert["duplicates_suppressed"] = decision.duplicates_suppressed
-            metrics.emitted.labels(decision.reason).inc()
-            deliveries.append(await send(key, orjson.dumps(alert)))
+        if decided.emitted is not None:
+            metrics.emitted.labels(decided.decision.reason).inc()
+            deliveries.append(await send(key, decided.emitted))
         else:
-            metrics.suppressed.labels(decision.reason).inc()
+            metrics.suppressed.labels(decided.decision.reason).inc()
     return deliveries, staged
 
 

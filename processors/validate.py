@@ -1,22 +1,44 @@
 """Per-source JSON Schema validation on the hot path: jsonschema-rs validators compiled once.
 
 ``jsonschema`` (the reference implementation) is kept as the oracle in a differential test.
+The built-in schemas are used unless a ``SchemaSet`` with fixed ones is passed (the worker and
+the CLI build it once from ``ALERTPIPE_SCHEMA_DIR``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import jsonschema_rs
 
 from processors.deadletter import DeadLetter
-from schemas.registry import load_sources
+from schemas.registry import RegistryError, SourceInfo, load_sources, with_fixed_schemas
+
+
+class SchemaSet:
+    """The compiled validator of every source."""
+
+    def __init__(self, sources: Mapping[str, SourceInfo]) -> None:
+        self.sources = dict(sources)
+        self._validators: dict[str, Any] = {}
+        for name, info in self.sources.items():
+            try:
+                self._validators[name] = jsonschema_rs.validator_for(info.schema)
+            except Exception as exc:  # jsonschema-rs raises its own types for bad schemas
+                raise RegistryError(f"{info.origin or name}: not a usable schema: {exc}") from exc
+
+    def validator(self, source: str) -> Any:
+        return self._validators[source]
 
 
 @cache
-def validator(source: str) -> Any:
-    return jsonschema_rs.validator_for(load_sources()[source].schema)
+def schema_set(fixes: Path | None = None) -> SchemaSet:
+    """The built-in schemas, or those with the fixed ones of directory ``fixes`` in front.
+    Raises RegistryError naming the file that cannot be used."""
+    return SchemaSet(load_sources() if fixes is None else with_fixed_schemas(fixes))
 
 
 def json_path(parts: list[str | int]) -> str:
@@ -32,10 +54,10 @@ def json_path(parts: list[str | int]) -> str:
     return out
 
 
-def validate(source: str, data: Any) -> DeadLetter | None:
+def validate(source: str, data: Any, schemas: SchemaSet | None = None) -> DeadLetter | None:
     """None when ``data`` is valid for ``source``; else a ``schema`` dead letter naming the
     first error and its JSON path."""
-    check = validator(source)
+    check = (schemas or schema_set()).validator(source)
     try:
         if check.is_valid(data):
             return None
@@ -43,3 +65,15 @@ def validate(source: str, data: Any) -> DeadLetter | None:
     except ValueError as exc:  # a value jsonschema-rs cannot represent
         return DeadLetter("schema", f"body cannot be validated: {exc}")
     return DeadLetter("schema", error.message[:1000], json_path(list(error.instance_path)))
+
+
+def schema_errors(
+    source: str, data: Any, schemas: SchemaSet | None = None
+) -> list[tuple[str, str]]:
+    """Every schema error of ``data`` as (JSON path, message), in the validator's order; the
+    first is the one a dead letter names (for ``alertpipe explain``)."""
+    check = (schemas or schema_set()).validator(source)
+    try:
+        return [(json_path(list(e.instance_path)), e.message) for e in check.iter_errors(data)]
+    except ValueError as exc:
+        return [("$", f"body cannot be validated: {exc}")]

@@ -6,11 +6,15 @@ import click
 
 from alertpipe.cli.common import EXIT_CODES_HELP, configure_logging
 from alertpipe.cli.config import config
+from alertpipe.cli.dlq import dlq
+from alertpipe.cli.explain import explain_cmd
 from alertpipe.cli.ingress import ingress
 from alertpipe.cli.integrations import integrations
 from alertpipe.cli.kafka import kafka
+from alertpipe.cli.replay import replay
 from alertpipe.cli.routes import routes
 from alertpipe.cli.run import run
+from alertpipe.cli.tail import tail
 from alertpipe.cli.topics import topics
 from alertpipe.cli.worker import worker
 
@@ -37,6 +41,10 @@ cli.add_command(routes)
 cli.add_command(run)
 cli.add_command(worker)
 cli.add_command(config)
+cli.add_command(replay)
+cli.add_command(explain_cmd)
+cli.add_command(tail)
+cli.add_command(dlq)
 
 
 def main() -> None:

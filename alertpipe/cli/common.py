@@ -5,13 +5,16 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
 from alertpipe.brokerchoice import BrokerKind, choose_broker
 from alertpipe.localkafka import LocalBroker
 from alertpipe.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from processors.validate import SchemaSet
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -43,6 +46,17 @@ def settings_or_exit() -> Settings:
         return load_settings()
     except SettingsError as exc:
         fail(f"bad setting: {exc}", EXIT_USAGE)
+
+
+def schemas_or_exit(settings: Settings) -> SchemaSet:
+    """The source schemas, with the fixed ones of ALERTPIPE_SCHEMA_DIR in front."""
+    from processors.validate import schema_set
+    from schemas.registry import RegistryError
+
+    try:
+        return schema_set(settings.schema_dir)
+    except RegistryError as exc:
+        fail(f"bad schema in ALERTPIPE_SCHEMA_DIR: {exc}", EXIT_USAGE)
 
 
 def bootstrap_or_exit(settings: Settings) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 import click
 import yaml
 
-from alertpipe.cli.common import bootstrap_or_exit, fail, settings_or_exit
+from alertpipe.cli.common import bootstrap_or_exit, fail, schemas_or_exit, settings_or_exit
 from alertpipe.cli.integrations import run_kafka
 from processors.pipeline import RawInput, process_raw
 from processors.routestore import publish_routes, read_routes
@@ -207,7 +207,9 @@ def test_cmd(
         entity_id=None if source != "generic" else "(generated)",
     )
     result = process_raw(
-        RawInput(body_file.read_bytes(), headers.to_kafka(), "(test)", 0, 0), {org: config}
+        RawInput(body_file.read_bytes(), headers.to_kafka(), "(test)", 0, 0),
+        {org: config},
+        schemas_or_exit(settings_or_exit()),
     )
     if result.dead_letter is not None:
         letter = result.dead_letter

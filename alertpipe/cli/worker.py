@@ -13,6 +13,7 @@ from alertpipe.cli.common import (
     EXIT_USAGE,
     bootstrap_or_exit,
     fail,
+    schemas_or_exit,
     settings_or_exit,
 )
 from alertpipe.kafkaprobe import KafkaUnreachable
@@ -33,13 +34,15 @@ def worker(loglevel: str) -> None:
     alerts.dead-letter). Run several with the same ALERTPIPE_WORKER_GROUP to share the work;
     Kafka assigns partitions among them. SIGTERM stops after the current batch.
     Metrics and probes: http://127.0.0.1:9464/metrics, /healthz, /readyz
-    (ALERTPIPE_WORKER_METRICS_HOST and _PORT; port 0 = off)."""
+    (ALERTPIPE_WORKER_METRICS_HOST and _PORT; port 0 = off).
+    Fixed source schemas in ALERTPIPE_SCHEMA_DIR replace the built-in ones (read at start)."""
     from faust.worker import Worker
 
     from processors.app import create_app
     from processors.settings import load_worker_settings
 
     settings = settings_or_exit()
+    schemas_or_exit(settings)  # a bad fixed schema stops the worker here, in one line
     bootstrap = bootstrap_or_exit(settings)
     os.environ["KAFKA_BOOTSTRAP_SERVERS"] = bootstrap
     try:

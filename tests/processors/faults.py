@@ -1,28 +1,30 @@
 """A harness for worker faults: a stream of raw records with repeats, worker processes to kill,
 freeze and restart, and the reference of what a worker that never failed emits.
 
-The reference replays the raw topic through the same pure functions the worker uses (stage 1,
-then the incident state machine per key, in partition order). Each incident uses one routing
+The reference is the replay core (``processors.replay``, what `alertpipe replay` runs): the
+raw topic through the worker's own stage 1 and stage 2 functions. Each incident uses one routing
 key, hence one raw partition, so its events have one order in every run."""
 
 from __future__ import annotations
 
 import asyncio
+import heapq
 import json
 import random
 import subprocess
 import sys
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from alertpipe.rangereader import merge_key, raw_input_of
 from alertpipe.topics import partition_count
-from processors.incidents import AlertFacts, IncidentState, decide
-from processors.pipeline import RawInput, process_raw
+from processors.incidents import IncidentPolicy
+from processors.replay import Replayer
 from schemas.raw import RawHeaders, raw_record_key
 
 INCIDENTS = 1000
@@ -111,27 +113,18 @@ async def read_topic(bootstrap: str, topic: str) -> list[Any]:
 
 
 def expected_emissions(raw_records: list[Any]) -> dict[str, int]:
-    """What a worker that never failed emits (alert_id -> duplicates_suppressed): the same pure
-    functions, in partition order."""
-    states: dict[str, IncidentState | None] = {}
-    emitted = {}
+    """What a worker that never failed emits (alert_id -> duplicates_suppressed): the replay core
+    over the raw records, each partition in offset order, merged as `alertpipe replay` does."""
+    partitions: dict[int, list[Any]] = defaultdict(list)
     for record in sorted(raw_records, key=lambda r: (r.partition, r.offset)):
-        result = process_raw(
-            RawInput(
-                record.value, list(record.headers), record.topic, record.partition, record.offset
-            ),
-            {},
-        )
-        for alert, fingerprint in zip(result.alerts, result.fingerprints, strict=True):
-            facts = AlertFacts(
-                alert.message_type, alert.event_time, alert.received_at, fingerprint, alert.is_test
-            )
-            decision, states[alert.incident_key] = decide(
-                states.get(alert.incident_key), facts, now=int(time.time() * 1000)
-            )
-            if decision.emit:
-                emitted[alert.alert_id] = decision.duplicates_suppressed
-    return emitted
+        partitions[record.partition].append(record)
+    replayer = Replayer({}, IncidentPolicy())
+    return {
+        outcome.alert.alert_id: outcome.duplicates_suppressed
+        for record in heapq.merge(*partitions.values(), key=merge_key)
+        for outcome in replayer.feed(raw_input_of(record), record.timestamp)
+        if outcome.kind == "alert" and outcome.alert is not None
+    }
 
 
 def stop_worker(worker: subprocess.Popen[bytes] | None) -> None:

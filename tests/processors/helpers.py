@@ -27,6 +27,7 @@ def raw_input(
     routing_key: str = "team-a",
     entity_id: str | None = None,
     offset: int = 7,
+    received_at: int = RECEIVED_AT,
 ) -> RawInput:
     headers = RawHeaders(
         source=source,
@@ -34,7 +35,7 @@ def raw_input(
         key_id="k000000000001",
         routing_key=routing_key,
         content_type=content_type,
-        received_at=RECEIVED_AT,
+        received_at=received_at,
         request_id="req-1",
         remote_addr="203.0.113.9",
         user_agent="test",
@@ -62,3 +63,20 @@ def assert_valid_alerts(result: StageOneResult) -> list[dict[str, Any]]:
         errors = sorted(alert_validator().iter_errors(alert), key=str)
         assert not errors, [f"{list(e.absolute_path)}: {e.message}" for e in errors]
     return decoded
+
+
+# A generic body as some senders write it: explicit nulls, which the built-in schema refuses
+# at two paths; NULLS_FIX is the fixed schema that accepts them.
+NULLS_BODY = b'{"message_type":"CRITICAL","entity_id":"disk/db1","timestamp":null,"hostname":null}'
+NULLS_PATHS = ["$.timestamp", "$.hostname"]
+
+
+def write_nulls_fix(directory: Path) -> Path:
+    """Write the fixed generic schema (nulls accepted) into ``directory``; return its path."""
+    schema = json.loads((SCHEMAS / "sources" / "generic.schema.json").read_text())
+    schema["properties"]["timestamp"]["type"].append("null")
+    schema["properties"]["hostname"]["type"] = ["string", "null"]
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "generic.schema.json"
+    path.write_text(json.dumps(schema))
+    return path

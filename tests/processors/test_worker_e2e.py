@@ -12,6 +12,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,16 +45,17 @@ def pipeline_env(bootstrap: str, topics: TopicSettings, data_dir: Path) -> dict[
     }
 
 
-@pytest.fixture(scope="module")
-def pipeline(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
-    topics = asyncio.run(fresh_topics(kafka_bootstrap, partitions=3))
-    env = pipeline_env(kafka_bootstrap, topics, tmp_path_factory.mktemp("worker"))
+@contextmanager
+def worker_pipeline(bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
+    """Fresh topics and one running `alertpipe worker` on them, stopped on exit."""
+    topics = asyncio.run(fresh_topics(bootstrap, partitions=3))
+    env = pipeline_env(bootstrap, topics, tmp_path_factory.mktemp("worker"))
     log = tmp_path_factory.mktemp("worker-log") / "worker.log"
     with log.open("w") as out, subprocess.Popen([*CLI, "worker"], env=env, stdout=out,
                                                 stderr=subprocess.STDOUT) as proc:  # fmt: skip
         try:
             wait_until_ready(proc, log)
-            yield Pipeline(kafka_bootstrap, topics, env)
+            yield Pipeline(bootstrap, topics, env)
         finally:
             proc.terminate()
             try:
@@ -61,6 +63,12 @@ def pipeline(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> 
             except subprocess.TimeoutExpired:
                 proc.kill()
     assert "Traceback" not in log.read_text(), log.read_text()[-3000:]
+
+
+@pytest.fixture(scope="module")
+def pipeline(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
+    with worker_pipeline(kafka_bootstrap, tmp_path_factory) as running:
+        yield running
 
 
 def wait_until_ready(proc: subprocess.Popen[bytes], log: Path, timeout: float = 90) -> None:
