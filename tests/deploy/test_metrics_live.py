@@ -23,6 +23,7 @@ from alertpipe.ports import free_port
 from alertpipe.settings import TopicSettings
 from tests.deploy.queries import SYNTHETIC, dashboard_queries, rule_queries, selectors
 from tests.ingest.kafka_helpers import enable, fresh_topics, ingress_process
+from tests.processors.faults import stop_worker
 from tests.processors.test_worker_e2e import pipeline_env, wait_until_ready
 
 OPERATIONS = Path(__file__).parents[2] / "docs" / "operations.md"
@@ -82,11 +83,7 @@ def live(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
                 )
                 ingress.terminate()
         finally:
-            worker.terminate()
-            try:
-                worker.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+            stop_worker(worker)
     assert "Traceback" not in log.read_text(), log.read_text()[-3000:]
 
 

@@ -26,6 +26,7 @@ from alertpipe.topics import partition_count
 from processors.incidents import IncidentPolicy
 from processors.replay import Replayer
 from schemas.raw import RawHeaders, raw_record_key
+from tests.faults.accounting import read_to_end
 
 INCIDENTS = 1000
 EVENTS = 21_000
@@ -86,30 +87,6 @@ async def produce(bootstrap: str, topic: str, records: list[Any], seconds: float
             await asyncio.sleep(seconds * chunk / len(records))
     finally:
         await producer.stop()
-
-
-async def read_topic(bootstrap: str, topic: str) -> list[Any]:
-    consumer = AIOKafkaConsumer(
-        topic,
-        bootstrap_servers=bootstrap,
-        group_id=None,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
-    await consumer.start()
-    found: list[Any] = []
-    try:
-        tps = consumer.assignment() or set()
-        while not tps:
-            await asyncio.sleep(0.1)
-            tps = consumer.assignment()
-        ends = await consumer.end_offsets(list(tps))
-        while any([await consumer.position(tp) < end for tp, end in ends.items()]):
-            for records in (await consumer.getmany(timeout_ms=500)).values():
-                found.extend(records)
-    finally:
-        await consumer.stop()
-    return found
 
 
 def expected_emissions(raw_records: list[Any]) -> dict[str, int]:
@@ -182,7 +159,7 @@ class Outcome:
 async def collect(bootstrap: str, topics: Any) -> Outcome:
     """The raw topic, and the delivery topic once every expected alert is there (or 240 s
     passed), plus a few seconds for repeats still in flight."""
-    raw = await read_topic(bootstrap, topics.raw)
+    raw = await read_to_end(bootstrap, topics.raw)
     expected = expected_emissions(raw)
     seen: Counter[str] = Counter()
     counts: dict[str, set[int]] = {}

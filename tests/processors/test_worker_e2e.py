@@ -23,6 +23,7 @@ from aiokafka import AIOKafkaConsumer
 from alertpipe.settings import TopicSettings, kafka_env
 from schemas.raw import RawHeaders
 from tests.ingest.kafka_helpers import enable, fresh_topics, running_app, wait_for_key
+from tests.processors.faults import stop_worker
 from tests.processors.helpers import FIXTURES, alert_validator
 
 CLI = [sys.executable, "-m", "alertpipe.cli"]
@@ -57,11 +58,7 @@ def worker_pipeline(bootstrap: str, tmp_path_factory: pytest.TempPathFactory) ->
             wait_until_ready(proc, log)
             yield Pipeline(bootstrap, topics, env)
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop_worker(proc)
     assert "Traceback" not in log.read_text(), log.read_text()[-3000:]
 
 
