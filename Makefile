@@ -7,11 +7,14 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 # Re-install only when the project's metadata changes (fast no-op otherwise).
 STAMP  := $(VENV)/.installed-stamp
+# Node tools of the contract tests (AsyncAPI parser), pinned by their package-lock.json.
+NPM_DIR   := tests/contracts
+NPM_STAMP := $(NPM_DIR)/node_modules/.installed-stamp
 
-.PHONY: help install run test pytest lint format typecheck kafka-start kafka-stop kafka-status topics bench-ingress bench-stage1 bench-replay clean
+.PHONY: help install npm-tools run test test-faults pytest lint format typecheck docs kafka-start kafka-stop kafka-status topics bench-ingress bench-stage1 bench-replay clean
 
 help: ## Show this help
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=...)")'
@@ -22,12 +25,22 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create .venv and install alertpipe with its test extras (idempotent)
 
+$(NPM_STAMP): $(NPM_DIR)/package.json $(NPM_DIR)/package-lock.json
+	@command -v npm >/dev/null || { echo "npm (Node.js 18+) is needed for the AsyncAPI contract test"; exit 1; }
+	npm ci --prefix $(NPM_DIR) --no-audit --no-fund --ignore-scripts --loglevel=error
+	@touch $@
+
+npm-tools: $(NPM_STAMP) ## Install the pinned Node tools the contract tests use (into tests/contracts)
+
 run: install ## Start Kafka, create topics, run the pipeline in the foreground (Ctrl-C stops all)
 	$(BIN)/alertpipe run
 
 test: install lint typecheck pytest ## Lint, type-check and run the whole test suite on a real broker
 
-pytest: install ## Run the tests only (starts its own Kafka broker unless KAFKA_BOOTSTRAP_SERVERS)
+test-faults: install ## Fault suite at full size (tests/faults; `make test` runs it short; soak 10 min)
+	ALERTPIPE_FAULTS=full $(BIN)/pytest -m faults tests/faults $(PYTEST_ARGS)
+
+pytest: install npm-tools ## Run the tests only (starts its own Kafka broker unless KAFKA_BOOTSTRAP_SERVERS)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install ## ruff lint and format check
@@ -40,6 +53,9 @@ format: install ## Apply ruff's formatting and safe fixes
 
 typecheck: install ## mypy --strict on the packages
 	$(BIN)/mypy
+
+docs: install ## Regenerate docs/configuration.md from the settings code
+	$(BIN)/alertpipe config reference --output docs/configuration.md
 
 kafka-start: install ## Start the local Kafka broker (Maven-resolved jars) in the background
 	$(BIN)/alertpipe kafka start
@@ -64,4 +80,4 @@ bench-replay: install ## `alertpipe replay` records/s and peak memory on 100,000
 
 clean: ## Stop the local broker and remove the venv and caches (jars included)
 	-@test -x $(BIN)/alertpipe && $(BIN)/alertpipe kafka stop
-	rm -rf $(VENV) .cache .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) .cache .mypy_cache .ruff_cache .pytest_cache .hypothesis $(NPM_DIR)/node_modules

@@ -61,18 +61,34 @@ def new_cluster_id() -> str:
             return text
 
 
+def quorum_voters(controller_ports: dict[int, int]) -> str:
+    """``controller.quorum.voters`` for nodes on loopback: ``1@127.0.0.1:port,2@...``."""
+    return ",".join(f"{node}@127.0.0.1:{port}" for node, port in sorted(controller_ports.items()))
+
+
 def render_server_properties(
-    *, node_id: int, broker_port: int, controller_port: int, data_dir: Path
+    *,
+    node_id: int,
+    broker_port: int,
+    controller_port: int,
+    data_dir: Path,
+    voters: str | None = None,
+    replication: int = 1,
 ) -> str:
     """A combined broker+controller KRaft config bound to 127.0.0.1 only.
 
-    Internal topics get replication factor 1 (one node); topics are never auto-created, so a
-    mistyped topic name fails loudly instead of silently creating an empty topic.
+    ``voters`` names every controller of the cluster (default: this node alone). Internal
+    topics get replication factor ``replication``; with more than one copy, every topic
+    defaults to ``min.insync.replicas`` = replication - 1, so acks=all survives one broker
+    down and refuses writes with fewer in sync. Topics are never auto-created, so a mistyped
+    topic name fails loudly instead of silently creating an empty topic.
     """
+    rf = str(replication)
+    min_isr = str(max(1, replication - 1))
     lines = {
         "process.roles": "broker,controller",
         "node.id": str(node_id),
-        "controller.quorum.voters": f"{node_id}@127.0.0.1:{controller_port}",
+        "controller.quorum.voters": voters or f"{node_id}@127.0.0.1:{controller_port}",
         "listeners": (
             f"PLAINTEXT://127.0.0.1:{broker_port},CONTROLLER://127.0.0.1:{controller_port}"
         ),
@@ -83,12 +99,14 @@ def render_server_properties(
         "log.dirs": str(data_dir),
         "num.partitions": "1",
         "auto.create.topics.enable": "false",
-        "offsets.topic.replication.factor": "1",
+        "default.replication.factor": rf,
+        "min.insync.replicas": min_isr,
+        "offsets.topic.replication.factor": rf,
         "offsets.topic.num.partitions": "10",
-        "transaction.state.log.replication.factor": "1",
-        "transaction.state.log.min.isr": "1",
-        "share.coordinator.state.topic.replication.factor": "1",
-        "share.coordinator.state.topic.min.isr": "1",
+        "transaction.state.log.replication.factor": rf,
+        "transaction.state.log.min.isr": min_isr,
+        "share.coordinator.state.topic.replication.factor": rf,
+        "share.coordinator.state.topic.min.isr": min_isr,
         # Tests create fresh consumer groups constantly; do not wait 3 s for each to settle.
         "group.initial.rebalance.delay.ms": "0",
         "log.segment.bytes": str(64 * 1024 * 1024),

@@ -11,20 +11,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
-import json
-import os
 import shutil
 import signal
 import subprocess
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
+from alertpipe.brokerprocess import (
+    BrokerState,
+    BrokerStatus,
+    is_our_broker,
+    kill_broker,
+    read_state,
+    write_state,
+)
 from alertpipe.kafkaconfig import (
     BrokerLayout,
     jvm_command,
     new_cluster_id,
+    quorum_voters,
     render_log4j_config,
     render_server_properties,
 )
@@ -36,65 +43,18 @@ NODE_ID = 1
 
 
 @dataclass(frozen=True)
-class BrokerState:
-    """What ``broker.json`` records. ``pid`` is None once the broker was stopped; the ports are
-    kept so a restart reuses them and clients configured with the old address reconnect."""
+class Membership:
+    """How one broker takes part in a cluster: its node id, the controller port of every node
+    (its own included), how many copies internal topics keep, and the shared cluster id."""
 
-    pid: int | None
-    broker_port: int
-    controller_port: int
-    started_at: float | None = None
-
-    @property
-    def bootstrap_servers(self) -> str:
-        return f"127.0.0.1:{self.broker_port}"
-
-
-@dataclass(frozen=True)
-class BrokerStatus:
-    running: bool
-    bootstrap_servers: str | None
-    pid: int | None
-    state_dir: str
-    log_file: str
-
-    def to_json(self) -> dict[str, object]:
-        return asdict(self)
+    node_id: int
+    controller_ports: dict[int, int]
+    replication: int
+    cluster_id: str
 
 
 def default_state_dir() -> Path:
     return CACHE_DIR / "broker"
-
-
-def _reap(pid: int) -> bool:
-    """True when ``pid`` is our own child and has exited (reaping it on the way)."""
-    try:
-        done, _ = os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        return False
-    return done == pid
-
-
-def _is_our_broker(pid: int, properties: Path) -> bool:
-    """Alive, not a zombie, and really the broker of this state dir (pids get reused)."""
-    if _reap(pid):
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return False
-    proc = Path(f"/proc/{pid}")
-    if not proc.exists():  # not Linux: trust kill(0)
-        return True
-    try:
-        if proc.joinpath("stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
-            return False
-        cmdline = proc.joinpath("cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return False
-    return b"kafka.Kafka" in cmdline and str(properties).encode() in cmdline
 
 
 class LocalBroker:
@@ -115,24 +75,9 @@ class LocalBroker:
         # Brokers this object spawned: poll()ed through their Popen, which also reaps them.
         self._children: dict[int, subprocess.Popen[bytes]] = {}
 
-    # -- state file -------------------------------------------------------------------------
+    # -- state ------------------------------------------------------------------------------
     def read_state(self) -> BrokerState | None:
-        try:
-            raw = json.loads(self.layout.state_file.read_text())
-            return BrokerState(
-                pid=raw.get("pid"),
-                broker_port=int(raw["broker_port"]),
-                controller_port=int(raw["controller_port"]),
-                started_at=raw.get("started_at"),
-            )
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
-
-    def _write_state(self, state: BrokerState) -> None:
-        data = {**asdict(state), "bootstrap_servers": state.bootstrap_servers}
-        tmp = self.layout.state_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data, indent=2) + "\n")
-        tmp.replace(self.layout.state_file)
+        return read_state(self.layout.state_file)
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
@@ -142,7 +87,6 @@ class LocalBroker:
             fcntl.flock(handle, fcntl.LOCK_EX)
             yield
 
-    # -- queries ----------------------------------------------------------------------------
     def _alive(self, pid: int) -> bool:
         child = self._children.get(pid)
         if child is not None:
@@ -150,7 +94,7 @@ class LocalBroker:
                 return True
             del self._children[pid]
             return False
-        return _is_our_broker(pid, self.layout.properties)
+        return is_our_broker(pid, self.layout.properties)
 
     def _live_pid(self, state: BrokerState | None) -> int | None:
         if state is None or state.pid is None:
@@ -183,30 +127,48 @@ class LocalBroker:
                 self._wait_ready(state, pid, timeout)
                 self.echo(f"Kafka already running at {state.bootstrap_servers} (pid {pid}).")
                 return self.status()
-            if state is not None and state.pid is not None:
-                self.echo(f"Removing stale PID {state.pid} (no broker runs with it).")
-                self._write_state(BrokerState(None, state.broker_port, state.controller_port))
-            java = shutil.which("java")
-            if java is None:
-                raise LocalKafkaError(
-                    "Java 17+ is needed to run the local Kafka broker (or set "
-                    "KAFKA_BOOTSTRAP_SERVERS to use an existing cluster)."
-                )
-            libs = resolve_jars(cache_dir=self.cache_dir, echo=self.echo)
             broker_port, controller_port = self._choose_ports(state, port)
-            self._write_configs(broker_port, controller_port)
-            self._ensure_formatted(java, libs)
             started = time.monotonic()
-            proc = self._spawn(java, libs)
-            self._children[proc.pid] = proc
-            new_state = BrokerState(proc.pid, broker_port, controller_port, time.time())
-            self._write_state(new_state)
-            self._wait_ready(new_state, proc.pid, timeout)
+            solo = Membership(NODE_ID, {NODE_ID: controller_port}, 1, new_cluster_id())
+            new_state = self._launch(broker_port, solo)
+            assert new_state.pid is not None
+            self._wait_ready(new_state, new_state.pid, timeout)
             self.echo(
-                f"Kafka {self._kafka_version(libs)} ready at {new_state.bootstrap_servers} "
-                f"(pid {proc.pid}, {time.monotonic() - started:.1f}s; log: {self.layout.log_file})"
+                f"Kafka {self._kafka_version()} ready at {new_state.bootstrap_servers} "
+                f"(pid {new_state.pid}, {time.monotonic() - started:.1f}s; "
+                f"log: {self.layout.log_file})"
             )
             return self.status()
+
+    def launch(self, broker_port: int, membership: Membership) -> BrokerState:
+        """Spawn this broker as one node of a cluster, without waiting for it: a node of a
+        multi-node cluster answers only once a quorum of controllers runs. No-op if it runs."""
+        with self._locked():
+            state = self.read_state()
+            if state is not None and self._live_pid(state) is not None:
+                return state
+            return self._launch(broker_port, membership)
+
+    def _launch(self, broker_port: int, membership: Membership) -> BrokerState:
+        state = self.read_state()
+        if state is not None and state.pid is not None:
+            self.echo(f"Removing stale PID {state.pid} (no broker runs with it).")
+            write_state(self.layout.state_file, state.stopped())
+        java = shutil.which("java")
+        if java is None:
+            raise LocalKafkaError(
+                "Java 17+ is needed to run the local Kafka broker (or set "
+                "KAFKA_BOOTSTRAP_SERVERS to use an existing cluster)."
+            )
+        libs = resolve_jars(cache_dir=self.cache_dir, echo=self.echo)
+        self._write_configs(broker_port, membership)
+        self._ensure_formatted(java, libs, membership.cluster_id)
+        proc = self._spawn(java, libs)
+        self._children[proc.pid] = proc
+        controller_port = membership.controller_ports[membership.node_id]
+        new_state = BrokerState(proc.pid, broker_port, controller_port, time.time())
+        write_state(self.layout.state_file, new_state)
+        return new_state
 
     def _choose_ports(self, state: BrokerState | None, port: int | None) -> tuple[int, int]:
         if port is not None:
@@ -229,18 +191,20 @@ class LocalBroker:
                 controller_port = free_port()
         return broker_port, controller_port
 
-    def _write_configs(self, broker_port: int, controller_port: int) -> None:
+    def _write_configs(self, broker_port: int, membership: Membership) -> None:
         self.layout.properties.write_text(
             render_server_properties(
-                node_id=NODE_ID,
+                node_id=membership.node_id,
                 broker_port=broker_port,
-                controller_port=controller_port,
+                controller_port=membership.controller_ports[membership.node_id],
                 data_dir=self.layout.data_dir,
+                voters=quorum_voters(membership.controller_ports),
+                replication=membership.replication,
             )
         )
         self.layout.log4j_config.write_text(render_log4j_config(self.layout.log_file))
 
-    def _ensure_formatted(self, java: str, libs: Path) -> None:
+    def _ensure_formatted(self, java: str, libs: Path, cluster_id: str) -> None:
         data, marker = self.layout.data_dir, self.layout.formatted_marker
         if marker.exists():
             return
@@ -251,7 +215,7 @@ class LocalBroker:
             java=java,
             classpath=f"{libs}/*",
             main="kafka.tools.StorageTool",
-            args=["format", "-t", new_cluster_id(), "-c", str(self.layout.properties)],
+            args=["format", "-t", cluster_id, "-c", str(self.layout.properties)],
             heap="256m",
             log4j_config=self.layout.log4j_config,
         )
@@ -277,6 +241,14 @@ class LocalBroker:
                 cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True
             )
 
+    def wait_ready(self, timeout: float = 90.0) -> None:
+        """Return once the running broker answers metadata requests (LocalKafkaError if not)."""
+        state = self.read_state()
+        pid = self._live_pid(state)
+        if state is None or pid is None:
+            raise LocalKafkaError(f"no broker runs in {self.layout.state_dir}")
+        self._wait_ready(state, pid, timeout)
+
     def _wait_ready(self, state: BrokerState, pid: int, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while True:
@@ -290,7 +262,7 @@ class LocalBroker:
                 return
             except KafkaUnreachable:
                 if time.monotonic() > deadline:
-                    self._kill(pid, grace=5.0)
+                    kill_broker(pid, self._alive, grace=5.0)
                     raise LocalKafkaError(
                         f"the Kafka broker did not answer at {state.bootstrap_servers} within "
                         f"{timeout:.0f}s; it was stopped. Last log lines:\n{self._log_tail()}"
@@ -304,34 +276,23 @@ class LocalBroker:
                 chunks.append(f"--- {path}\n" + "\n".join(text))
         return "\n".join(chunks) or "(no log written)"
 
-    @staticmethod
-    def _kafka_version(libs: Path) -> str:
-        jars = sorted(libs.glob("kafka_2.13-*.jar"))
+    def _kafka_version(self) -> str:
+        jars = sorted(resolve_jars(cache_dir=self.cache_dir, echo=self.echo).glob("kafka_2.13-*"))
         return jars[0].stem.removeprefix("kafka_2.13-") if jars else "?"
 
     # -- stop -------------------------------------------------------------------------------
-    def stop(self, *, timeout: float = 30.0) -> bool:
-        """Stop the broker (SIGTERM, then SIGKILL after ``timeout``); False if none ran."""
+    def stop(self, *, timeout: float = 30.0, first: signal.Signals = signal.SIGTERM) -> bool:
+        """Stop the broker (``first``, SIGTERM by default, then SIGKILL after ``timeout``);
+        False if none ran. SIGKILL first is a crash, for the fault tests."""
         with self._locked():
             state = self.read_state()
             pid = self._live_pid(state)
             if state is None or pid is None:
                 if state is not None and state.pid is not None:
-                    self._write_state(BrokerState(None, state.broker_port, state.controller_port))
+                    write_state(self.layout.state_file, state.stopped())
                 self.echo("Kafka is not running.")
                 return False
-            self._kill(pid, grace=timeout)
-            self._write_state(BrokerState(None, state.broker_port, state.controller_port))
+            kill_broker(pid, self._alive, grace=timeout, first=first)
+            write_state(self.layout.state_file, state.stopped())
             self.echo(f"Kafka stopped (pid {pid}).")
             return True
-
-    def _kill(self, pid: int, *, grace: float) -> None:
-        for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 10.0)):
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(pid, sig)
-            deadline = time.monotonic() + wait
-            while time.monotonic() < deadline:
-                if not self._alive(pid):
-                    return
-                time.sleep(0.1)
-        raise LocalKafkaError(f"the Kafka broker (pid {pid}) did not exit after SIGKILL")

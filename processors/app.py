@@ -14,29 +14,33 @@ the same alert_ids, by whoever takes the partition.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
+import shutil
 import time
 import weakref
-from collections.abc import Sequence
-from typing import Any, cast
+from collections.abc import Coroutine, Sequence
+from typing import Any, NoReturn, cast
 
 import faust
 from faust.streams import _current_event as faust_current_event
-from prometheus_client import start_http_server
 
 from processors.deadletter import dead_letter_headers
 from processors.durable_table import DurableTable
+from processors.freeze import FreezeDetector
 from processors.incidents import decode_state, is_expired
 from processors.metrics import WorkerMetrics
+from processors.observe import SAMPLE_INTERVAL_S, WorkerObserver
 from processors.pipeline import RawInput, process_raw
+from processors.probes import start_endpoint
 from processors.routestore import RouteStore
 from processors.settings import WorkerSettings, incident_policy
 from processors.stage_two import EXPIRE_HEADER, decide_batch, stage_one_headers, write_states
 from processors.validate import schema_set
 
 log = logging.getLogger("alertpipe.worker")
-EXIT_OUTPUT_NOT_DELIVERED = 75  # sysexits' EX_TEMPFAIL
+EXIT_REDO = 75  # sysexits' EX_TEMPFAIL
 RAW: dict[str, Any] = {
     "key_type": bytes,
     "value_type": bytes,
@@ -45,17 +49,43 @@ RAW: dict[str, Any] = {
 }
 
 
+def exit_without_commit(why: str, exc_info: bool = False) -> NoReturn:
+    """Leave at once: no state written, no offset committed; the batch is processed again,
+    with the same alert_ids, by whoever takes the partition (a supervisor restarts us)."""
+    log.critical(
+        "%s; exiting without committing so the batch is processed again", why, exc_info=exc_info
+    )
+    logging.shutdown()
+    os._exit(EXIT_REDO)
+
+
+def leave_after_freeze(app: faust.App) -> NoReturn:
+    """Frozen mid-batch, maybe evicted: this worker's local copy of the table (and the changelog
+    offsets it recorded) may now be behind what the new owner wrote, so it is dropped; the
+    restarted worker rebuilds it from the changelog, where recovery skips stale states."""
+    shutil.rmtree(app.conf.tabledir, ignore_errors=True)
+    exit_without_commit("this worker was frozen mid-batch and may have been evicted")
+
+
 async def delivered_or_exit(futures: Sequence[Any]) -> None:
     try:
         await asyncio.gather(*futures)
     except Exception:
-        log.critical(
-            "an output was not acknowledged by Kafka; exiting without committing so "
-            "the batch is processed again",
-            exc_info=True,
-        )
-        logging.shutdown()
-        os._exit(EXIT_OUTPUT_NOT_DELIVERED)
+        exit_without_commit("an output was not acknowledged by Kafka", exc_info=True)
+
+
+async def run_to_completion(batch: Coroutine[Any, Any, None]) -> None:
+    """Finish a batch even when the agent is cancelled (a shutdown). faust's ``take_events``
+    acknowledges a batch's events when the agent leaves its loop, finished or not, so leaving
+    mid-batch would commit the offsets of work never done (found by the rebalance test)."""
+    task = asyncio.ensure_future(batch)
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        while not task.done():
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.shield(task)
+        raise
 
 
 def create_app(settings: WorkerSettings) -> faust.App:
@@ -76,6 +106,8 @@ def create_app(settings: WorkerSettings) -> faust.App:
         topic_partitions=topics.partitions,
         topic_replication_factor=topics.replication_factor,
         table_standby_replicas=settings.standby_replicas,
+        broker_session_timeout=settings.session_timeout_s,
+        broker_heartbeat_interval=min(3.0, settings.session_timeout_s / 4),
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
         producer_max_batch_size=512 * 1024,
@@ -93,24 +125,32 @@ def create_app(settings: WorkerSettings) -> faust.App:
     routes = RouteStore(bootstrap, topics.routes)
     schemas = schema_set(settings.kafka.schema_dir)  # fixed schemas, if any, in front
     metrics = WorkerMetrics()
+    # frozen for half the session timeout: possibly evicted (processors.freeze)
+    freeze = FreezeDetector(threshold_s=settings.session_timeout_s / 2)
+
+    @app.task  # type: ignore[untyped-decorator]
+    async def watch_for_freezes() -> None:
+        await freeze.run()
+
+    @app.on_partitions_assigned.connect
+    async def on_assigned(_sender: Any, /, *_args: Any, signal: Any, **_kwargs: Any) -> None:
+        freeze.assigned()
+
+    # Readiness, consumer lag and table size, sampled (processors.observe).
+    observer = WorkerObserver(
+        app, incidents, routes, metrics, bootstrap, (topics.raw, topics.stage1)
+    )
 
     @app.task  # type: ignore[untyped-decorator]  # faust's decorators are untyped
     async def start_side_services() -> None:
         await routes.start()
         if settings.metrics_port:
-            try:
-                start_http_server(settings.metrics_port, settings.metrics_host, metrics.registry)
-            except OSError as exc:  # metrics matter less than alerts: say so and carry on
-                log.error(
-                    "no metrics endpoint: %s:%d: %s",
-                    settings.metrics_host,
-                    settings.metrics_port,
-                    exc,
-                )
-                return
-            log.info(
-                "metrics on http://%s:%d/metrics", settings.metrics_host, settings.metrics_port
-            )
+            health = observer.health
+            start_endpoint(settings.metrics_host, settings.metrics_port, metrics.registry, health)
+
+    @app.timer(interval=SAMPLE_INTERVAL_S)  # type: ignore[untyped-decorator]
+    async def observe() -> None:
+        await observer.sample()
 
     async def stage_one_batch(events: Sequence[Any]) -> None:
         started = time.perf_counter()
@@ -156,7 +196,7 @@ def create_app(settings: WorkerSettings) -> faust.App:
         batches = cast(faust.Stream[bytes], stream).take_events  # StreamT does not declare it
         async for events in batches(settings.batch_size, settings.batch_within_s):
             await routes.wait_caught_up()  # never route with a half-loaded table
-            await stage_one_batch(events)
+            await run_to_completion(stage_one_batch(events))
 
     async def send_normalized(key: bytes, value: bytes) -> Any:
         return await normalized.send(key=key, value=value)
@@ -172,17 +212,24 @@ def create_app(settings: WorkerSettings) -> faust.App:
         def set_event(event: Any) -> None:
             faust_current_event.set(weakref.ref(event))
 
-        batches = cast(faust.Stream[bytes], stream).take_events
-        async for events in batches(settings.batch_size, settings.batch_within_s):
+        async def stage_two_batch(events: Sequence[Any]) -> None:
             table = cast(Any, incidents)
             futures, staged = await decide_batch(
                 events, table, set_event, send_normalized, policy, metrics
             )
             await delivered_or_exit(futures)
+            if freeze.frozen_since_assignment():
+                leave_after_freeze(app)
             write_states(staged, table, set_event)
             faust_current_event.set(None)
             # the new states are in the changelog before faust may commit these offsets
             await delivered_or_exit(table.take_unconfirmed())
+            if freeze.frozen_since_assignment():  # they may have landed after a new owner's
+                leave_after_freeze(app)
+
+        batches = cast(faust.Stream[bytes], stream).take_events
+        async for events in batches(settings.batch_size, settings.batch_within_s):
+            await run_to_completion(stage_two_batch(events))
 
     @app.timer(interval=settings.sweep_interval_s)  # type: ignore[untyped-decorator]
     async def sweep_expired() -> None:

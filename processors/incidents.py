@@ -102,6 +102,16 @@ def already_applied(state: IncidentState, position: Position) -> bool:
     return any(s == stream and (offset, index) <= (o, i) for s, o, i in state.applied)
 
 
+def supersedes(newer: IncidentState, older: IncidentState) -> bool:
+    """Whether ``newer`` has applied everything ``older`` has, and more: ``older`` is then a
+    stale copy (a late write of a worker that lost its partition) that must not replace it."""
+    have = {stream: (o, i) for stream, o, i in newer.applied}
+    had = {stream: (o, i) for stream, o, i in older.applied}
+    if not had or any(have.get(stream, (-1, -1)) < pos for stream, pos in had.items()):
+        return False
+    return have != had
+
+
 def _applied(
     state: IncidentState, facts: AlertFacts, policy: IncidentPolicy
 ) -> tuple[Position, ...]:

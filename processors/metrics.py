@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
@@ -65,3 +67,31 @@ class WorkerMetrics:
         self.routes_loaded = Gauge(
             "alertpipe_worker_routing_configs", "Orgs with a routing config loaded.", registry=r
         )
+        # Sampled every few seconds by processors.observe (not on the hot path).
+        self.consumer_lag = Gauge(
+            "alertpipe_worker_consumer_lag",
+            "Records not yet committed by this worker's consumer group, per partition it owns "
+            "(end offset - committed offset).",
+            ["topic", "partition"],
+            registry=r,
+        )
+        self.table_keys = Gauge(
+            "alertpipe_worker_incident_table_keys",
+            "Incident states held in the table partitions this worker owns.",
+            registry=r,
+        )
+        self.ready = Gauge(
+            "alertpipe_worker_ready",
+            "1 when the worker is ready (joined its group, table recovered, routes loaded).",
+            registry=r,
+        )
+        self._series: dict[int, set[tuple[str, ...]]] = {}
+
+    def replace_series(self, gauge: Gauge, values: Mapping[tuple[str, ...], float]) -> None:
+        """Set ``gauge`` to exactly ``values`` (label values -> value): series of partitions
+        this worker no longer owns disappear instead of keeping their last value."""
+        for gone in self._series.get(id(gauge), set()) - set(values):
+            gauge.remove(*gone)
+        for labels, value in values.items():
+            gauge.labels(*labels).set(value)
+        self._series[id(gauge)] = set(values)

@@ -28,6 +28,8 @@ class WorkerSettings:
     sweep_interval_s: float = 3600
     # Warm copies of other workers' table partitions, for fast fail-over.
     standby_replicas: int = 1
+    # A worker that sends no heartbeat for this long is evicted and its partitions move on.
+    session_timeout_s: float = 15
     metrics_host: str = "127.0.0.1"
     metrics_port: int = 9464  # 0: no metrics endpoint
     data_dir: Path = DEFAULT_DATA_DIR
@@ -44,12 +46,15 @@ def load_worker_settings(env: Mapping[str, str] | None = None) -> WorkerSettings
         open_ttl = float(env.get("ALERTPIPE_OPEN_TTL_S", d.open_ttl_s))
         sweep = float(env.get("ALERTPIPE_SWEEP_INTERVAL_S", d.sweep_interval_s))
         standby = int(env.get("ALERTPIPE_STANDBY_REPLICAS", d.standby_replicas))
+        session = float(env.get("ALERTPIPE_WORKER_SESSION_TIMEOUT_S", d.session_timeout_s))
     except ValueError as exc:
         raise SettingsError(f"worker setting is not a number: {exc}") from None
     if batch < 1 or within <= 0 or not 0 <= port <= 65535:
         raise SettingsError("ALERTPIPE_WORKER_BATCH >= 1, _BATCH_WITHIN_S > 0, port 0-65535")
     if min(resolved_ttl, open_ttl, sweep) <= 0 or standby < 0:
         raise SettingsError("TTLs and the sweep interval must be positive, standby replicas >= 0")
+    if not 6 <= session <= 300:  # the broker's default group.{min,max}.session.timeout.ms
+        raise SettingsError("ALERTPIPE_WORKER_SESSION_TIMEOUT_S must be between 6 and 300")
     return WorkerSettings(
         kafka=load_settings(env),
         group=env.get("ALERTPIPE_WORKER_GROUP", d.group),
@@ -61,6 +66,7 @@ def load_worker_settings(env: Mapping[str, str] | None = None) -> WorkerSettings
         open_ttl_s=open_ttl,
         sweep_interval_s=sweep,
         standby_replicas=standby,
+        session_timeout_s=session,
         data_dir=Path(env.get("ALERTPIPE_WORKER_DATA_DIR", str(d.data_dir))),
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from alertpipe.cli.common import EXIT_CODES_HELP, configure_logging
+from alertpipe.cli.config import config
 from alertpipe.cli.dlq import dlq
 from alertpipe.cli.explain import explain_cmd
 from alertpipe.cli.ingress import ingress
@@ -39,6 +40,7 @@ cli.add_command(topics)
 cli.add_command(routes)
 cli.add_command(run)
 cli.add_command(worker)
+cli.add_command(config)
 cli.add_command(replay)
 cli.add_command(explain_cmd)
 cli.add_command(tail)

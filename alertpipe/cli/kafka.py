@@ -1,14 +1,16 @@
-"""``alertpipe kafka start|stop|status``: the local single-node broker."""
+"""``alertpipe kafka start|stop|status``: the local broker, or a local cluster of several."""
 
 from __future__ import annotations
 
 import json
+import signal
 from pathlib import Path
 
 import click
 
-from alertpipe.cli.common import fail
+from alertpipe.cli.common import EXIT_USAGE, fail
 from alertpipe.kafkajars import LocalKafkaError
+from alertpipe.localcluster import LocalCluster, default_cluster_dir
 from alertpipe.localkafka import LocalBroker
 
 state_dir_option = click.option(
@@ -16,13 +18,31 @@ state_dir_option = click.option(
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
     help="Where the broker keeps config, data, logs and broker.json "
-    "[default: .cache/kafka/broker in the checkout].",
+    "[default: .cache/kafka/broker, or .cache/kafka/cluster with --brokers > 1].",
 )
+brokers_option = click.option(
+    "--brokers",
+    type=click.IntRange(1, 9),
+    default=1,
+    show_default=True,
+    help="1: the single broker; more: a KRaft cluster of that many brokers (each also a "
+    "controller), replication factor and min.insync.replicas = brokers - 1 by default.",
+)
+
+
+def _echo(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def _cluster(state_dir: Path | None, brokers: int, heap: str | None = None) -> LocalCluster:
+    return LocalCluster(
+        state_dir or default_cluster_dir(), size=brokers, heap=heap or "384m", echo=_echo
+    )
 
 
 @click.group()
 def kafka() -> None:
-    """Run a local single-node Kafka (KRaft) broker from Maven-resolved jars.
+    """Run a local Kafka (KRaft) broker, or a cluster of several, from Maven-resolved jars.
 
     Needs Java 17+ and Maven the first time (jars are cached in .cache/kafka). Listens on
     127.0.0.1 only. Not for production: point KAFKA_BOOTSTRAP_SERVERS at a real cluster.
@@ -31,32 +51,47 @@ def kafka() -> None:
 
 @kafka.command()
 @state_dir_option
+@brokers_option
 @click.option(
     "--port",
     type=click.IntRange(1, 65535),
     default=None,
-    help="Client port [default: the previous port if free, else any free port].",
+    help="Client port of the single broker [default: the previous port if free, else any].",
 )
-@click.option("--heap", default="512m", show_default=True, help="JVM heap (-Xms and -Xmx).")
 @click.option(
-    "--timeout", type=float, default=90.0, show_default=True, help="Seconds to wait for ready."
+    "--heap", default=None, help="JVM heap per broker (-Xms and -Xmx) [default: 512m; 384m each "
+    "in a cluster].",
+)  # fmt: skip
+@click.option(
+    "--timeout", type=float, default=180.0, show_default=True, help="Seconds to wait for ready."
 )
-def start(state_dir: Path | None, port: int | None, heap: str, timeout: float) -> None:
-    """Start the broker in the background (idempotent) and print its bootstrap address.
+def start(
+    state_dir: Path | None, brokers: int, port: int | None, heap: str | None, timeout: float
+) -> None:
+    """Start the broker(s) in the background (idempotent) and print the bootstrap address.
 
     Formats storage on first start, repairs a stale PID file or a half-formatted data dir, and
-    returns once the broker answers metadata requests. The last line printed is the address.
+    returns once every broker answers metadata requests. With --brokers N, nodes that were
+    stopped are started again on their old ports. The last line printed is the address.
     """
-    broker = LocalBroker(state_dir, heap=heap, echo=lambda m: click.echo(m, err=True))
     try:
-        status = broker.start(port=port, timeout=timeout)
+        if brokers == 1:
+            single = LocalBroker(state_dir, heap=heap or "512m", echo=_echo)
+            bootstrap = single.start(port=port, timeout=timeout).bootstrap_servers
+        elif port is not None:
+            fail("--port is for the single broker; a cluster picks free ports", EXIT_USAGE)
+        else:
+            bootstrap = _cluster(state_dir, brokers, heap).start(timeout=timeout).bootstrap_servers
     except LocalKafkaError as exc:
         fail(str(exc))
-    click.echo(status.bootstrap_servers)
+    click.echo(bootstrap)
 
 
 @kafka.command()
 @state_dir_option
+@brokers_option
+@click.option("--node", type=int, default=None, help="Stop only this node of the cluster (1-N).")
+@click.option("--kill", is_flag=True, help="SIGKILL at once (a crash), no graceful shutdown.")
 @click.option(
     "--timeout",
     type=float,
@@ -64,20 +99,41 @@ def start(state_dir: Path | None, port: int | None, heap: str, timeout: float) -
     show_default=True,
     help="Seconds to wait after SIGTERM before SIGKILL.",
 )
-def stop(state_dir: Path | None, timeout: float) -> None:
-    """Stop the broker by its PID (SIGTERM, then SIGKILL). Harmless when it is not running."""
-    broker = LocalBroker(state_dir, echo=lambda m: click.echo(m, err=True))
+def stop(
+    state_dir: Path | None, brokers: int, node: int | None, kill: bool, timeout: float
+) -> None:
+    """Stop the broker(s) by PID (SIGTERM, then SIGKILL). Harmless when not running."""
+    first = signal.SIGKILL if kill else signal.SIGTERM
     try:
-        broker.stop(timeout=timeout)
+        if brokers == 1:
+            if node is not None:
+                fail("--node needs --brokers N (a cluster)", EXIT_USAGE)
+            LocalBroker(state_dir, echo=_echo).stop(timeout=timeout, first=first)
+        elif node is not None:
+            _cluster(state_dir, brokers).stop_node(node, first=first, timeout=timeout)
+        else:
+            _cluster(state_dir, brokers).stop(timeout=timeout)
     except LocalKafkaError as exc:
         fail(str(exc))
 
 
 @kafka.command()
 @state_dir_option
+@brokers_option
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
-def status(state_dir: Path | None, as_json: bool) -> None:
-    """Say whether the broker runs and print its bootstrap address. Exit 0 either way."""
+def status(state_dir: Path | None, brokers: int, as_json: bool) -> None:
+    """Say whether the broker(s) run and print the bootstrap address. Exit 0 either way."""
+    if brokers > 1:
+        cluster = LocalCluster(state_dir or default_cluster_dir(), size=brokers, echo=_echo)
+        found = cluster.status()
+        if as_json:
+            click.echo(json.dumps(found.to_json()))
+            return
+        for node_id, node in sorted(found.nodes.items()):
+            state = f"running (pid {node.pid})" if node.running else "not running"
+            click.echo(f"node {node_id}: {state}")
+        click.echo(f"{found.running} of {brokers} running at {found.bootstrap_servers}")
+        return
     current = LocalBroker(state_dir, echo=lambda _: None).status()
     if as_json:
         click.echo(json.dumps(current.to_json()))

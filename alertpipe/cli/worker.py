@@ -27,13 +27,15 @@ from alertpipe.topics import partition_count
     default="info",
     show_default=True,
     type=click.Choice(["debug", "info", "warning", "error"]),
+    help="Log level of the worker and of faust.",
 )
 def worker(loglevel: str) -> None:
     """Validate, map and route raw webhooks into alerts.normalized (dead letters to
     alerts.dead-letter). Run several with the same ALERTPIPE_WORKER_GROUP to share the work;
     Kafka assigns partitions among them. SIGTERM stops after the current batch.
-    Metrics: http://127.0.0.1:9464/metrics (ALERTPIPE_WORKER_METRICS_PORT, 0 = off).
-    Fixed source schemas in ALERTPIPE_SCHEMA_DIR replace the built-in ones (read at start)."""
+    Metrics and probes: http://127.0.0.1:9464/metrics, /healthz, /readyz
+    (ALERTPIPE_WORKER_METRICS_HOST and _PORT; port 0 = off). Fixed source schemas in
+    ALERTPIPE_SCHEMA_DIR replace the built-in ones (read at start)."""
     from faust.worker import Worker
 
     from processors.app import create_app

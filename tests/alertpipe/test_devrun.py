@@ -4,6 +4,7 @@ import asyncio
 import os
 import signal
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -30,3 +31,25 @@ async def test_sigterm_stops_children_and_returns_0() -> None:
     loop = asyncio.get_running_loop()
     loop.call_later(1.0, os.kill, os.getpid(), signal.SIGTERM)
     assert await asyncio.wait_for(supervise(services, os.environ, grace=5), timeout=30) == 0
+
+
+async def test_a_child_exiting_with_75_is_started_again(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The worker exits with 75 when it must not commit (frozen past its session): the
+    supervisor starts it again; a second run that exits 0 then stops the rest as usual."""
+    marker = os.path.join(str(tmp_path), "ran-once")
+    code = (
+        f"import os, sys; m = {marker!r}\n"
+        "if not os.path.exists(m):\n    open(m, 'w').close(); sys.exit(75)\n"
+        "print('second run', flush=True)"
+    )
+    services = [
+        Service("sleeper", [sys.executable, "-c", "import time; time.sleep(60)"]),
+        Service("worker", [sys.executable, "-c", code]),
+    ]
+    assert await asyncio.wait_for(supervise(services, os.environ, grace=5), timeout=30) == 1
+    out = capsys.readouterr().out
+    assert "worker asked to be restarted (status 75)" in out
+    assert "worker  | second run" in out
+    assert "worker exited with status 0" in out

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from alertpipe.kafkaprobe import answers
+from alertpipe.kafkaprobe import answers, wait_until_answers
 
 ALERTPIPE = [sys.executable, "-m", "alertpipe.cli"]
 
@@ -99,3 +101,41 @@ def test_status_of_a_broker_never_started(tmp_path: Path) -> None:
     report = status(tmp_path / "nothing")
     assert report["running"] is False
     assert report["bootstrap_servers"] is None
+
+
+def test_a_three_broker_cluster_starts_loses_a_node_and_gets_it_back(tmp_path: Path) -> None:
+    cluster = ["--brokers", "3", "--state-dir", str(tmp_path / "cluster")]
+    try:
+        started = alertpipe("kafka", "start", *cluster)
+        assert started.returncode == 0, started.stderr
+        bootstrap = started.stdout.strip().splitlines()[-1]
+        assert len(bootstrap.split(",")) == 3
+        assert all(address.startswith("127.0.0.1:") for address in bootstrap.split(","))
+
+        def report() -> dict[str, Any]:
+            result = alertpipe("kafka", "status", "--json", *cluster)
+            assert result.returncode == 0, result.stderr
+            parsed: dict[str, Any] = json.loads(result.stdout)
+            return parsed
+
+        assert report()["running"] == 3
+        pid = report()["nodes"]["2"]["pid"]
+        killed = alertpipe("kafka", "stop", "--node", "2", "--kill", *cluster)
+        assert killed.returncode == 0, killed.stderr
+        assert not pid_runs(pid)
+        assert report()["running"] == 2
+        survivors = ",".join(a for n, a in enumerate(bootstrap.split(","), 1) if n != 2)
+        # two of three still serve (retried: metadata may name the dead node for a while)
+        asyncio.run(wait_until_answers(survivors, 60))
+
+        again = alertpipe("kafka", "start", *cluster)  # starts the missing node only
+        assert again.returncode == 0, again.stderr
+        assert again.stdout.strip().splitlines()[-1] == bootstrap  # same ports
+        assert report()["running"] == 3
+
+        usage = alertpipe("kafka", "start", "--port", "1", *cluster)
+        assert usage.returncode == 2
+        assert "--port is for the single broker" in usage.stderr
+    finally:
+        alertpipe("kafka", "stop", "--timeout", "10", *cluster)
+    assert report()["running"] == 0

@@ -3,7 +3,12 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 
-from alertpipe.kafkaconfig import jvm_command, new_cluster_id, render_server_properties
+from alertpipe.kafkaconfig import (
+    jvm_command,
+    new_cluster_id,
+    quorum_voters,
+    render_server_properties,
+)
 
 
 def parse(text: str) -> dict[str, str]:
@@ -47,3 +52,26 @@ def test_jvm_command_fixes_the_heap_and_points_log4j_at_our_config() -> None:
     assert cmd[0] == "java"
     assert {"-Xms384m", "-Xmx384m", "-Dlog4j2.configurationFile=/l.xml"} <= set(cmd)
     assert cmd[-3:] == ["/libs/*", "kafka.Kafka", "/p"]
+
+
+def test_a_three_node_config_names_every_controller_and_keeps_three_copies() -> None:
+    voters = quorum_voters({2: 30002, 1: 30001, 3: 30003})
+    assert voters == "1@127.0.0.1:30001,2@127.0.0.1:30002,3@127.0.0.1:30003"
+    props = parse(
+        render_server_properties(
+            node_id=2,
+            broker_port=20002,
+            controller_port=30002,
+            data_dir=Path("/d2"),
+            voters=voters,
+            replication=3,
+        )
+    )
+    assert props["node.id"] == "2"
+    assert props["controller.quorum.voters"] == voters
+    assert props["listeners"] == "PLAINTEXT://127.0.0.1:20002,CONTROLLER://127.0.0.1:30002"
+    assert props["offsets.topic.replication.factor"] == "3"
+    assert props["default.replication.factor"] == "3"
+    # acks=all needs two copies in sync: one broker down is fine, two down refuse writes.
+    assert props["min.insync.replicas"] == "2"
+    assert props["transaction.state.log.min.isr"] == "2"

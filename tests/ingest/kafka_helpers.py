@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import time
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 
 import httpx
+import pytest
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import ConsumerRecord
 
@@ -97,3 +100,35 @@ async def wait_for_key(app: IngressApp, key: str, source: str) -> None:
     async with asyncio.timeout(10):
         while app.keys.table.lookup(key, source) is None:
             await asyncio.sleep(0.05)
+
+
+@contextmanager
+def ingress_process(
+    env: Mapping[str, str], port: int, timeout: float = 60
+) -> Iterator[subprocess.Popen[str]]:
+    """A real `alertpipe ingress` on 127.0.0.1:``port``, ready (``/readyz`` 200) when yielded;
+    killed afterwards if it still runs. Its output is on the process's stdout."""
+    argv = [sys.executable, "-m", "alertpipe.cli", "ingress", "--port", str(port)]
+    with subprocess.Popen(
+        argv, env=dict(env), text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    ) as proc:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if proc.poll() is not None:
+                pytest.fail(f"ingress exited ({proc.returncode}):\n{proc.communicate()[0]}")
+            time.sleep(0.1)
+        else:
+            proc.kill()
+            pytest.fail(f"ingress never became ready:\n{proc.communicate()[0]}")
+        try:
+            yield proc
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()

@@ -325,3 +325,6 @@ def test_openapi_documents_every_source_path_and_status() -> None:
         ]["responses"]
     )
     assert {"200", "400", "404", "405", "408", "413", "415", "429", "503"} <= statuses
+    for path, item in doc["paths"].items():  # a bad routing key is 400 on every service URL
+        if path.startswith("/integrations/"):
+            assert "400" in item["post"]["responses"], path

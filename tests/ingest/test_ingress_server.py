@@ -19,7 +19,7 @@ import pytest
 
 from alertpipe.ports import free_port
 from alertpipe.settings import TopicSettings, kafka_env
-from tests.ingest.kafka_helpers import fresh_topics
+from tests.ingest.kafka_helpers import fresh_topics, ingress_process
 
 CLI = [sys.executable, "-m", "alertpipe.cli"]
 
@@ -44,29 +44,8 @@ def server(kafka_bootstrap: str) -> Iterator[Server]:
     topics = asyncio.run(fresh_topics(kafka_bootstrap, partitions=1))
     port = free_port()
     env = {**topic_env(kafka_bootstrap, topics), "ALERTPIPE_HEADER_TIMEOUT_S": "1"}
-    with subprocess.Popen(
-        [*CLI, "ingress", "--port", str(port)],
-        env=env,
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    ) as proc:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        else:
-            proc.kill()
-            pytest.fail(f"ingress never became ready:\n{proc.communicate()[0]}")
-        yield Server(base, port, env, proc)
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    with ingress_process(env, port, timeout=30) as proc:
+        yield Server(f"http://127.0.0.1:{port}", port, env, proc)
 
 
 def cli(env: dict[str, str], *args: str) -> str:

@@ -16,6 +16,7 @@ from processors.incidents import (
     decide,
     decode_state,
     encode_state,
+    supersedes,
 )
 from schemas.normalized import MessageType
 
@@ -306,3 +307,35 @@ def test_replays_after_crashes_decide_like_one_clean_pass(
         committed += min(done, kept)
     assert emitted == expected
     assert stored == final
+
+
+def test_a_state_supersedes_another_only_when_it_applied_everything_and_more() -> None:
+    def at(*applied: tuple[str, int, int]) -> IncidentState:
+        return IncidentState("open", "CRITICAL", 0, 0, 0, 1, 0, applied=applied)
+
+    old = at(("raw/0", 10, 0), ("raw/1", 5, 0))
+    assert supersedes(at(("raw/0", 12, 0), ("raw/1", 5, 0)), old)
+    assert supersedes(at(("raw/0", 10, 0), ("raw/1", 5, 0), ("raw/2", 1, 0)), old)
+    assert supersedes(at(("raw/0", 10, 1), ("raw/1", 5, 0)), old)
+    assert not supersedes(old, old)  # the same state again is applied (idempotent)
+    assert not supersedes(at(("raw/0", 12, 0)), old)  # incomparable: raw/1 is behind
+    assert not supersedes(at(("raw/0", 9, 0), ("raw/1", 9, 0)), old)
+    assert not supersedes(at(("raw/0", 10, 0)), at())  # no positions: cannot tell
+
+
+@settings(max_examples=500, deadline=None)
+@given(sequence=events)
+def test_every_later_state_of_one_stream_supersedes_the_earlier_ones(
+    sequence: list[tuple[MessageType, int, str, bool]],
+) -> None:
+    states = []
+    state: IncidentState | None = None
+    for alert in positioned(sequence):
+        before = state
+        _, state = decide(state, alert, now=100)
+        if state is not None and state != before:
+            states.append(state)
+    for i, earlier in enumerate(states):
+        for later in states[i + 1 :]:
+            assert supersedes(later, earlier)
+            assert not supersedes(earlier, later)

@@ -1,0 +1,194 @@
+"""Every environment variable alertpipe reads, with what it means and where it lands.
+
+The table below is the one hand-written part of the configuration reference: defaults are
+read from the settings code (each loader called with an empty environment), and the tests
+check the table against the code both ways: every variable the code reads is listed, and
+setting each listed variable changes the field named here (``tests/alertpipe/test_configref``).
+``alertpipe.configdoc`` renders it as ``docs/configuration.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from alertpipe.settings import load_settings
+from ingest.settings import load_ingress_settings
+from processors.settings import load_worker_settings
+
+Loader = Callable[[Mapping[str, str]], object]
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    intro: str
+    # Reads the environment into the settings object the paths below are relative to;
+    # None for variables read where they are used (no settings object).
+    loader: Loader | None
+
+
+@dataclass(frozen=True)
+class SettingDoc:
+    env: str
+    section: Section
+    meaning: str
+    # Dotted attribute path in what the section's loader returns, e.g. "topics.raw".
+    path: str | None = None
+    # Shown instead of the code's default when that reads badly (None, absolute paths).
+    default_text: str | None = None
+    # A valid non-default value, for the test that proves env -> path (derived when None).
+    sample: str | None = None
+
+
+KAFKA = Section(
+    "Kafka and topics",
+    "Read by every command (`alertpipe.settings.load_settings`). Topic shapes apply when "
+    "`alertpipe topics create` creates a topic; existing topics are left unchanged.",
+    load_settings,
+)
+INGRESS = Section(
+    "Ingress",
+    "Read by each `alertpipe ingress` process at start (`ingest.settings`), besides the Kafka "
+    "and topic settings above.",
+    load_ingress_settings,
+)
+WORKER = Section(
+    "Worker",
+    "Read by `alertpipe worker` at start (`processors.settings`), besides the Kafka and topic "
+    "settings above.",
+    load_worker_settings,
+)
+OTHER = Section(
+    "Commands and processes",
+    "Read where they are used, not by a settings loader.",
+    None,
+)
+
+SETTINGS: tuple[SettingDoc, ...] = (
+    SettingDoc("KAFKA_BOOTSTRAP_SERVERS", KAFKA,
+               "Comma-separated host:port of an existing Kafka cluster. Unset: the local "
+               "broker of this checkout (`alertpipe kafka start`); containers must set it.",
+               "bootstrap_servers", "(local broker)", "kafka-0:9092,kafka-1:9092"),
+    SettingDoc("ALERTPIPE_TOPIC_RAW", KAFKA,
+               "Verbatim request bodies, written by the ingress, kept for replay.", "topics.raw"),
+    SettingDoc("ALERTPIPE_TOPIC_NORMALIZED", KAFKA,
+               "The delivery topic downstream consumers read.", "topics.normalized"),
+    SettingDoc("ALERTPIPE_TOPIC_DEAD_LETTER", KAFKA,
+               "Bodies that could not be processed, with the reason in headers.",
+               "topics.dead_letter"),
+    SettingDoc("ALERTPIPE_TOPIC_INTEGRATIONS", KAFKA,
+               "Integration keys (hashes only); compacted, one partition.",
+               "topics.integrations"),
+    SettingDoc("ALERTPIPE_TOPIC_ROUTES", KAFKA,
+               "Routing table and rules per org; compacted, one partition.", "topics.routes"),
+    SettingDoc("ALERTPIPE_TOPIC_STAGE1", KAFKA,
+               "Internal: stage-1 alerts keyed by incident key, read by stage 2. Same partition "
+               "count as the incident table.", "topics.stage1"),
+    SettingDoc("ALERTPIPE_TOPIC_PARTITIONS", KAFKA,
+               "Partitions of each topic created (raw, normalized, dead-letter, stage1). The "
+               "upper bound on busy workers; see docs/operations.md.", "topics.partitions"),
+    SettingDoc("ALERTPIPE_REPLICATION_FACTOR", KAFKA,
+               "Replication factor of each topic created; 3 on a production cluster.",
+               "topics.replication_factor"),
+    SettingDoc("ALERTPIPE_MIN_INSYNC_REPLICAS", KAFKA,
+               "`min.insync.replicas` of each topic created, set only when replicated.",
+               "topics.min_insync_replicas", "replication factor - 1, at least 1", "2"),
+    SettingDoc("ALERTPIPE_RAW_RETENTION_MS", KAFKA,
+               "How far back the raw topic can be replayed (ms).", "topics.raw_retention_ms"),
+    SettingDoc("ALERTPIPE_NORMALIZED_RETENTION_MS", KAFKA,
+               "Retention of the delivery topic and of the internal stage-1 topic (ms).",
+               "topics.normalized_retention_ms"),
+    SettingDoc("ALERTPIPE_DEAD_LETTER_RETENTION_MS", KAFKA,
+               "Time to fix and redrive dead letters (ms).", "topics.dead_letter_retention_ms"),
+    SettingDoc("ALERTPIPE_SCHEMA_DIR", KAFKA,
+               "A directory of fixed source schemas (`<source>.schema.json`) that replace the "
+               "built-in ones, read at start by the worker and by the CLI (`replay`, `explain`, "
+               "`dlq redrive`, `routes test`); only schemas change, paths and content types "
+               "stay the built-in ones.", "schema_dir", "(built-in schemas)", "/tmp"),
+    SettingDoc("ALERTPIPE_MAX_BODY_BYTES", INGRESS,
+               "Larger bodies get 413 and are not read past the limit.", "max_body_bytes"),
+    SettingDoc("ALERTPIPE_PRODUCE_TIMEOUT_S", INGRESS,
+               "Bound on Kafka's acknowledgement of a raw record before answering 503.",
+               "produce_timeout_s"),
+    SettingDoc("ALERTPIPE_RETRY_AFTER_S", INGRESS,
+               "`Retry-After` of 503 answers (s); 429 answers say when the bucket refills.",
+               "retry_after_s"),
+    SettingDoc("ALERTPIPE_RATE_LIMIT_PER_S", INGRESS,
+               "Token refill rate per integration key, per ingress process (requests/s).",
+               "rate_limit_per_s"),
+    SettingDoc("ALERTPIPE_RATE_LIMIT_BURST", INGRESS,
+               "Token bucket size per integration key, per ingress process.",
+               "rate_limit_burst"),
+    SettingDoc("ALERTPIPE_HEADER_TIMEOUT_S", INGRESS,
+               "Request line and headers must arrive within this (slowloris defence).",
+               "header_timeout_s"),
+    SettingDoc("ALERTPIPE_BODY_TIMEOUT_S", INGRESS,
+               "The whole body must arrive within this, else 408.", "body_timeout_s"),
+    SettingDoc("ALERTPIPE_KEEP_ALIVE_S", INGRESS,
+               "Idle keep-alive connections are closed after this.", "keep_alive_s"),
+    SettingDoc("ALERTPIPE_ACCESS_LOG", INGRESS,
+               "`1`/`true`/`yes`: one JSON line per webhook (never the path: it holds the key).",
+               "access_log", "off", "true"),
+    SettingDoc("ALERTPIPE_INGRESS_SINK", INGRESS,
+               "`kafka`, or `null` for benchmarks only: answer without writing (nothing is "
+               "durable). `alertpipe ingress --null-sink` sets it.", "sink", None, "null"),
+    SettingDoc("ALERTPIPE_WORKER_GROUP", WORKER,
+               "Kafka consumer group (and faust app id) shared by the workers of one pipeline.",
+               "group"),
+    SettingDoc("ALERTPIPE_WORKER_BATCH", WORKER,
+               "Records processed together; a batch's outputs are acknowledged before its "
+               "offsets are committed.", "batch_size"),
+    SettingDoc("ALERTPIPE_WORKER_BATCH_WITHIN_S", WORKER,
+               "How long to wait to fill a batch (s).", "batch_within_s"),
+    SettingDoc("ALERTPIPE_RESOLVED_TTL_S", WORKER,
+               "Resolved incidents are forgotten this long after they were last seen (s).",
+               "resolved_ttl_s"),
+    SettingDoc("ALERTPIPE_OPEN_TTL_S", WORKER,
+               "Open incidents are forgotten this long after they were last seen (s).",
+               "open_ttl_s"),
+    SettingDoc("ALERTPIPE_SWEEP_INTERVAL_S", WORKER,
+               "How often expired incident states are looked for (s).", "sweep_interval_s"),
+    SettingDoc("ALERTPIPE_STANDBY_REPLICAS", WORKER,
+               "Warm copies of other workers' incident-table partitions, for fast fail-over.",
+               "standby_replicas"),
+    SettingDoc("ALERTPIPE_WORKER_SESSION_TIMEOUT_S", WORKER,
+               "A worker silent for this long is evicted from its group and its partitions "
+               "move on; also what a SIGKILLed worker's restart waits for (6-300 s). A worker "
+               "frozen for half of it leaves with status 75 rather than write late state.",
+               "session_timeout_s", None, "30"),
+    SettingDoc("ALERTPIPE_WORKER_METRICS_HOST", WORKER,
+               "Address of the worker's /metrics, /healthz and /readyz; `0.0.0.0` in "
+               "containers.", "metrics_host"),
+    SettingDoc("ALERTPIPE_WORKER_METRICS_PORT", WORKER,
+               "Port of that endpoint; 0 turns it off.", "metrics_port"),
+    SettingDoc("ALERTPIPE_WORKER_DATA_DIR", WORKER,
+               "faust's data directory (RocksDB incident state); one per worker, on a "
+               "persistent volume in production.", "data_dir",
+               "`.cache/worker` in the checkout", "/var/lib/alertpipe/worker"),
+    SettingDoc("ALERTPIPE_PUBLIC_URL", OTHER,
+               "Base of the service URLs `alertpipe integrations enable` prints (the ingress's "
+               "public address).", default_text="`http://127.0.0.1:8080`"),
+    SettingDoc("PROMETHEUS_MULTIPROC_DIR", OTHER,
+               "Directory where `alertpipe ingress --workers N` processes share metrics; set "
+               "to a fresh temporary directory when unset and N > 1.",
+               default_text="(a temporary directory)"),
+    SettingDoc("DOCKER_HOST", OTHER,
+               "Development only: the Docker daemon the tests try before the local broker "
+               "(testcontainers).", default_text="`unix:///var/run/docker.sock`"),
+)  # fmt: skip
+
+SECTIONS = (KAFKA, INGRESS, WORKER, OTHER)
+
+
+def value_at(settings: object, path: str) -> object:
+    for name in path.split("."):
+        settings = getattr(settings, name)
+    return settings
+
+
+def default_of(doc: SettingDoc) -> object:
+    """The code's default for ``doc``: its loader's result for an empty environment."""
+    if doc.section.loader is None or doc.path is None:
+        return None
+    return value_at(doc.section.loader({}), doc.path)

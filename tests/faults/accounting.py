@@ -1,0 +1,192 @@
+"""Where every authenticated body went, checked against the same pure functions the worker
+runs: each raw record either dead-letters or yields stage-1 alerts; each stage-1 alert, decided
+in the order stage 2 saw it, is either emitted to alerts.normalized or suppressed (a counted
+duplicate). Anything the reference expects and the topics lack is lost; an alert_id on the
+delivery topic that the reference does not emit is unexpected."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.structs import ConsumerRecord
+
+from alertpipe.settings import TopicSettings
+from alertpipe.topics import connected_admin
+from processors.incidents import IncidentState, decide
+from processors.pipeline import RawInput, process_raw
+from processors.stage_two import EXPIRE_HEADER, facts_of
+from schemas.raw import RawHeaders
+
+Record = ConsumerRecord[bytes, bytes]
+Ref = tuple[int, int]  # raw partition, offset
+
+
+async def topic_partitions(bootstrap: str, topics: list[str]) -> list[TopicPartition]:
+    """Every partition of ``topics``, from the admin client (a consumer only knows the
+    partitions of topics it has already fetched metadata for)."""
+    async with connected_admin(bootstrap, 30.0) as admin:
+        described = await admin.describe_topics(topics)
+    return [TopicPartition(t["topic"], p["partition"]) for t in described for p in t["partitions"]]
+
+
+async def read_to_end(bootstrap: str, topic: str, timeout: float = 120) -> list[Record]:
+    """Every record now in ``topic`` (all partitions, from the start to the end offsets)."""
+    tps = await topic_partitions(bootstrap, [topic])
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    found: list[Record] = []
+    try:
+        async with asyncio.timeout(timeout):
+            consumer.assign(tps)
+            await consumer.seek_to_beginning(*tps)
+            ends = await consumer.end_offsets(tps)
+            while any([await consumer.position(tp) < end for tp, end in ends.items()]):
+                for records in (await consumer.getmany(timeout_ms=500)).values():
+                    found.extend(records)
+    finally:
+        await consumer.stop()
+    return found
+
+
+async def group_lag(bootstrap: str, group: str, topics: list[str]) -> int:
+    """Records of ``topics`` not yet committed by ``group`` (end offset - committed offset)."""
+    async with connected_admin(bootstrap, 15.0) as admin:
+        committed = await admin.list_consumer_group_offsets(group)
+    tps = await topic_partitions(bootstrap, topics)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        ends = await consumer.end_offsets(tps)
+    finally:
+        await consumer.stop()
+    return sum(end - (committed[tp].offset if tp in committed else 0) for tp, end in ends.items())
+
+
+async def wait_for_no_lag(
+    bootstrap: str, group: str, topics: list[str], timeout: float
+) -> tuple[int, float]:
+    """Poll until the group's lag is 0; returns (last lag seen, seconds waited)."""
+    started = time.monotonic()
+    lag = -1
+    while time.monotonic() - started < timeout:
+        try:
+            lag = await group_lag(bootstrap, group, topics)
+        except Exception:  # the cluster may still be electing leaders: ask again
+            lag = -1
+        if lag == 0:
+            break
+        await asyncio.sleep(1.0)
+    return lag, time.monotonic() - started
+
+
+@dataclass
+class Ledger:
+    """The reference's verdict on one run, and what the topics hold."""
+
+    raw: list[Record]
+    by_request: dict[str, list[Ref]] = field(default_factory=dict)
+    dead_expected: set[Ref] = field(default_factory=set)
+    dead_found: set[Ref] = field(default_factory=set)
+    stage1_expected: dict[str, Ref] = field(default_factory=dict)  # alert_id -> raw record
+    alerts_of: dict[Ref, list[str]] = field(default_factory=dict)  # raw record -> alert_ids
+    stage1_found: set[str] = field(default_factory=set)
+    emitted: set[str] = field(default_factory=set)  # alert_ids the reference emits
+    suppressed: set[str] = field(default_factory=set)
+    delivered: Counter[str] = field(default_factory=Counter)  # alert_id -> times on the topic
+
+    @property
+    def lost(self) -> set[str]:
+        """Expected outputs missing: dead letters, stage-1 alerts or emitted alerts."""
+        missing = {f"dead:{p}/{o}" for p, o in self.dead_expected - self.dead_found}
+        missing |= {f"stage1:{a}" for a in set(self.stage1_expected) - self.stage1_found}
+        return missing | {f"alert:{a}" for a in self.emitted - set(self.delivered)}
+
+    @property
+    def unexpected(self) -> set[str]:
+        return set(self.delivered) - self.emitted
+
+    @property
+    def repeated(self) -> int:
+        return sum(n - 1 for n in self.delivered.values() if n > 1)
+
+    def outcome(self, ref: Ref) -> str:
+        """alert, duplicate or dead_letter for one raw record (several alerts: the first)."""
+        if ref in self.dead_expected:
+            return "dead_letter"
+        ids = self.alerts_of.get(ref, [])
+        return "alert" if any(a in self.emitted for a in ids) else "duplicate"
+
+    def unaccounted(self, request_ids: list[str]) -> list[str]:
+        """Request ids with no raw record, or whose record's outputs are not all there."""
+        lost = self.lost
+        bad = []
+        for rid in request_ids:
+            refs = self.by_request.get(rid)
+            if not refs:
+                bad.append(rid)
+                continue
+            for ref in refs:
+                ids = self.alerts_of.get(ref, [])
+                needed = {f"dead:{ref[0]}/{ref[1]}"} | {f"stage1:{a}" for a in ids}
+                needed |= {f"alert:{a}" for a in ids if a in self.emitted}
+                if needed & lost:
+                    bad.append(rid)
+        return bad
+
+
+async def ledger(bootstrap: str, topics: TopicSettings) -> Ledger:
+    raw = await read_to_end(bootstrap, topics.raw)
+    book = Ledger(raw)
+    for r in raw:
+        ref = (r.partition, r.offset)
+        with contextlib.suppress(ValueError):  # a record the ingress did not write
+            book.by_request.setdefault(RawHeaders.from_kafka(r.headers).request_id, []).append(ref)
+        result = process_raw(RawInput(r.value, list(r.headers), r.topic, r.partition, r.offset), {})
+        if result.dead_letter is not None:
+            book.dead_expected.add(ref)
+        for alert in result.alerts:
+            book.stage1_expected[alert.alert_id] = ref
+            book.alerts_of.setdefault(ref, []).append(alert.alert_id)
+    for d in await read_to_end(bootstrap, topics.dead_letter):
+        headers = dict(d.headers)
+        book.dead_found.add((int(headers["raw.partition"]), int(headers["raw.offset"])))
+    # Stage 2 as the worker saw it: the stage-1 topic, per partition in offset order.
+    states: dict[bytes, IncidentState | None] = {}
+    now = int(time.time() * 1000)
+    stage1 = sorted(
+        await read_to_end(bootstrap, topics.stage1), key=lambda r: (r.partition, r.offset)
+    )
+    for s in stage1:
+        headers = list(s.headers)
+        if (EXPIRE_HEADER, b"1") in headers or s.key is None:
+            continue
+        alert: dict[str, Any] = json.loads(s.value)
+        book.stage1_found.add(alert["alert_id"])
+        decision, states[s.key] = decide(states.get(s.key), facts_of(alert, headers), now)
+        (book.emitted if decision.emit else book.suppressed).add(alert["alert_id"])
+    book.suppressed -= book.emitted  # a replayed stage-1 alert: emitted once is what counts
+    for n in await read_to_end(bootstrap, topics.normalized):
+        book.delivered[json.loads(n.value)["alert_id"]] += 1
+    return book
+
+
+async def settled_ledger(
+    bootstrap: str, topics: TopicSettings, want_request_ids: list[str], timeout: float
+) -> Ledger:
+    """Read until every wanted request is accounted for (or ``timeout``): the worker may
+    still be catching up after a fault."""
+    deadline = time.monotonic() + timeout
+    while True:
+        book = await ledger(bootstrap, topics)
+        if not book.unaccounted(want_request_ids) and not book.lost:
+            return book
+        if time.monotonic() > deadline:
+            return book
+        await asyncio.sleep(3.0)

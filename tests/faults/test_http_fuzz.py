@@ -1,0 +1,103 @@
+"""Scenario 5: HTTP fuzzing against the OpenAPI document (schemathesis), on a real ingress
+process with Kafka up. Cases come from every documented operation, in positive and negative
+generation modes, half of them with a real integration key so the authenticated paths are
+exercised too; methods outside the document are tried as well.
+
+Checks: no 5xx at all (503 is documented only for Kafka trouble, and Kafka is up here), and
+every status code, content type, header and body matches the document. Not used:
+schemathesis' negative_data_rejection and positive_data_acceptance, because the contract is
+"record every authenticated body verbatim, dead-letter it later if it is bad" (a non-object
+body gets 200) and "unknown keys get 404" (schema-valid data with a random key is refused).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from tests.faults.accounting import wait_for_no_lag
+from tests.faults.figures import Figures
+from tests.faults.pipeline import Pipeline, assert_worker_healthy, running_pipeline
+from tests.faults.scale import pick
+
+pytestmark = [pytest.mark.kafka, pytest.mark.faults, pytest.mark.timeout(pick(600, 1800))]
+
+OPENAPI = Path(__file__).parents[2] / "ingest" / "openapi.json"
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
+MODES = [schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE]
+
+
+@pytest.fixture(scope="module")
+def pipeline(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
+    yield from running_pipeline(kafka_bootstrap, tmp_path_factory.mktemp("fuzz"))
+
+
+def test_fuzzed_requests_get_documented_answers_and_never_5xx(
+    pipeline: Pipeline, figures: Figures
+) -> None:
+    schema = schemathesis.openapi.from_path(str(OPENAPI))
+    operations = [result.ok() for result in schema.get_all_operations()]
+    cases = st.one_of([op.as_strategy(generation_mode=mode) for op in operations for mode in MODES])
+    keys = {s: pipeline.new_key(s, "fuzz") for s in ("thousandeyes", "pingometer", "generic")}
+    statuses: Counter[int] = Counter()
+
+    @settings(
+        max_examples=pick(300, 3000),
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(case=cases, real_key=st.booleans())
+    def call(case: schemathesis.Case, real_key: bool) -> None:
+        params = case.path_parameters or {}
+        segments = case.operation.path.split("/")  # /integrations/<source>/...
+        source = params.get("source") or (segments[2] if len(segments) > 2 else "")
+        if real_key and "integration_key" in params and source in keys:
+            params["integration_key"] = keys[source]
+        response = case.call(base_url=pipeline.ingress.base_url, timeout=30)
+        statuses[response.status_code] += 1
+        case.validate_response(response, checks=CHECKS)
+
+    call()
+    with httpx.Client(base_url=pipeline.ingress.base_url) as client:
+        for method in ("GET", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "HEAD"):
+            response = client.request(method, f"/integrations/generic/v1/{keys['generic']}/ops")
+            statuses[response.status_code] += 1
+            assert response.status_code == 405
+            if method != "HEAD":
+                assert response.json()["result"] == "failure"
+    lag, _ = asyncio.run(
+        wait_for_no_lag(
+            pipeline.bootstrap, pipeline.group, [pipeline.topics.raw, pipeline.topics.stage1], 120
+        )
+    )
+    figures.update(
+        requests=sum(statuses.values()),
+        statuses=dict(sorted(statuses.items())),
+        server_errors=sum(n for s, n in statuses.items() if s >= 500),
+        final_lag=lag,
+    )
+    assert statuses[200] > 0, "no fuzzed request reached Kafka: the real-key cases did not work"
+    assert lag == 0
+    assert_worker_healthy(pipeline)

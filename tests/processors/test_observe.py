@@ -1,0 +1,77 @@
+"""The pure parts of the worker's self-observation: lag arithmetic, readiness, probe answers,
+and gauges that drop the series of partitions the worker gave up."""
+
+from __future__ import annotations
+
+import httpx
+from prometheus_client import generate_latest
+
+from processors.metrics import WorkerMetrics
+from processors.observe import partition_lag, readiness_problem
+from processors.probes import STALE_AFTER_S, WorkerHealth, probe, wsgi_app
+
+
+def test_lag_is_end_minus_committed_or_everything_held_when_never_committed() -> None:
+    ends = {("raw", 0): 120, ("raw", 1): 50, ("raw", 2): 9, ("stage1", 0): 7}
+    committed = {("raw", 0): 100, ("raw", 2): 9}
+    starts = {("raw", 1): 20}
+    assert partition_lag(ends, committed, starts) == {("raw", 0): 20, ("raw", 1): 30, ("raw", 2): 0}
+
+
+def test_a_committed_offset_past_a_stale_end_is_no_negative_lag() -> None:
+    assert partition_lag({("raw", 0): 10}, {("raw", 0): 12}, {}) == {("raw", 0): 0}
+
+
+def test_ready_only_after_joining_recovering_and_loading_routes() -> None:
+    def problem(**changes: object) -> str | None:
+        state: dict[str, object] = {
+            "rebalances": 1, "rebalancing": False, "recovering": False, "routes_loaded": True,
+        }  # fmt: skip
+        return readiness_problem(**{**state, **changes})  # type: ignore[arg-type]
+
+    assert problem() is None
+    assert problem(rebalances=0) == "waiting for the first partition assignment"
+    assert problem(rebalancing=True) == "rebalancing"
+    assert problem(recovering=True) == "restoring incident state from the changelog"
+    assert problem(routes_loaded=False) == "routing configs not loaded yet"
+
+
+def test_health_fails_only_when_the_heartbeat_is_stale() -> None:
+    assert probe("/healthz", WorkerHealth(), now=1e6) == (200, {"status": "ok"})  # starting
+    fresh = WorkerHealth(heartbeat=100.0)
+    assert probe("/healthz", fresh, now=100.0 + STALE_AFTER_S)[0] == 200  # type: ignore[index]
+    status, body = probe("/healthz", fresh, now=100.0 + STALE_AFTER_S + 1)  # type: ignore[misc]
+    assert status == 503
+    assert "silent" in body["problem"]
+
+
+def test_readiness_says_why_not() -> None:
+    assert probe("/readyz", WorkerHealth(not_ready="rebalancing"), now=0) == (
+        503,
+        {"status": "not ready", "problem": "rebalancing"},
+    )
+    assert probe("/readyz", WorkerHealth(not_ready=None), now=0) == (200, {"status": "ready"})
+    assert probe("/other", WorkerHealth(), now=0) is None
+
+
+def test_lag_series_of_partitions_given_up_disappear() -> None:
+    metrics = WorkerMetrics()
+    metrics.replace_series(metrics.consumer_lag, {("raw", "0"): 5, ("raw", "1"): 7})
+    metrics.replace_series(metrics.consumer_lag, {("raw", "1"): 3})
+    text = generate_latest(metrics.registry).decode()
+    assert 'alertpipe_worker_consumer_lag{partition="1",topic="raw"} 3.0' in text
+    assert 'partition="0"' not in text
+
+
+def test_the_endpoint_serves_metrics_and_both_probes() -> None:
+    metrics = WorkerMetrics()
+    health = WorkerHealth(heartbeat=0.0, not_ready=None)
+    app = wsgi_app(metrics.registry, health, clock=lambda: 1.0)
+    transport = httpx.WSGITransport(app=app)
+    with httpx.Client(transport=transport, base_url="http://worker") as client:
+        assert "alertpipe_worker_ready" in client.get("/metrics").text
+        assert client.get("/healthz").json() == {"status": "ok"}
+        assert client.get("/readyz").status_code == 200
+        health.not_ready = "rebalancing"
+        assert client.get("/readyz").status_code == 503
+        assert client.get("/nope").status_code == 404
