@@ -99,12 +99,13 @@ SETTINGS: tuple[SettingDoc, ...] = (
     SettingDoc("ALERTPIPE_NORMALIZED_RETENTION_MS", KAFKA,
                "Retention of the delivery topic and of the internal stage-1 topic (ms).",
                "topics.normalized_retention_ms"),
-    SettingDoc("ALERTPIPE_SCHEMA_DIR", KAFKA,
-               "A directory of fixed source schemas (`<source>.schema.json`) that replace the "
-               "built-in ones; read at start by the worker, replay, explain and dlq redrive.",
-               "schema_dir", "(none)", "schemas/sources"),
     SettingDoc("ALERTPIPE_DEAD_LETTER_RETENTION_MS", KAFKA,
                "Time to fix and redrive dead letters (ms).", "topics.dead_letter_retention_ms"),
+    SettingDoc("ALERTPIPE_SCHEMA_DIR", KAFKA,
+               "A directory of fixed source schemas (`<source>.schema.json`) that replace the "
+               "built-in ones, read at start by the worker and by the CLI (`replay`, `explain`, "
+               "`dlq redrive`, `routes test`); only schemas change, paths and content types "
+               "stay the built-in ones.", "schema_dir", "(built-in schemas)", "/tmp"),
     SettingDoc("ALERTPIPE_MAX_BODY_BYTES", INGRESS,
                "Larger bodies get 413 and are not read past the limit.", "max_body_bytes"),
     SettingDoc("ALERTPIPE_PRODUCE_TIMEOUT_S", INGRESS,
