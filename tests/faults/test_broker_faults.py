@@ -155,3 +155,5 @@ async def test_single_broker_restart_under_load(
     check_common(run, figures)
     assert while_down, "no request was sent while the broker was down"
     assert set(while_down) == {503}, f"answers while down: {set(while_down)}"
+    never = [n for n in range(len(stops)) if run.load.first_ok_after(marks[f"back{n}"]) is None]
+    assert not never, f"no 2xx after restart(s) {never}: the ingress did not recover by itself"
