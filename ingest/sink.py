@@ -9,9 +9,28 @@ import logging
 from typing import Protocol
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
+from aiokafka.errors import (
+    InvalidProducerEpoch,
+    KafkaError,
+    OutOfOrderSequenceNumber,
+    ProducerClosed,
+    ProducerFenced,
+    UnknownProducerId,
+)
 
 log = logging.getLogger("alertpipe.ingest.sink")
+
+# Errors after which an idempotent aiokafka producer never sends again: its sender task ends
+# (aiokafka 0.14 re-raises OutOfOrderSequenceNumber there, e.g. after a broker restart lost the
+# tail of its log) and later records wait in its buffer forever. Only a new producer (a new
+# producer id) recovers.
+FATAL_TO_PRODUCER = (
+    OutOfOrderSequenceNumber,
+    UnknownProducerId,
+    InvalidProducerEpoch,
+    ProducerFenced,
+    ProducerClosed,
+)
 
 
 class SinkUnavailable(Exception):
@@ -38,16 +57,25 @@ class KafkaSink:
     """One idempotent producer per process, (re)connected in the background.
 
     The HTTP server starts even when Kafka is down: requests then get 503 until the producer
-    connects, and aiokafka reconnects by itself after a broker restart.
+    connects, and aiokafka reconnects by itself after a broker restart. A producer that cannot
+    go on (a delivery failed with an error in ``FATAL_TO_PRODUCER``: aiokafka fails every
+    pending delivery with the error that ended its sender) is replaced by a new one; meanwhile
+    requests get 503 at once.
     """
 
     def __init__(
-        self, bootstrap_servers: str, topic: str, *, timeout: float, max_request_size: int
+        self,
+        bootstrap_servers: str,
+        topic: str,
+        *,
+        timeout: float,
+        max_request_size: int,
     ) -> None:
         self.bootstrap_servers = bootstrap_servers
         self.topic = topic
         self.timeout = timeout
         self.max_request_size = max_request_size
+        self.replacements = 0  # producers replaced since start (tests and logs)
         self._producer: AIOKafkaProducer | None = None
         self._connector: asyncio.Task[None] | None = None
         self._problem: str | None = "not connected to Kafka yet"
@@ -62,6 +90,43 @@ class KafkaSink:
 
     async def start(self) -> None:
         self._connector = asyncio.create_task(self._connect(), name="kafka-sink-connect")
+
+    def _replace(self, producer: AIOKafkaProducer, why: str) -> None:
+        """Retire ``producer`` (once) and connect a new one in the background."""
+        if producer is not self._producer:
+            return  # already replaced
+        self.replacements += 1
+        self._producer = None
+        self._problem = f"replacing the Kafka producer: {why}"
+        log.warning("%s", self._problem)
+        retiring = self._connector
+        self._connector = asyncio.create_task(
+            self._reconnect(producer, retiring), name="kafka-sink-reconnect"
+        )
+
+    async def _reconnect(self, old: AIOKafkaProducer, previous: asyncio.Task[None] | None) -> None:
+        if previous is not None and not previous.done():
+            previous.cancel()
+        # its sender has ended, so stop() only closes the connections
+        try:
+            async with asyncio.timeout(2 * self.timeout + 5):
+                await old.stop()
+        except Exception as exc:
+            log.warning("the replaced producer did not stop cleanly: %r", exc)
+        await self._connect()
+
+    def _watch(self, producer: AIOKafkaProducer, delivery: asyncio.Future[object]) -> None:
+        """Replace the producer when a delivery fails with an error it cannot recover from,
+        also one whose request already timed out (and nobody else reads its outcome)."""
+
+        def done(future: asyncio.Future[object]) -> None:
+            if future.cancelled():
+                return
+            exc = future.exception()
+            if isinstance(exc, FATAL_TO_PRODUCER):
+                self._replace(producer, repr(exc))
+
+        delivery.add_done_callback(done)
 
     async def _connect(self) -> None:
         delay = 0.5
@@ -103,6 +168,7 @@ class KafkaSink:
         try:
             async with asyncio.timeout(self.timeout):
                 delivery = await producer.send(topic, value=value, key=key, headers=headers)
+                self._watch(producer, delivery)
                 # shield: a timeout here must not cancel aiokafka's own delivery future.
                 await asyncio.shield(delivery)
         except TimeoutError:

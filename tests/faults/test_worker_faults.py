@@ -28,6 +28,7 @@ from tests.processors.faults import (
     Outcome,
     Watch,
     collect,
+    diagnose,
     make_events,
     produce,
     start_worker,
@@ -43,8 +44,10 @@ class Workers:
     """Worker processes of one pipeline (one group, one data dir each), all stopped at the end."""
 
     def __init__(self, bootstrap: str, topics: TopicSettings, tmp: Path) -> None:
+        self.bootstrap, self.topics = bootstrap, topics
+        self.group = f"faults-{uuid.uuid4().hex[:8]}"
         self.env = pipeline_env(bootstrap, topics, tmp / "data-0")
-        self.env["ALERTPIPE_WORKER_GROUP"] = f"faults-{uuid.uuid4().hex[:8]}"
+        self.env["ALERTPIPE_WORKER_GROUP"] = self.group
         self.tmp = tmp
         self.procs: dict[int, subprocess.Popen[bytes]] = {}
 
@@ -73,7 +76,9 @@ def workers(kafka_bootstrap: str, tmp_path: Path) -> Iterator[tuple[Workers, Top
         pool.stop_all()
 
 
-def check(outcome: Outcome, what: str, logs: list[Path], figures: Figures) -> None:
+async def check(
+    outcome: Outcome, what: str, pool: Workers, logs: list[Path], figures: Figures
+) -> None:
     print(f"\n{outcome.summary(what)} (FAULT_SEED={SEED})")
     figures.update(
         seed=SEED,
@@ -86,7 +91,8 @@ def check(outcome: Outcome, what: str, logs: list[Path], figures: Figures) -> No
         wrong_duplicates_suppressed=len(outcome.miscounted),
     )
     tails = "\n".join(f"--- {log.name}\n{log.read_text()[-2500:]}" for log in logs)
-    assert not outcome.lost, f"{sorted(outcome.lost)[:5]}\n{tails}"
+    where = await diagnose(pool.bootstrap, pool.topics, pool.group, outcome.lost)
+    assert not outcome.lost, f"{sorted(outcome.lost)[:5]}\n{where}\n{tails}"
     assert not outcome.unexpected, f"{sorted(outcome.unexpected)[:5]}\n{tails}"
     # Reported, not asserted: a clean pass's duplicates_suppressed is stricter than the issue's
     # invariants (none lost, repeats only of emitted ids), and a rebalance run on 2026-11-23 gave
@@ -123,7 +129,7 @@ async def test_sigkill_and_sigterm_at_random_moments_lose_nothing(
         + ", ".join(f"{r:.1f}s" for r in restarts)
     )
     figures["restart_to_output_s"] = "/".join(f"{r:.1f}" for r in restarts)
-    check(outcome, "SIGKILL/SIGTERM", [pool.log(0)], figures)
+    await check(outcome, "SIGKILL/SIGTERM", pool, [pool.log(0)], figures)
     assert outcome.raw == len(records)
 
 
@@ -146,9 +152,8 @@ async def test_a_second_worker_joining_and_leaving_loses_nothing(
     outcome = await collect(kafka_bootstrap, topics)
     joined = "Worker]: Ready" in pool.log(2).read_text()
     figures["second_worker_joined"] = joined
-    check(
-        outcome, f"rebalance (second worker ready: {joined})", [pool.log(1), pool.log(2)], figures
-    )
+    what = f"rebalance (second worker ready: {joined})"
+    await check(outcome, what, pool, [pool.log(1), pool.log(2)], figures)
     assert joined, "the second worker never joined: no rebalance was tested"
 
 
@@ -191,6 +196,6 @@ async def test_a_frozen_worker_is_evicted_and_its_work_taken_over(
     logs = [pool.log(1), pool.log(2)]
     what = f"SIGSTOP 22s (partitions processed while frozen: {grew}; exit on resume: {exited})"
     figures.update(partitions_taken_over=len(grew), exit_on_resume=exited)
-    check(outcome, what, logs, figures)
+    await check(outcome, what, pool, logs, figures)
     assert exited in (None, 75), f"the frozen worker exited with {exited}"
     assert grew == sorted(during), "the live worker did not take over the frozen one's work"

@@ -26,7 +26,7 @@ from alertpipe.topics import partition_count
 from processors.incidents import IncidentPolicy
 from processors.replay import Replayer
 from schemas.raw import RawHeaders, raw_record_key
-from tests.faults.accounting import read_to_end
+from tests.faults.accounting import group_lag, read_to_end
 
 INCIDENTS = 1000
 EVENTS = 21_000
@@ -222,3 +222,25 @@ class Watch:
                 return now
             await asyncio.sleep(0.2)
         raise AssertionError(f"no progress on {self.topic} within {timeout:.0f}s")
+
+
+async def diagnose(bootstrap: str, topics: Any, group: str, lost: set[str]) -> str:
+    """Where lost alerts went missing: stage 1 (not on the stage-1 topic) or stage 2 (there,
+    but never delivered), by stage-1 partition, and what the group has left uncommitted."""
+    if not lost:
+        return ""
+    on_stage1: dict[str, int] = {}
+    for record in await read_to_end(bootstrap, topics.stage1):
+        if record.value:
+            alert_id = json.loads(record.value)["alert_id"]
+            if alert_id in lost:
+                on_stage1.setdefault(alert_id, record.partition)
+    by_partition = Counter(on_stage1.values())
+    lag = {}
+    for topic in (topics.raw, topics.stage1):
+        lag[topic] = await group_lag(bootstrap, group, [topic])
+    return (
+        f"lost {len(lost)}: {len(lost) - len(on_stage1)} never reached the stage-1 topic; "
+        f"{len(on_stage1)} did (by stage-1 partition {dict(sorted(by_partition.items()))}) "
+        f"but were not delivered; uncommitted records of group {group}: {lag}"
+    )
