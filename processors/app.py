@@ -34,6 +34,7 @@ from processors.metrics import WorkerMetrics
 from processors.observe import SAMPLE_INTERVAL_S, WorkerObserver
 from processors.pipeline import RawInput, process_raw
 from processors.probes import start_endpoint
+from processors.rebalance import WorkerApp, of_generation, settled
 from processors.routestore import RouteStore
 from processors.settings import WorkerSettings, incident_policy
 from processors.stage_two import EXPIRE_HEADER, decide_batch, stage_one_headers, write_states
@@ -93,7 +94,7 @@ def create_app(settings: WorkerSettings) -> faust.App:
     if not bootstrap:
         raise ValueError("the worker needs KAFKA_BOOTSTRAP_SERVERS")
     topics = settings.kafka.topics
-    app = faust.App(
+    app = WorkerApp(  # faust.App with a consumer safe across rebalances (its module)
         settings.group,
         broker=[f"kafka://{server.strip()}" for server in bootstrap.split(",")],
         processing_guarantee="at_least_once",  # exactly_once has open bugs (#517, #323, #177)
@@ -194,9 +195,11 @@ def create_app(settings: WorkerSettings) -> faust.App:
     @app.agent(raw, concurrency=1)
     async def stage_one(stream: faust.StreamT[bytes]) -> None:
         batches = cast(faust.Stream[bytes], stream).take_events  # StreamT does not declare it
-        async for events in batches(settings.batch_size, settings.batch_within_s):
+        async for fetched in batches(settings.batch_size, settings.batch_within_s):
+            events = of_generation(fetched, app.consumer_generation_id)  # processors.rebalance
             await routes.wait_caught_up()  # never route with a half-loaded table
-            await run_to_completion(stage_one_batch(events))
+            if events:
+                await run_to_completion(stage_one_batch(events))
 
     async def send_normalized(key: bytes, value: bytes) -> Any:
         return await normalized.send(key=key, value=value)
@@ -212,7 +215,7 @@ def create_app(settings: WorkerSettings) -> faust.App:
         def set_event(event: Any) -> None:
             faust_current_event.set(weakref.ref(event))
 
-        async def stage_two_batch(events: Sequence[Any]) -> None:
+        async def stage_two_batch(events: Sequence[Any], generation: int) -> None:
             table = cast(Any, incidents)
             futures, staged = await decide_batch(
                 events, table, set_event, send_normalized, policy, metrics
@@ -220,6 +223,14 @@ def create_app(settings: WorkerSettings) -> faust.App:
             await delivered_or_exit(futures)
             if freeze.frozen_since_assignment():
                 leave_after_freeze(app)
+            if not settled(app, generation):
+                # A rebalance (or the stop) began mid-batch: these partitions may move. No
+                # state is written and no offset committed (processors.rebalance): the events
+                # are decided again by whoever owns them next, repeating the alerts sent.
+                log.info(
+                    "rebalance or stop mid-batch: %d states left to the next owner", len(staged)
+                )
+                return
             write_states(staged, table, set_event)
             faust_current_event.set(None)
             # the new states are in the changelog before faust may commit these offsets
@@ -228,8 +239,11 @@ def create_app(settings: WorkerSettings) -> faust.App:
                 leave_after_freeze(app)
 
         batches = cast(faust.Stream[bytes], stream).take_events
-        async for events in batches(settings.batch_size, settings.batch_within_s):
-            await run_to_completion(stage_two_batch(events))
+        async for fetched in batches(settings.batch_size, settings.batch_within_s):
+            generation = app.consumer_generation_id
+            events = of_generation(fetched, generation)  # processors.rebalance
+            if events:
+                await run_to_completion(stage_two_batch(events, generation))
 
     @app.timer(interval=settings.sweep_interval_s)  # type: ignore[untyped-decorator]
     async def sweep_expired() -> None:

@@ -22,11 +22,12 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from alertpipe.rangereader import merge_key, raw_input_of
-from alertpipe.topics import partition_count
+from alertpipe.topics import connected_admin, partition_count
 from processors.incidents import IncidentPolicy
 from processors.replay import Replayer
+from schemas.normalized import RawRef, alert_id_for
 from schemas.raw import RawHeaders, raw_record_key
-from tests.faults.accounting import group_lag, read_to_end
+from tests.faults.accounting import read_to_end, topic_partitions
 
 INCIDENTS = 1000
 EVENTS = 21_000
@@ -225,22 +226,56 @@ class Watch:
 
 
 async def diagnose(bootstrap: str, topics: Any, group: str, lost: set[str]) -> str:
-    """Where lost alerts went missing: stage 1 (not on the stage-1 topic) or stage 2 (there,
-    but never delivered), by stage-1 partition, and what the group has left uncommitted."""
+    """Where lost alerts went missing: stage 1 (not on the stage-1 topic: their raw records
+    are named) or stage 2 (there, but never delivered), and each partition's committed offset
+    against its end, per topic."""
     if not lost:
         return ""
-    on_stage1: dict[str, int] = {}
+    raw_of = {}
+    for record in await read_to_end(bootstrap, topics.raw):
+        alert_id = alert_id_for(RawRef(record.topic, record.partition, record.offset), 0)
+        if alert_id in lost:
+            raw_of[alert_id] = f"{record.partition}:{record.offset}"
+    on_stage1: dict[str, str] = {}
+    by_key: dict[bytes, list[tuple[int, dict[str, Any]]]] = defaultdict(list)
     for record in await read_to_end(bootstrap, topics.stage1):
         if record.value:
-            alert_id = json.loads(record.value)["alert_id"]
-            if alert_id in lost:
-                on_stage1.setdefault(alert_id, record.partition)
-    by_partition = Counter(on_stage1.values())
-    lag = {}
-    for topic in (topics.raw, topics.stage1):
-        lag[topic] = await group_lag(bootstrap, group, [topic])
+            alert = json.loads(record.value)
+            by_key[record.key].append((record.offset, alert))
+            if alert["alert_id"] in lost:
+                on_stage1.setdefault(alert["alert_id"], f"{record.partition}:{record.offset}")
+    delivered: Counter[str] = Counter(
+        json.loads(r.value)["alert_id"] for r in await read_to_end(bootstrap, topics.normalized)
+    )
+    keys = {k for k, alerts in by_key.items() for _, a in alerts if a["alert_id"] in lost}
+    timelines = [
+        f"{key.decode()}: "
+        + " ".join(
+            f"{offset}:{a['raw']['offset']}:{a['message_type'][:4]}:{a['event_time'] % 100000}"
+            f"{'*' if a['alert_id'] in lost else ''}x{delivered[a['alert_id']]}"
+            for offset, a in alerts
+        )
+        for key, alerts in sorted(by_key.items())
+        if key in keys
+    ][:3]
+    never = sorted(raw_of[a] for a in lost - on_stage1.keys() if a in raw_of)
+    async with connected_admin(bootstrap, 15.0) as admin:
+        committed = await admin.list_consumer_group_offsets(group)
+    tps = await topic_partitions(bootstrap, [topics.raw, topics.stage1])
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        ends = await consumer.end_offsets(tps)
+    finally:
+        await consumer.stop()
+    offsets = {
+        f"{tp.topic}:{tp.partition}": (committed[tp].offset if tp in committed else None, end)
+        for tp, end in sorted(ends.items())
+    }
     return (
-        f"lost {len(lost)}: {len(lost) - len(on_stage1)} never reached the stage-1 topic; "
-        f"{len(on_stage1)} did (by stage-1 partition {dict(sorted(by_partition.items()))}) "
-        f"but were not delivered; uncommitted records of group {group}: {lag}"
+        f"lost {len(lost)}: {len(never)} never reached the stage-1 topic (raw partition:offset "
+        f"{never[:10]}); {len(on_stage1)} did (stage-1 partition:offset "
+        f"{sorted(on_stage1.values())[:10]}) but were not delivered; (committed, end) offsets "
+        f"of group {group}: {offsets}\nstage-1 records of their incidents (stage-1 offset:"
+        f"raw offset:type:event time, * lost, x times delivered):\n" + "\n".join(timelines)
     )
