@@ -19,8 +19,6 @@ from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
 from processors.incidents import (
     AlertFacts,
     Decision,
@@ -33,7 +31,8 @@ from processors.incidents import (
     is_expired,
 )
 from processors.metrics import WorkerMetrics
-from schemas.normalized import RawRef
+from processors.parse import parse_json
+from schemas.normalized import RawRef, dump_json
 
 FINGERPRINT_HEADER = "fingerprint"
 # Where a stage-1 alert came from: ``<raw topic>/<partition>/<offset>/<index>`` (Kafka topic
@@ -101,12 +100,14 @@ def decide_alert(
 ) -> Decided:
     """One stage-1 record (value and headers as on the wire) through the incident state
     machine. The live stage 2, replay and explain all decide through this function."""
-    alert = orjson.loads(value)
+    alert = parse_json(value)  # integers beyond 64 bits stay exact (orjson makes them floats)
+    if not isinstance(alert, dict):
+        raise ValueError(f"a stage-1 record is not a JSON object: {value[:80]!r}")
     decision, new_state = decide(state, facts_of(alert, headers), now, policy)
     if not decision.emit:
         return Decided(decision, new_state, None)
     alert["duplicates_suppressed"] = decision.duplicates_suppressed
-    return Decided(decision, new_state, orjson.dumps(alert))
+    return Decided(decision, new_state, dump_json(alert))
 
 
 async def decide_batch(

@@ -85,7 +85,15 @@ def encode_alert(alert: NormalizedAlert) -> bytes:
     try:
         return orjson.dumps(alert)
     except TypeError:  # integers beyond 64 bits, or nesting past orjson's depth limit
-        data = asdict(alert)
+        return dump_json(asdict(alert))
+
+
+def dump_json(data: Any) -> bytes:
+    """Compact JSON bytes; the standard library writes what orjson refuses (integers beyond
+    64 bits, nesting past its depth limit)."""
+    try:
+        return orjson.dumps(data)
+    except TypeError:
         return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
 
 
