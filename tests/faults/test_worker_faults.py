@@ -157,11 +157,6 @@ async def test_a_second_worker_joining_and_leaving_loses_nothing(
     assert joined, "the second worker never joined: no rebalance was tested"
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="issue 8, open: in 3 of 9 runs (2026-11-23) the frozen worker exited 75 on resume, "
-    "was restarted, and 12 / 1,534 / 2,668 expected alerts were never emitted (cause not found)",
-)
 async def test_a_frozen_worker_is_evicted_and_its_work_taken_over(
     kafka_bootstrap: str, workers: tuple[Workers, TopicSettings], figures: Figures
 ) -> None:
