@@ -20,10 +20,10 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=...)")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	@touch $@
 
-install: $(STAMP) ## Create .venv and install alertpipe with its test extras (idempotent)
+install: $(STAMP) ## Create .venv and install alertpipe with its test and bench extras (idempotent)
 
 $(NPM_STAMP): $(NPM_DIR)/package.json $(NPM_DIR)/package-lock.json
 	@command -v npm >/dev/null || { echo "npm (Node.js 18+) is needed for the AsyncAPI contract test"; exit 1; }
