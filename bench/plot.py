@@ -32,12 +32,13 @@ def _value(spread: Mapping[str, Any]) -> float:
 
 
 def throughput_axes(ax: Axes, figures: Sequence[Mapping[str, Any]]) -> None:
-    speeds = [f for f in figures if f["unit"].endswith("/s") and f["ceiling"] is not None]
+    speeds = [f for f in figures if f["unit"].endswith("/s")]
+    none = {"median": None, "min": None, "max": None}
     labels = [f"{f['section']}\n{f['name']}" for f in speeds]
     xs = list(range(len(speeds)))
     width = 0.38
     measured = [_value(f) for f in speeds]
-    ceilings = [_value(f["ceiling"]) for f in speeds]
+    ceilings = [_value(f["ceiling"] or none) for f in speeds]
     ax.bar(
         [x - width / 2 for x in xs],
         measured,
@@ -51,7 +52,7 @@ def throughput_axes(ax: Axes, figures: Sequence[Mapping[str, Any]]) -> None:
         [x + width / 2 for x in xs],
         ceilings,
         width,
-        yerr=_whiskers([f["ceiling"] for f in speeds]),
+        yerr=_whiskers([f["ceiling"] or none for f in speeds]),
         capsize=3,
         label="ceiling (same run)",
         color="#bbbbbb",
