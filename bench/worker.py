@@ -148,11 +148,9 @@ def measure_worker(
     bootstrap: str, records: int, partitions: int, repeat: int, logs: Path
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Worker records/s vs the passthrough, ``repeat`` times on fresh topics each; returns the
-    figures and the per-run details. Also leaves the last prefilled raw topic in details
-    (``raw_topic``) for the replay bench."""
+    figures and the per-run details."""
     data = mixed_records(records)
     runs, ceilings = [], []
-    last_topics = None
     for n in range(repeat):
         topics = fresh_topics(bootstrap, partitions)
         asyncio.run(prefill(bootstrap, topics.raw, data))
@@ -160,7 +158,6 @@ def measure_worker(
         asyncio.run(ensure_topics(bootstrap, [TopicSpec(target, partitions, 1)]))
         ceilings.append(asyncio.run(passthrough(bootstrap, topics.raw, target, records)))
         runs.append(worker_run(bootstrap, topics, records, logs, logs / f"worker-data-{n}"))
-        last_topics = topics
     figures = [
         figure(
             "worker",
@@ -174,5 +171,5 @@ def measure_worker(
             note=f"{records} raw records, {partitions} partitions, one worker process",
         )
     ]
-    details = {"runs": runs, "ceilings": ceilings, "raw_topic": last_topics}
+    details = {"worker_runs": runs, "worker_ceilings": ceilings}
     return figures, details
