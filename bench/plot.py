@@ -32,45 +32,45 @@ def _value(spread: Mapping[str, Any]) -> float:
 
 
 def throughput_axes(ax: Axes, figures: Sequence[Mapping[str, Any]]) -> None:
-    speeds = [f for f in figures if f["unit"].endswith("/s")]
+    """Horizontal bars, log scale: the ceilings span three orders of magnitude."""
+    speeds = [f for f in figures if f["unit"].endswith("/s") and f["median"] is not None]
     none = {"median": None, "min": None, "max": None}
-    labels = [f"{f['section']}\n{f['name']}" for f in speeds]
-    xs = list(range(len(speeds)))
-    width = 0.38
-    measured = [_value(f) for f in speeds]
-    ceilings = [_value(f["ceiling"] or none) for f in speeds]
-    ax.bar(
-        [x - width / 2 for x in xs],
-        measured,
-        width,
-        yerr=_whiskers(speeds),
+    labels = [f"{f['section']}: {f['name']}" for f in speeds]
+    ys = list(range(len(speeds)))
+    height = 0.38
+    ax.barh(
+        [y - height / 2 for y in ys],
+        [_value(f) for f in speeds],
+        height,
+        xerr=_whiskers(speeds),
         capsize=3,
         label="measured",
         color="#1f77b4",
     )
-    ax.bar(
-        [x + width / 2 for x in xs],
-        ceilings,
-        width,
-        yerr=_whiskers([f["ceiling"] or none for f in speeds]),
+    ax.barh(
+        [y + height / 2 for y in ys],
+        [_value(f["ceiling"] or none) for f in speeds],
+        height,
+        xerr=_whiskers([f["ceiling"] or none for f in speeds]),
         capsize=3,
         label="ceiling (same run)",
         color="#bbbbbb",
     )
-    for x, f in zip(xs, speeds, strict=True):
-        if f["ratio"] is not None:
-            ax.annotate(
-                f"{f['ratio']:.2f}x",
-                (x - width / 2, _value(f)),
-                textcoords="offset points",
-                xytext=(0, 4),
-                ha="center",
-                fontsize=8,
-            )
-    ax.set_xticks(xs, labels, fontsize=7)
-    ax.set_ylabel("per second (median, min-max)")
+    for y, f in zip(ys, speeds, strict=True):
+        ratio = f" ({f['ratio']:.2f} of ceiling)" if f["ratio"] is not None else ""
+        ax.annotate(
+            f"{_value(f):,.0f} {f['unit']}{ratio}",
+            (_value(f), y - height / 2),
+            textcoords="offset points",
+            xytext=(14, -3),
+            fontsize=7,
+        )
+    ax.set_xscale("log")
+    ax.set_yticks(ys, labels, fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlabel("per second, log scale (median, whiskers min-max)")
     ax.set_title("Throughput vs its ceiling")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="lower right")
 
 
 def latency_axes(ax: Axes, latencies: Sequence[Mapping[str, Any]]) -> None:
@@ -101,7 +101,7 @@ def latency_axes(ax: Axes, latencies: Sequence[Mapping[str, Any]]) -> None:
 def draw(doc: Mapping[str, Any], path: Path) -> Path:
     """Write the PNG of ``doc`` to ``path`` and return it."""
     latencies = doc["latencies"]
-    fig, axes = plt.subplots(1, 2 if latencies else 1, figsize=(15, 5.5), squeeze=False)
+    fig, axes = plt.subplots(1, 2 if latencies else 1, figsize=(16, 6), squeeze=False)
     throughput_axes(axes[0][0], doc["figures"])
     if latencies:
         latency_axes(axes[0][1], latencies)

@@ -139,7 +139,7 @@ def measure_replay(
     figures = [
         figure(
             "replay",
-            "dry-run `alertpipe replay` over the raw topic",
+            "dry-run `alertpipe replay` of raw",
             "records/s",
             [r["records_per_s"] for r in runs],
             ceiling_name="pure replay core, in process",
