@@ -4,9 +4,10 @@ normalized alert being readable on alerts.normalized, through one ingress and on
 Each POST is a generic CRITICAL whose entity_id holds its number and the time it was written
 (bench.loadgen's ``@SEQ@``/``@SENT_NS@``), so every request opens its own incident and is
 emitted once; this process reads alerts.normalized (fetch wait 5 ms) and subtracts. Both
-clocks are this machine's wall clock. The base rate runs ``repeat`` times, then the rate goes up
-one step at a time until p99 reaches 100 ms, alerts go missing, or the step cap; when the
-base rate already breaks, the rate is halved per step instead, to find one that holds.
+clocks are this machine's wall clock. The base rate runs ``repeat`` times, then the rate goes
+up one step at a time (each after the worker caught up with the last) until p99 reaches
+100 ms, alerts go missing, or the step cap; when the base rate already breaks, the rate is
+halved per step instead, to find one that holds.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from bench.stack import (
     worker_env,
 )
 from bench.stage1 import FIXTURES
+from bench.worker import wait_drained
 
 P99_LIMIT_MS = 100.0
 CONCURRENCY = 64
@@ -126,8 +128,30 @@ def measure_e2e(
     topics = fresh_topics(bootstrap, partitions)
     url = service_urls(bootstrap, topics, ["generic"])["generic"]
     ingress = start_ingress("e2e-ingress", bootstrap, topics, logs)
-    worker = start_worker("e2e-worker", worker_env(bootstrap, topics, logs / "e2e-data"), logs)
+    env = worker_env(bootstrap, topics, logs / "e2e-data")
+    worker = start_worker("e2e-worker", env, logs)
     runs: list[dict[str, Any]] = []
+    group = env["ALERTPIPE_WORKER_GROUP"]
+
+    def measured(n: int, plan: Path, offered: int, duration: float) -> dict[str, Any]:
+        """One step, then wait until the worker caught up, so that no backlog of this step
+        delays the next one."""
+        run = asyncio.run(
+            step_run(bootstrap, topics.normalized, partitions, plan, n, offered, duration)
+        )
+        started = time.monotonic()
+        asyncio.run(
+            wait_drained(
+                bootstrap,
+                group,
+                [topics.raw, topics.stage1],
+                [topics.normalized, topics.dead_letter],
+                timeout=600,
+            )
+        )
+        run["caught_up_after_s"] = round(time.monotonic() - started, 1)
+        return run
+
     try:
         wait_for_log(worker, "[^Worker]: Ready", "routing configs loaded", timeout=180)
 
@@ -139,17 +163,11 @@ def measure_e2e(
             return plan
 
         # warm-up: partitions assigned, producers connected, first incidents opened
-        asyncio.run(step_run(bootstrap, topics.normalized, partitions, plan_for(0), 0, 100, 2))
+        measured(0, plan_for(0), 100, 2)
         n = 0
         for _ in range(repeat):
             n += 1
-            runs.append(
-                asyncio.run(
-                    step_run(
-                        bootstrap, topics.normalized, partitions, plan_for(n), n, rate, seconds
-                    )
-                )
-            )
+            runs.append(measured(n, plan_for(n), rate, seconds))
         broke = any(not holds(r) for r in runs)
         for k in range(1, max_steps + 1):
             # above the base rate while it holds; below it (halving) when it already broke
@@ -157,14 +175,7 @@ def measure_e2e(
                 break
             n += 1
             next_rate = rate + k * step if not broke else max(1, rate // 2**k)
-            runs.append(
-                asyncio.run(
-                    step_run(
-                        bootstrap, topics.normalized, partitions, plan_for(n), n, next_rate,
-                        seconds,
-                    )
-                )
-            )  # fmt: skip
+            runs.append(measured(n, plan_for(n), next_rate, seconds))
         ingress.check_alive()
         worker.check_alive()
     finally:
