@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed-stamp
 NPM_DIR   := tests/contracts
 NPM_STAMP := $(NPM_DIR)/node_modules/.installed-stamp
 
-.PHONY: help install npm-tools run test test-faults pytest lint format typecheck docs kafka-start kafka-stop kafka-status topics bench-ingress bench-stage1 bench-replay clean
+.PHONY: help install npm-tools run test test-faults pytest lint format typecheck docs kafka-start kafka-stop kafka-status topics bench bench-quick bench-ingress bench-stage1 bench-replay clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -20,10 +20,10 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=...)")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	@touch $@
 
-install: $(STAMP) ## Create .venv and install alertpipe with its test extras (idempotent)
+install: $(STAMP) ## Create .venv and install alertpipe with its test and bench extras (idempotent)
 
 $(NPM_STAMP): $(NPM_DIR)/package.json $(NPM_DIR)/package-lock.json
 	@command -v npm >/dev/null || { echo "npm (Node.js 18+) is needed for the AsyncAPI contract test"; exit 1; }
@@ -68,6 +68,12 @@ kafka-status: install ## Say whether the local broker runs, and where
 
 topics: install ## Create the alerts.* topics (idempotent)
 	$(BIN)/alertpipe topics create
+
+bench: install ## All benchmarks, full sizes (issue 7): bench-results/<time>.json, table, PNG
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+bench-quick: install ## The same benchmarks at small sizes (under 3 minutes)
+	$(BIN)/python -m bench.run --quick $(BENCH_ARGS)
 
 bench-ingress: install ## Durable webhooks/s of one ingress process vs its no-Kafka ceiling
 	$(BIN)/python -m bench.ingress_ceiling $(BENCH_ARGS)

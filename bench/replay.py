@@ -23,9 +23,10 @@ import time
 import uuid
 from typing import Any
 
-from alertpipe.localkafka import LocalBroker
 from alertpipe.settings import TopicSettings, kafka_env, prefixed_topics
 from alertpipe.topics import ensure_topics, topic_specs
+from bench.figures import figure
+from bench.stack import kafka
 from bench.stage1 import headers_for, mixed_records, prefill
 from processors.incidents import IncidentPolicy
 from processors.pipeline import RawInput
@@ -121,6 +122,41 @@ def cli_replay(bootstrap: str, topics: TopicSettings, args: list[str]) -> dict[s
     }
 
 
+def measure_replay(
+    bootstrap: str, records: int, partitions: int, repeat: int
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Dry-run `alertpipe replay --since 1d -q` over a raw topic prefilled with the worker
+    bench's records (bench.stage1.mixed_records), ``repeat`` times, next to the pure replay
+    core on the same records in this process (the ceiling: no Kafka, no process start)."""
+    topics = prefixed_topics(f"bench.{uuid.uuid4().hex[:8]}", partitions=partitions)
+    asyncio.run(ensure_topics(bootstrap, topic_specs(topics)))
+    data = mixed_records(records)
+    asyncio.run(prefill(bootstrap, topics.raw, data))
+    runs, cores = [], []
+    for _ in range(repeat):
+        cores.append(core_rate(data))
+        runs.append(cli_replay(bootstrap, topics, ["--since", "1d", "-q"]))
+    figures = [
+        figure(
+            "replay",
+            "dry-run `alertpipe replay` of raw",
+            "records/s",
+            [r["records_per_s"] for r in runs],
+            ceiling_name="pure replay core, in process",
+            ceiling_runs=cores,
+            note=f"{records} raw records, {partitions} partitions; rate from its own summary",
+        ),
+        figure(
+            "replay",
+            "replay process peak RSS",
+            "MiB",
+            [r["peak_rss_mib"] for r in runs],
+            better="lower",
+        ),
+    ]
+    return figures, {"replay_runs": runs, "replay_core": cores}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=100_000)
@@ -128,8 +164,11 @@ def main() -> None:
     parser.add_argument("--partitions", type=int, default=6)
     args = parser.parse_args()
 
-    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or LocalBroker().start().bootstrap_servers
-    assert bootstrap
+    with kafka() as bootstrap:
+        run_cli_bench(bootstrap, args)
+
+
+def run_cli_bench(bootstrap: str, args: argparse.Namespace) -> None:
     topics = prefixed_topics(f"bench.{uuid.uuid4().hex[:8]}", partitions=args.partitions)
     asyncio.run(ensure_topics(bootstrap, topic_specs(topics)))
     sample: list[Record] = []
