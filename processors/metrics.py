@@ -87,6 +87,27 @@ class WorkerMetrics:
         )
         self._series: dict[int, set[tuple[str, ...]]] = {}
 
+    def count_stage_one(
+        self,
+        events_in: Mapping[str, int],
+        alerts_out: Mapping[tuple[str, str], int],
+        dead_letters: Mapping[tuple[str, str], int],
+    ) -> None:
+        """A batch's counts, one ``inc`` per label set (not per event)."""
+        for source, n in events_in.items():
+            self.events_in.labels(source).inc(n)
+        for (source, message_type), n in alerts_out.items():
+            self.alerts_out.labels(source, message_type).inc(n)
+        for (source, code), n in dead_letters.items():
+            self.dead_letters.labels(source, code).inc(n)
+
+    def count_decisions(self, emitted: Mapping[str, int], suppressed: Mapping[str, int]) -> None:
+        """A stage-2 batch's decisions by reason, one ``inc`` per reason."""
+        for reason, n in emitted.items():
+            self.emitted.labels(reason).inc(n)
+        for reason, n in suppressed.items():
+            self.suppressed.labels(reason).inc(n)
+
     def replace_series(self, gauge: Gauge, values: Mapping[tuple[str, ...], float]) -> None:
         """Set ``gauge`` to exactly ``values`` (label values -> value): series of partitions
         this worker no longer owns disappear instead of keeping their last value."""

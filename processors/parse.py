@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -24,13 +23,22 @@ def parse_body(body: bytes, content_type: str) -> Any | DeadLetter:
     return parse_json(body)
 
 
-# 20+ digits may be an integer beyond 64 bits, which orjson turns into a lossy float.
-_LONG_INTEGER = re.compile(rb"\d{20}")
+# 20+ digits may be an integer beyond 64 bits, which orjson turns into a lossy float. Found
+# by mapping every ASCII digit to "0" and everything else to " ", then looking for 20 zeros:
+# the same answer as re.search(rb"\d{20}") at a tenth of its cost (which was ~10 µs on a
+# 1.7 kB body, the largest single item of stage 1's profile).
+_DIGITS_AS_ZERO = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))
+_LONG_RUN = b"0" * 20
+
+
+def has_long_digit_run(body: bytes) -> bool:
+    """True when ``body`` holds 20 or more consecutive ASCII digits."""
+    return _LONG_RUN in body.translate(_DIGITS_AS_ZERO)
 
 
 def parse_json(body: bytes) -> Any | DeadLetter:
     fast_error = ""
-    if not _LONG_INTEGER.search(body):
+    if not has_long_digit_run(body):
         try:
             return orjson.loads(body)
         except orjson.JSONDecodeError as exc:

@@ -15,6 +15,7 @@ lose alerts in that window, hence this order.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -123,6 +124,8 @@ async def decide_batch(
     states: dict[bytes, IncidentState | None] = {}
     staged: list[Staged] = []
     deliveries = []
+    emitted: Counter[str] = Counter()
+    suppressed: Counter[str] = Counter()
     for event in events:
         message = event.message
         key: bytes = message.key
@@ -142,10 +145,11 @@ async def decide_batch(
         states[key] = decided.state
         staged.append(Staged(event, key, states[key]))
         if decided.emitted is not None:
-            metrics.emitted.labels(decided.decision.reason).inc()
+            emitted[decided.decision.reason] += 1
             deliveries.append(await send(key, decided.emitted))
         else:
-            metrics.suppressed.labels(decided.decision.reason).inc()
+            suppressed[decided.decision.reason] += 1
+    metrics.count_decisions(emitted, suppressed)
     return deliveries, staged
 
 
