@@ -56,6 +56,7 @@ from typing import Any
 import faust
 from faust.transport.consumer import CONSUMER_FETCHING
 from faust.transport.drivers.aiokafka import Consumer, Transport
+from faust.types import AppT
 
 from processors.drain import step
 
@@ -68,13 +69,14 @@ def of_generation(events: Sequence[Any], generation: int) -> list[Any]:
     return [e for e in events if e.message.generation_id == generation]
 
 
-def settled(app: faust.App, generation: int) -> bool:
+def flowing(app: AppT) -> bool:
+    """Neither a rebalance (flow suspended until the seek) nor the stop is under way."""
+    return bool(app.flow_control.is_active()) and not app.should_stop
+
+
+def settled(app: AppT, generation: int) -> bool:
     """No rebalance or stop has begun since ``generation``: a batch may write its states."""
-    return (
-        app.consumer_generation_id == generation
-        and app.flow_control.is_active()
-        and not app.should_stop
-    )
+    return app.consumer_generation_id == generation and flowing(app)
 
 
 class NoReadOffsets(MutableMapping[Any, int | None]):
@@ -145,7 +147,7 @@ class RebalanceSafeConsumer(Consumer):
     def ack(self, message: Any) -> bool:
         generation = message.generation_id
         stale = generation is not None and generation != self.app.consumer_generation_id
-        if stale or not self.app.flow_control.is_active() or self.app.should_stop:
+        if stale or not flowing(self.app):
             message.acked = True  # done with this copy; the one fetched again gets committed
             self._unacked_messages.discard(message)
             return False

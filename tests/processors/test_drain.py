@@ -119,7 +119,7 @@ async def test_raced_like_the_consumer_does_a_suspended_flow_abandons_the_delive
     put = asyncio.ensure_future(rest)
     flow = asyncio.ensure_future(suspended.wait())
     suspended.set()
-    done, pending = await asyncio.wait({put, flow}, return_when=asyncio.FIRST_COMPLETED)
+    done, _pending = await asyncio.wait({put, flow}, return_when=asyncio.FIRST_COMPLETED)
     assert done == {flow}
     put.cancel()
     with pytest.raises(asyncio.CancelledError):
