@@ -19,6 +19,7 @@ from pathlib import Path
 
 import httpx
 
+from alertpipe.children import stop_child
 from alertpipe.integrations import enable
 from alertpipe.kafkajars import CACHE_DIR
 from alertpipe.localkafka import LocalBroker
@@ -107,13 +108,7 @@ class Proc:
         return 0.0
 
     def stop(self, grace: float = 30.0) -> None:
-        if self.popen.poll() is None:
-            self.popen.terminate()
-            try:
-                self.popen.wait(timeout=grace)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait(timeout=30)
+        stop_child(self.popen, grace)
 
 
 def log_dir() -> Path:

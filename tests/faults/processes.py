@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from alertpipe.children import stop_child
 from alertpipe.ports import free_port
 from alertpipe.settings import TopicSettings, kafka_env
 from tests.processors.test_worker_e2e import pipeline_env, wait_until_ready
@@ -52,14 +53,7 @@ class Ingress(Proc):
 
 
 def stop(proc: Proc, grace: float = 30.0) -> int | None:
-    if proc.popen.poll() is None:
-        proc.popen.terminate()
-        try:
-            proc.popen.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            proc.popen.kill()
-            proc.popen.wait(timeout=30)
-    return proc.popen.returncode
+    return stop_child(proc.popen, grace)
 
 
 def worker_env(

@@ -21,6 +21,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from alertpipe.children import stop_child
 from alertpipe.rangereader import merge_key, raw_input_of
 from alertpipe.topics import connected_admin, partition_count
 from processors.incidents import IncidentPolicy
@@ -106,14 +107,8 @@ def expected_emissions(raw_records: list[Any]) -> dict[str, int]:
 
 
 def stop_worker(worker: subprocess.Popen[bytes] | None) -> None:
-    if worker is None or worker.poll() is not None:
-        return
-    worker.terminate()
-    try:
-        worker.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        worker.kill()
-        worker.wait()
+    if worker is not None:
+        stop_child(worker)
 
 
 def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
