@@ -41,26 +41,16 @@ back to its committed offset and fetches again what it had already fetched but n
 
 All of these fall on the side of processing a record twice, which stage 2 suppresses
 (``replayed``).
-
-The consumer also replaces faust's drain loop (``_drain_messages``) with one that hands a
-record to its stream without a task per record (``processors.drain``): a speed change, with
-the same rules for a suspended flow and a stop.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator, MutableMapping, Sequence
 from typing import Any
 
 import faust
-from faust.transport.consumer import CONSUMER_FETCHING
 from faust.transport.drivers.aiokafka import Consumer, Transport
 from faust.types import AppT
-
-from processors.drain import step
-
-YIELD_EVERY = 100  # records handed over between two turns of the event loop
 
 
 def of_generation(events: Sequence[Any], generation: int) -> list[Any]:
@@ -102,47 +92,6 @@ class RebalanceSafeConsumer(Consumer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._read_offset = NoReadOffsets()
-
-    async def _drain_messages(self, fetcher: Any) -> None:
-        """Fetch and hand each record to its streams until the consumer or fetcher stops.
-
-        A record fetched while the flow is suspended (a rebalance) is not handed over: nothing
-        from its partition is acknowledged then, so it is fetched again after the seek. A
-        handover that must wait (a full stream buffer) is abandoned if the flow is suspended
-        meanwhile, as in faust's loop."""
-        handover = self.callback
-        suspended = self.suspend_flow.is_set
-        stopping = fetcher._stopped.is_set
-        since_yield = 0
-        self.diag.set_flag(CONSUMER_FETCHING)
-        try:
-            while not (self.should_stop or stopping()):
-                await asyncio.sleep(0)
-                async for _tp, message in self.getmany(timeout=1.0):
-                    if suspended() or self.should_stop:
-                        continue
-                    await self._commit_if_due()
-                    rest = step(handover(message))
-                    if rest is not None:
-                        await self.wait_first(rest, self.suspend_flow.wait())
-                    since_yield += 1
-                    if since_yield >= YIELD_EVERY:
-                        since_yield = 0
-                        await asyncio.sleep(0)
-        except self.consumer_stopped_errors:
-            if not self.transport.app.should_stop:
-                raise
-        except asyncio.CancelledError:
-            if not self.transport.app.should_stop:
-                raise
-        finally:
-            self.diag.unset_flag(CONSUMER_FETCHING)
-
-    async def _commit_if_due(self) -> None:
-        """faust's ``broker_commit_every``: commit after that many acknowledgements."""
-        if self._commit_every is not None and self._n_acked >= self._commit_every:
-            self._n_acked = 0
-            await self.commit()
 
     def ack(self, message: Any) -> bool:
         generation = message.generation_id
