@@ -139,6 +139,7 @@ class RebalanceSafeConsumer(Consumer):
         super().__init__(*args, **kwargs)
         self._read_offset = NoReadOffsets()
         self._heads = HeadWatch(REFETCH_AFTER_S)
+        self._heads_generation = -1
 
     def ack(self, message: Any) -> bool:
         generation = message.generation_id
@@ -163,7 +164,7 @@ class RebalanceSafeConsumer(Consumer):
         if unknown:
             earliest = await self.earliest_offsets(*unknown)
             for tp in unknown:
-                await self.seek(tp, earliest[tp])
+                await self.seek_in_thread(tp, earliest[tp])
                 self._committed_offset[tp] = earliest[tp]
 
     @Service.timer(1.0)
@@ -172,8 +173,10 @@ class RebalanceSafeConsumer(Consumer):
 
     async def refetch_dropped_heads(self) -> None:
         """Seek a partition whose head record was dropped back to its committed offset."""
-        if not (self.flow_active and flowing(self.app)):
+        generation = self.app.consumer_generation_id
+        if generation != self._heads_generation or not (self.flow_active and flowing(self.app)):
             self._heads.reset()  # a rebalance seeks every partition anyway
+            self._heads_generation = generation
             return
         missing = {
             tp: head_missing(self._committed_offset[tp], self._acked[tp])
@@ -190,7 +193,14 @@ class RebalanceSafeConsumer(Consumer):
                 offset,
                 REFETCH_AFTER_S,
             )
-            await self.seek(tp, offset)
+            await self.seek_in_thread(tp, offset)
+
+    async def seek_in_thread(self, tp: Any, offset: int) -> None:
+        """Seek on the consumer's own thread. faust's ``seek`` calls aiokafka from the event
+        loop's thread while the consumer thread fetches: a fetch then failed with a KeyError
+        in aiokafka's fetcher and crashed the worker's fetcher (two-worker fault test)."""
+        thread = self._thread
+        await thread.call_thread(thread._ensure_consumer().seek, tp, offset)
 
     def _new_offset(self, tp: Any) -> int | None:
         # the committed offset is the next to process (None: unknown)

@@ -111,7 +111,7 @@ async def test_a_partition_whose_head_was_dropped_is_sought_back_to_it(tmp_path:
         assert isinstance(consumer, RebalanceSafeConsumer)
         assert "_head_watch" in str(RebalanceSafeConsumer._tasks)  # mode runs it every second
         consumer.assignment = lambda: {RAW}  # type: ignore[method-assign]
-        consumer.seek = seek  # type: ignore[method-assign]
+        consumer.seek_in_thread = seek  # type: ignore[method-assign]
         consumer._heads = HeadWatch(after_s=0)
         worker.topics._acking_topics.add(RAW.topic)
         consumer._committed_offset[RAW] = 10
@@ -120,10 +120,17 @@ async def test_a_partition_whose_head_was_dropped_is_sought_back_to_it(tmp_path:
         assert sought == []  # flow suspended (a rebalance seeks everything anyway)
         worker.flow_control.resume()
         consumer.resume_flow()
+        worker.consumer_generation_id = 5
+        await consumer.refetch_dropped_heads()
+        assert sought == []  # a new generation: its clocks start now
         await consumer.refetch_dropped_heads()
         assert sought == [(RAW, 10)]
         consumer._acked[RAW] = [10, 11, 12]
         await consumer.refetch_dropped_heads()
         assert sought == [(RAW, 10)]  # the head came back: nothing more
+        consumer._acked[RAW] = [11, 12]
+        worker.consumer_generation_id = 6
+        await consumer.refetch_dropped_heads()
+        assert sought == [(RAW, 10)]  # missing again, but in a new generation: wait again
     finally:
         consumer._thread.thread_loop.close()
