@@ -39,33 +39,18 @@ back to its committed offset and fetches again what it had already fetched but n
    record at the committed offset itself could be skipped while unacknowledged.
    ``_new_offset`` waits until that record is acknowledged.
 
-6. **A dropped record was never fetched again.** faust abandons handing a record to its
-   stream when a rebalance suspends the flow meanwhile, and counts on the rebalance's seek to
-   fetch it again; a record dropped after that seek is fetched by nothing. With 5. its
-   partition's commits then stop at it for good (a stage-1 partition committed 3,953 of 8,181
-   until the full-size join-and-leave test gave up; 2 alerts lost). ``HeadWatch`` notices a
-   partition whose next record to commit stays unacknowledged while later ones are
-   acknowledged, and the consumer seeks that partition back to its committed offset.
-
 All of these fall on the side of processing a record twice, which stage 2 suppresses
 (``replayed``).
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator, Mapping, MutableMapping, Sequence
+from collections.abc import Iterator, MutableMapping, Sequence
 from typing import Any
 
 import faust
 from faust.transport.drivers.aiokafka import Consumer, Transport
 from faust.types import AppT
-from mode import Service
-
-# How long a partition's next record to commit may stay unacknowledged while later records of
-# it are acknowledged before it is fetched again. In-order processing acknowledges it first
-# within a batch, so anything past a few batches means it was dropped.
-REFETCH_AFTER_S = 10.0
 
 
 def of_generation(events: Sequence[Any], generation: int) -> list[Any]:
@@ -82,37 +67,6 @@ def flowing(app: AppT) -> bool:
 def settled(app: AppT, generation: int) -> bool:
     """No rebalance or stop has begun since ``generation``: a batch may write its states."""
     return app.consumer_generation_id == generation and flowing(app)
-
-
-def head_missing(committed: int | None, acked: Sequence[int]) -> bool:
-    """Records past the committed offset (the next record to commit, the head) are
-    acknowledged but the head is not."""
-    return committed is not None and bool(acked) and min(acked) > committed
-
-
-class HeadWatch:
-    """Which partitions have had their head missing (``head_missing``) for ``after_s``."""
-
-    def __init__(self, after_s: float) -> None:
-        self.after_s = after_s
-        self._since: dict[Any, float] = {}
-
-    def reset(self) -> None:
-        self._since.clear()
-
-    def overdue(self, missing: Mapping[Any, bool], now: float) -> list[Any]:
-        """``missing``: per partition, whether its head is missing now. Returns those missing
-        it for ``after_s`` or more; their clocks start again."""
-        self._since = {tp: t for tp, t in self._since.items() if missing.get(tp)}
-        due = []
-        for tp, gone in missing.items():
-            if not gone:
-                continue
-            since = self._since.setdefault(tp, now)
-            if now - since >= self.after_s:
-                due.append(tp)
-                self._since[tp] = now
-        return due
 
 
 class NoReadOffsets(MutableMapping[Any, int | None]):
@@ -138,8 +92,6 @@ class RebalanceSafeConsumer(Consumer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._read_offset = NoReadOffsets()
-        self._heads = HeadWatch(REFETCH_AFTER_S)
-        self._heads_generation = -1
 
     def ack(self, message: Any) -> bool:
         generation = message.generation_id
@@ -164,47 +116,13 @@ class RebalanceSafeConsumer(Consumer):
         if unknown:
             earliest = await self.earliest_offsets(*unknown)
             for tp in unknown:
-                await self.seek_in_thread(tp, earliest[tp])
+                await self.seek(tp, earliest[tp])
                 self._committed_offset[tp] = earliest[tp]
 
-    @Service.timer(1.0)
-    async def _head_watch(self) -> None:
-        await self.refetch_dropped_heads()
-
-    async def refetch_dropped_heads(self) -> None:
-        """Seek a partition whose head record was dropped back to its committed offset."""
-        generation = self.app.consumer_generation_id
-        if generation != self._heads_generation or not (self.flow_active and flowing(self.app)):
-            self._heads.reset()  # a rebalance seeks every partition anyway
-            self._heads_generation = generation
-            return
-        missing = {
-            tp: head_missing(self._committed_offset[tp], self._acked[tp])
-            for tp in self.assignment()
-            if self.app.topics.acks_enabled_for(tp.topic)
-        }
-        for tp in self._heads.overdue(missing, time.monotonic()):
-            offset = self._committed_offset[tp]
-            if offset is None:
-                continue
-            self.log.warning(
-                "%s: offset %s unacknowledged for %.0fs while later ones are; fetching again",
-                tp,
-                offset,
-                REFETCH_AFTER_S,
-            )
-            await self.seek_in_thread(tp, offset)
-
-    async def seek_in_thread(self, tp: Any, offset: int) -> None:
-        """Seek on the consumer's own thread. faust's ``seek`` calls aiokafka from the event
-        loop's thread while the consumer thread fetches: a fetch then failed with a KeyError
-        in aiokafka's fetcher and crashed the worker's fetcher (two-worker fault test)."""
-        thread = self._thread
-        await thread.call_thread(thread._ensure_consumer().seek, tp, offset)
-
     def _new_offset(self, tp: Any) -> int | None:
-        # the committed offset is the next to process (None: unknown)
-        if head_missing(self._committed_offset[tp], self._acked[tp]):
+        committed = self._committed_offset[tp]  # the next offset to process (None: unknown)
+        acked = self._acked[tp]
+        if committed is not None and acked and min(acked) > committed:
             return None  # the record at the committed offset is not acknowledged yet
         offset = super()._new_offset(tp)
         return None if offset is None else int(offset)
