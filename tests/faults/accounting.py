@@ -55,8 +55,10 @@ async def read_to_end(bootstrap: str, topic: str, timeout: float = 120) -> list[
     return found
 
 
-async def group_lag(bootstrap: str, group: str, topics: list[str]) -> int:
-    """Records of ``topics`` not yet committed by ``group`` (end offset - committed offset)."""
+async def committed_and_ends(
+    bootstrap: str, group: str, topics: list[str]
+) -> dict[TopicPartition, tuple[int | None, int]]:
+    """Per partition of ``topics``: ``group``'s committed offset (None: none yet) and the end."""
     async with connected_admin(bootstrap, 15.0) as admin:
         committed = await admin.list_consumer_group_offsets(group)
     tps = await topic_partitions(bootstrap, topics)
@@ -66,7 +68,16 @@ async def group_lag(bootstrap: str, group: str, topics: list[str]) -> int:
         ends = await consumer.end_offsets(tps)
     finally:
         await consumer.stop()
-    return sum(end - (committed[tp].offset if tp in committed else 0) for tp, end in ends.items())
+    return {
+        tp: (committed[tp].offset if tp in committed else None, end)
+        for tp, end in sorted(ends.items())
+    }
+
+
+async def group_lag(bootstrap: str, group: str, topics: list[str]) -> int:
+    """Records of ``topics`` not yet committed by ``group`` (end offset - committed offset)."""
+    offsets = await committed_and_ends(bootstrap, group, topics)
+    return sum(end - (committed or 0) for committed, end in offsets.values())
 
 
 async def wait_for_no_lag(

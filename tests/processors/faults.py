@@ -23,12 +23,12 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from alertpipe.children import stop_child
 from alertpipe.rangereader import merge_key, raw_input_of
-from alertpipe.topics import connected_admin, partition_count
+from alertpipe.topics import partition_count
 from processors.incidents import IncidentPolicy
 from processors.replay import Replayer
 from schemas.normalized import RawRef, alert_id_for
 from schemas.raw import RawHeaders, raw_record_key
-from tests.faults.accounting import read_to_end, topic_partitions
+from tests.faults.accounting import committed_and_ends, read_to_end
 
 INCIDENTS = 1000
 EVENTS = 21_000
@@ -254,19 +254,8 @@ async def diagnose(bootstrap: str, topics: Any, group: str, lost: set[str]) -> s
         if key in keys
     ][:3]
     never = sorted(raw_of[a] for a in lost - on_stage1.keys() if a in raw_of)
-    async with connected_admin(bootstrap, 15.0) as admin:
-        committed = await admin.list_consumer_group_offsets(group)
-    tps = await topic_partitions(bootstrap, [topics.raw, topics.stage1])
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        ends = await consumer.end_offsets(tps)
-    finally:
-        await consumer.stop()
-    offsets = {
-        f"{tp.topic}:{tp.partition}": (committed[tp].offset if tp in committed else None, end)
-        for tp, end in sorted(ends.items())
-    }
+    found = await committed_and_ends(bootstrap, group, [topics.raw, topics.stage1])
+    offsets = {f"{tp.topic}:{tp.partition}": pair for tp, pair in found.items()}
     return (
         f"lost {len(lost)}: {len(never)} never reached the stage-1 topic (raw partition:offset "
         f"{never[:10]}); {len(on_stage1)} did (stage-1 partition:offset "
