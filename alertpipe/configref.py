@@ -82,11 +82,9 @@ SETTINGS: tuple[SettingDoc, ...] = (
                "topics.integrations"),
     SettingDoc("ALERTPIPE_TOPIC_ROUTES", KAFKA,
                "Routing table and rules per org; compacted, one partition.", "topics.routes"),
-    SettingDoc("ALERTPIPE_TOPIC_STAGE1", KAFKA,
-               "Internal: stage-1 alerts keyed by incident key, read by stage 2. Same partition "
-               "count as the incident table.", "topics.stage1"),
     SettingDoc("ALERTPIPE_TOPIC_PARTITIONS", KAFKA,
-               "Partitions of each topic created (raw, normalized, dead-letter, stage1). The "
+               "Partitions of each topic created (raw, normalized, dead-letter and the worker's "
+               "internal ones). The "
                "upper bound on busy workers; see docs/operations.md.", "topics.partitions"),
     SettingDoc("ALERTPIPE_REPLICATION_FACTOR", KAFKA,
                "Replication factor of each topic created; 3 on a production cluster.",
@@ -134,36 +132,43 @@ SETTINGS: tuple[SettingDoc, ...] = (
                "`kafka`, or `null` for benchmarks only: answer without writing (nothing is "
                "durable). `alertpipe ingress --null-sink` sets it.", "sink", None, "null"),
     SettingDoc("ALERTPIPE_WORKER_GROUP", WORKER,
-               "Kafka consumer group (and faust app id) shared by the workers of one pipeline.",
+               "Kafka consumer group shared by the workers of one pipeline; it also names their "
+               "internal topics (`repartition__<group>--...`, `changelog__<group>--...`).",
                "group"),
-    SettingDoc("ALERTPIPE_WORKER_BATCH", WORKER,
-               "Records processed together; a batch's outputs are acknowledged before its "
-               "offsets are committed.", "batch_size"),
-    SettingDoc("ALERTPIPE_WORKER_BATCH_WITHIN_S", WORKER,
-               "How long to wait to fill a batch (s).", "batch_within_s"),
+    SettingDoc("ALERTPIPE_PROCESSING_GUARANTEE", WORKER,
+               "`exactly-once`: outputs, incident state and consumed offsets commit in one "
+               "Kafka transaction, and a frozen or evicted worker is fenced. `at-least-once`: "
+               "lower latency; after a crash an alert may be delivered again (same alert_id). "
+               "See docs/operations.md.", "processing_guarantee", None, "at-least-once"),
+    SettingDoc("ALERTPIPE_WORKER_COMMIT_INTERVAL_S", WORKER,
+               "How often the worker commits (s); under exactly-once read_committed readers see "
+               "outputs only then.", "commit_interval_s", None, "0.2"),
+    SettingDoc("ALERTPIPE_WORKER_INSTANCE_ID", WORKER,
+               "Stable id of this worker instance (the StatefulSet pod name): static group "
+               "membership and a fixed transactional id, so a restarted worker takes its "
+               "partitions back at once. Unset: dynamic membership. Never share one between "
+               "running workers.", "instance_id", "unset", "worker-0"),
+    SettingDoc("ALERTPIPE_WORKER_SESSION_TIMEOUT_S", WORKER,
+               "A worker silent for this long is evicted from its group and its partitions "
+               "move on (6-300 s). With an instance id, a worker that stops without coming back "
+               "holds its partitions this long.", "session_timeout_s", None, "30"),
+    SettingDoc("ALERTPIPE_WORKER_TRANSACTION_TIMEOUT_S", WORKER,
+               "Exactly-once: an open transaction of a worker that died is aborted after this "
+               "long (s), which bounds how long read_committed readers wait for it.",
+               "transaction_timeout_s", None, "20"),
     SettingDoc("ALERTPIPE_RESOLVED_TTL_S", WORKER,
                "Resolved incidents are forgotten this long after they were last seen (s).",
                "resolved_ttl_s"),
     SettingDoc("ALERTPIPE_OPEN_TTL_S", WORKER,
                "Open incidents are forgotten this long after they were last seen (s).",
                "open_ttl_s"),
-    SettingDoc("ALERTPIPE_SWEEP_INTERVAL_S", WORKER,
-               "How often expired incident states are looked for (s).", "sweep_interval_s"),
-    SettingDoc("ALERTPIPE_STANDBY_REPLICAS", WORKER,
-               "Warm copies of other workers' incident-table partitions, for fast fail-over.",
-               "standby_replicas"),
-    SettingDoc("ALERTPIPE_WORKER_SESSION_TIMEOUT_S", WORKER,
-               "A worker silent for this long is evicted from its group and its partitions "
-               "move on; also what a SIGKILLed worker's restart waits for (6-300 s). A worker "
-               "frozen for half of it leaves with status 75 rather than write late state.",
-               "session_timeout_s", None, "30"),
     SettingDoc("ALERTPIPE_WORKER_METRICS_HOST", WORKER,
                "Address of the worker's /metrics, /healthz and /readyz; `0.0.0.0` in "
                "containers.", "metrics_host"),
     SettingDoc("ALERTPIPE_WORKER_METRICS_PORT", WORKER,
                "Port of that endpoint; 0 turns it off.", "metrics_port"),
     SettingDoc("ALERTPIPE_WORKER_DATA_DIR", WORKER,
-               "faust's data directory (RocksDB incident state); one per worker, on a "
+               "quixstreams' state directory (RocksDB incident state); one per worker, on a "
                "persistent volume in production.", "data_dir",
                "`.cache/worker` in the checkout", "/var/lib/alertpipe/worker"),
     SettingDoc("ALERTPIPE_PUBLIC_URL", OTHER,

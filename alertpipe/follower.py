@@ -64,7 +64,11 @@ def _apply_all(on_record: OnRecord, batches: dict[TopicPartition, list[object]])
 
 async def read_compacted(bootstrap_servers: str, topic: str, on_record: OnRecord) -> None:
     """Apply every record now in ``topic`` once, in order, then return (for the CLI)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap_servers,
+        isolation_level="read_committed",
+        enable_auto_commit=False,
+    )
     await consumer.start()
     try:
         _, ends = await _assign_from_start(consumer, bootstrap_servers, topic)
@@ -111,7 +115,7 @@ class CompactedTopicFollower:
     async def _follow(self) -> None:
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self.bootstrap_servers, enable_auto_commit=False,
-            fetch_max_wait_ms=200,
+            isolation_level="read_committed", fetch_max_wait_ms=200,
         )  # fmt: skip
         await consumer.start()
         try:

@@ -38,6 +38,7 @@ async def range_consumer(bootstrap_servers: str, timeout: float) -> AsyncIterato
     that ``stop()`` sends while it is switching assignments, and ``stop()`` then never returns.
     """
     consumer = AIOKafkaConsumer(
+        isolation_level="read_committed",
         bootstrap_servers=bootstrap_servers,
         group_id=None,
         enable_auto_commit=False,

@@ -29,8 +29,6 @@ class TopicSettings:
     integrations: str = "alertpipe.integrations"
     # Compacted: one record per org (its routing table, default route and rules).
     routes: str = "alertpipe.routes"
-    # Internal: stage 1's alerts re-keyed by incident key, read by stage 2 (incidents).
-    stage1: str = "alerts.stage1"
     partitions: int = 6
     replication_factor: int = 1
     # None: derived from the replication factor (rf - 1, at least 1), see TopicSpec.
@@ -74,7 +72,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         dead_letter=env.get(TOPIC_ENV["dead_letter"], defaults.dead_letter),
         integrations=env.get(TOPIC_ENV["integrations"], defaults.integrations),
         routes=env.get(TOPIC_ENV["routes"], defaults.routes),
-        stage1=env.get(TOPIC_ENV["stage1"], defaults.stage1),
         partitions=_int(env, "ALERTPIPE_TOPIC_PARTITIONS", defaults.partitions),
         replication_factor=_int(env, "ALERTPIPE_REPLICATION_FACTOR", defaults.replication_factor),
         min_insync_replicas=(
@@ -94,14 +91,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         topics.dead_letter,
         topics.integrations,
         topics.routes,
-        topics.stage1,
     )
     for name in names:
         if not name or len(name) > 249:
             raise SettingsError(f"topic name {name!r} must be 1-249 characters")
     if len(set(names)) != len(names):
         raise SettingsError(
-            "topic names must differ (raw, normalized, dead-letter, integrations, routes, stage1)"
+            "topic names must differ (raw, normalized, dead-letter, integrations, routes)"
         )
     bootstrap = env.get("KAFKA_BOOTSTRAP_SERVERS", "").strip() or None
     schema_dir = env.get("ALERTPIPE_SCHEMA_DIR", "").strip() or None
@@ -120,7 +116,6 @@ TOPIC_ENV = {
     "dead_letter": "ALERTPIPE_TOPIC_DEAD_LETTER",
     "integrations": "ALERTPIPE_TOPIC_INTEGRATIONS",
     "routes": "ALERTPIPE_TOPIC_ROUTES",
-    "stage1": "ALERTPIPE_TOPIC_STAGE1",
 }
 
 

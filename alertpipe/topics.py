@@ -12,6 +12,7 @@ from aiokafka.errors import TopicAlreadyExistsError, for_code
 
 from alertpipe.kafkaprobe import KafkaUnreachable
 from alertpipe.settings import TopicSettings
+from processors.worker.names import internal_topics
 
 
 class TopicCreationError(RuntimeError):
@@ -35,8 +36,10 @@ class TopicOutcome:
     warning: str | None = None
 
 
-def topic_specs(settings: TopicSettings) -> list[TopicSpec]:
-    """The three topics of brief §4 plus the key and routing topics, settings applied."""
+def topic_specs(settings: TopicSettings, worker_group: str | None = None) -> list[TopicSpec]:
+    """The three topics of brief §4 plus the key and routing topics, settings applied; with
+    ``worker_group``, also that worker group's internal topics (quixstreams would create them
+    at the worker's start, but without ``min.insync.replicas``)."""
     rf = settings.replication_factor
     base: dict[str, str] = {}
     if rf > 1:
@@ -49,15 +52,22 @@ def topic_specs(settings: TopicSettings) -> list[TopicSpec]:
     # Integration keys and routing configs: compacted and never expired (a revocation or a
     # route must not age out).
     compacted = {**base, "cleanup.policy": "compact", "retention.ms": "-1"}
-    return [
+    specs = [
         spec(settings.raw, settings.raw_retention_ms),
         spec(settings.normalized, settings.normalized_retention_ms),
         spec(settings.dead_letter, settings.dead_letter_retention_ms),
         TopicSpec(settings.integrations, 1, rf, compacted),
         TopicSpec(settings.routes, 1, rf, compacted),
-        # Same partition count as the incident table's changelog (faust co-partitions them).
-        spec(settings.stage1, settings.normalized_retention_ms),
     ]
+    if worker_group is not None:
+        # As quixstreams derives them from the raw topic: its partitions and retention; the
+        # changelog compacted, as quixstreams makes it.
+        internal = internal_topics(worker_group, settings.raw)
+        derived = {**base, "retention.ms": str(settings.raw_retention_ms), "retention.bytes": "-1"}
+        specs.append(TopicSpec(internal.repartition, settings.partitions, rf, derived))
+        changelog = {**derived, "cleanup.policy": "compact"}
+        specs.append(TopicSpec(internal.changelog, settings.partitions, rf, changelog))
+    return specs
 
 
 @contextlib.asynccontextmanager

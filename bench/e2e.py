@@ -54,6 +54,7 @@ async def step_run(
 ) -> dict[str, Any]:
     """One paced load; latencies (ms) of the alerts of this step seen on ``topic``."""
     consumer = AIOKafkaConsumer(
+        isolation_level="read_committed",
         bootstrap_servers=bootstrap,
         group_id=None,
         enable_auto_commit=False,

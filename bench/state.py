@@ -80,7 +80,11 @@ async def fill_changelog(bootstrap: str, topic: str, count: int) -> float:
 async def bare_read(bootstrap: str, topic: str, count: int) -> float:
     """Ceiling: records/s of a plain consumer reading the whole changelog from the start."""
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest"
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+        isolation_level="read_committed",
     )
     await consumer.start()
     seen = 0

@@ -42,7 +42,7 @@ async def wait_drained(
     returns the monotonic times of the first output and of the last change of the outputs,
     and the number of output records."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    consumer = AIOKafkaConsumer(isolation_level="read_committed", bootstrap_servers=bootstrap)
     await admin.start()
     await consumer.start()
     first = last = None
@@ -80,6 +80,7 @@ async def passthrough(bootstrap: str, source: str, target: str, expected: int) -
     first record read."""
     consumer = AIOKafkaConsumer(
         source,
+        isolation_level="read_committed",
         bootstrap_servers=bootstrap,
         group_id=None,
         auto_offset_reset="earliest",

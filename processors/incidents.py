@@ -17,13 +17,10 @@ What is suppressed (and counted into the next emission's ``duplicates_suppressed
 State is bounded: resolved incidents are forgotten ``resolved_ttl_ms`` after they were last
 seen, open ones after ``open_ttl_ms``; each keeps at most ``max_fingerprints`` fingerprints.
 
-Replays are not redeliveries. The worker is at-least-once: after a crash or a rebalance it
-decides again events it had already applied (stage 2), and stage 1 may publish an alert twice.
-Each alert carries its position in the raw topic (``topic/partition``, offset, index), and each
-state keeps the highest position applied per raw partition; an alert at or below it was already
-applied, so it is ``replayed``: no emission, no count, no change. Its first decision was emitted
-before the state was written, so nothing is lost, and the state after any number of crashes is
-the state of one clean pass.
+Replays are not redeliveries, and this module never sees them: the worker's state commits
+together with the offsets it consumed (``processors.worker``), so after a crash or a rebalance
+an alert is decided again against the state it was first decided against, never against a state
+that already counts it.
 
 Fingerprints are ``event:<source event id>`` (unique forever, e.g. ThousandEyes' eventId) or
 ``body:<hash>`` (identical content). Identical content only means "a retry" within one phase of
@@ -45,9 +42,6 @@ from schemas.normalized import MessageType
 Status = Literal["open", "acknowledged", "resolved"]
 DAY_MS = 24 * 60 * 60 * 1000
 SUPPRESS_REASONS = ("redelivery", "late", "duplicate", "resolved_again", "not_open")
-REPLAYED = "replayed"  # an internal at-least-once replay: not a source duplicate, not counted
-# (raw ``topic/partition``, offset, index of the alert within its raw record)
-Position = tuple[str, int, int]
 
 
 @dataclass(frozen=True)
@@ -55,7 +49,6 @@ class IncidentPolicy:
     resolved_ttl_ms: int = 7 * DAY_MS
     open_ttl_ms: int = 30 * DAY_MS
     max_fingerprints: int = 64
-    max_streams: int = 64  # raw partitions remembered per incident (most recent first out)
 
 
 @dataclass(frozen=True)
@@ -67,7 +60,6 @@ class AlertFacts:
     received_at: int  # epoch ms, our clock
     fingerprint: str  # identity of the source event (redelivery detection)
     is_test: bool = False
-    position: Position | None = None  # None: replays cannot be recognised
 
 
 @dataclass(frozen=True)
@@ -80,7 +72,6 @@ class IncidentState:
     events: int  # events seen for this incident
     suppressed: int  # suppressed since the last emission
     fingerprints: tuple[str, ...] = ()
-    applied: tuple[Position, ...] = ()  # highest position applied, per raw partition
 
 
 @dataclass(frozen=True)
@@ -97,30 +88,6 @@ def is_expired(state: IncidentState, now: int, policy: IncidentPolicy) -> bool:
     return now - state.last_seen > ttl
 
 
-def already_applied(state: IncidentState, position: Position) -> bool:
-    stream, offset, index = position
-    return any(s == stream and (offset, index) <= (o, i) for s, o, i in state.applied)
-
-
-def supersedes(newer: IncidentState, older: IncidentState) -> bool:
-    """Whether ``newer`` has applied everything ``older`` has, and more: ``older`` is then a
-    stale copy (a late write of a worker that lost its partition) that must not replace it."""
-    have = {stream: (o, i) for stream, o, i in newer.applied}
-    had = {stream: (o, i) for stream, o, i in older.applied}
-    if not had or any(have.get(stream, (-1, -1)) < pos for stream, pos in had.items()):
-        return False
-    return have != had
-
-
-def _applied(
-    state: IncidentState, facts: AlertFacts, policy: IncidentPolicy
-) -> tuple[Position, ...]:
-    if facts.position is None:
-        return state.applied
-    others = tuple(p for p in state.applied if p[0] != facts.position[0])
-    return (*others, facts.position)[-policy.max_streams :]
-
-
 def _seen(state: IncidentState, facts: AlertFacts, policy: IncidentPolicy) -> IncidentState:
     prints = state.fingerprints
     if facts.fingerprint not in prints:
@@ -130,7 +97,6 @@ def _seen(state: IncidentState, facts: AlertFacts, policy: IncidentPolicy) -> In
         last_seen=max(state.last_seen, facts.received_at),
         events=state.events + 1,
         fingerprints=prints,
-        applied=_applied(state, facts, policy),
     )
 
 
@@ -182,8 +148,6 @@ def decide(
         return Decision(True, "test"), state
     if state is not None and is_expired(state, now, policy):
         state = None
-    if state is not None and facts.position and already_applied(state, facts.position):
-        return Decision(False, REPLAYED), state
     if state is not None and facts.fingerprint in state.fingerprints:
         return _suppress(state, facts, "redelivery", policy)
     kind = facts.message_type
@@ -199,7 +163,7 @@ def decide(
             opened = _fresh("open", facts, kind)
             if state is not None:  # a redelivery of the old incident's events stays suppressed
                 kept = _phase_change(state).fingerprints
-                opened = replace(opened, fingerprints=kept, applied=state.applied)
+                opened = replace(opened, fingerprints=kept)
             return _emit(state, opened, facts, "open", policy)
         if kind == "CRITICAL" and state.severity == "WARNING":
             escalated = replace(state, status="open", severity="CRITICAL", last_transition=moved)
@@ -231,5 +195,4 @@ def encode_state(state: IncidentState) -> bytes:
 def decode_state(value: bytes) -> IncidentState:
     raw = orjson.loads(value)
     raw["fingerprints"] = tuple(raw.get("fingerprints") or ())
-    raw["applied"] = tuple((s, o, i) for s, o, i in raw.get("applied") or ())
     return IncidentState(**raw)

@@ -6,11 +6,9 @@ The dead letter carries the raw body and the ingress's headers unchanged (so the
 the worker's stage 2 decides it like any alert; what fails goes back to the dead-letter topic
 with the new error and a ``redrive.of`` header naming the dead letter it came from.
 
-The stage-1 records carry the fingerprint but no position. Stage 2 recognises its own replays
-by position (the highest offset applied per raw partition), and a redriven alert is older
-than what the incident has applied since: with a position it would be taken for a replay and
-dropped unseen. Without one it is decided as new; redriving it again is caught by its
-fingerprint (``redelivery``), and consumers drop repeats by ``alert_id``.
+The stage-1 records are those the worker would have published (key = incident key, the
+alert's bytes, its fingerprint header); stage 2 decides them as new alerts. Redriving one again
+is caught by its fingerprint (``redelivery``), and consumers drop repeats by ``alert_id``.
 """
 
 from __future__ import annotations
@@ -21,7 +19,7 @@ from dataclasses import dataclass
 from processors.deadletter import DeadLetter, dead_letter_headers, read_dead_letter
 from processors.pipeline import RawInput, StageOneResult, process_raw
 from processors.routing import RoutingConfig
-from processors.stage_two import POSITION_HEADER, stage_one_headers
+from processors.stage_one import alert_outputs
 from processors.validate import SchemaSet
 from schemas.normalized import RawRef
 
@@ -60,15 +58,5 @@ def redrive(
         again = dead_letter_headers(found.headers, result.dead_letter, found.raw)
         again.append((REDRIVE_HEADER, origin.encode()))
         return Redriven(found.raw, found.letter, result, to_dead_letter=(key, value, again))
-    records = []
-    parts = zip(result.alerts, result.encoded, result.fingerprints, strict=True)
-    for index, (alert, encoded, print_) in enumerate(parts):
-        stage_one = stage_one_headers(alert.raw, index, print_)
-        records.append(
-            (
-                alert.incident_key.encode(),
-                encoded,
-                [(k, v) for k, v in stage_one if k != POSITION_HEADER],
-            )
-        )
-    return Redriven(found.raw, found.letter, result, to_stage_one=tuple(records))
+    records = tuple((out.key, out.value, out.headers) for out in alert_outputs(result))
+    return Redriven(found.raw, found.letter, result, to_stage_one=records)

@@ -25,7 +25,8 @@ from processors.deadletter import DeadLetter
 from processors.incidents import IncidentPolicy, IncidentState
 from processors.pipeline import RawInput, process_raw
 from processors.routing import RoutingConfig
-from processors.stage_two import decide_alert, stage_one_headers
+from processors.stage_one import alert_outputs
+from processors.stage_two import decide_alert
 from processors.validate import SchemaSet
 from schemas.normalized import NormalizedAlert, RawRef
 from schemas.raw import RawHeaders
@@ -80,11 +81,11 @@ class Replayer:
                 )
             ]
         outcomes = []
-        parts = zip(result.alerts, result.encoded, result.fingerprints, strict=True)
-        for index, (alert, encoded, print_) in enumerate(parts):
+        for alert, out in zip(result.alerts, alert_outputs(result), strict=True):
             key = alert.incident_key
-            headers = stage_one_headers(alert.raw, index, print_)
-            decided = decide_alert(self.states.get(key), encoded, headers, timestamp, self.policy)
+            decided = decide_alert(
+                self.states.get(key), out.value, out.headers, timestamp, self.policy
+            )
             if decided.state is None:
                 self.states.pop(key, None)
             else:

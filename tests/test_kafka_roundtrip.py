@@ -28,6 +28,7 @@ async def test_produce_and_consume_round_trip_keeps_bytes_headers_and_key_order(
 
     consumer = AIOKafkaConsumer(
         topic,
+        isolation_level="read_committed",
         bootstrap_servers=kafka_bootstrap,
         group_id=group_id,
         auto_offset_reset="earliest",

@@ -11,7 +11,13 @@ from typing import Any
 import click
 import orjson
 
-from alertpipe.cli.common import bootstrap_or_exit, schemas_or_exit, settings_or_exit
+from alertpipe.cli.common import (
+    EXIT_USAGE,
+    bootstrap_or_exit,
+    fail,
+    schemas_or_exit,
+    settings_or_exit,
+)
 from alertpipe.cli.reading import (
     EXIT_INTERRUPTED,
     TIME,
@@ -24,10 +30,12 @@ from alertpipe.cli.reading import (
 from alertpipe.publishing import Publisher, publisher
 from alertpipe.rangereader import plan, range_consumer, read_merged
 from alertpipe.ranges import RangeRequest
-from alertpipe.settings import TopicSettings
+from alertpipe.settings import Settings, SettingsError, TopicSettings
 from processors.redrive import Redriven, redrive
 from processors.routing import RoutingConfig
+from processors.settings import load_worker_settings
 from processors.validate import SchemaSet
+from processors.worker.names import internal_topics
 
 
 @dataclass
@@ -41,7 +49,7 @@ class RedriveReport:
     unreadable: int = 0  # not alertpipe dead letters (no raw.* headers)
     interrupted: bool = False
 
-    def lines(self, dry_run: bool, topics: TopicSettings) -> list[str]:
+    def lines(self, dry_run: bool, topics: TopicSettings, stage_one: str) -> list[str]:
         verb = ("would pass", "would fail again") if dry_run else ("now pass", "fail again")
         failed = ", ".join(f"{c} {n}" for c, n in sorted(self.failed.items()))
         out = [
@@ -54,7 +62,7 @@ class RedriveReport:
             out.append("dry run: nothing was written to Kafka")
         else:
             out.append(
-                f"sent {self.alerts} alerts to {topics.stage1} (the worker decides their "
+                f"sent {self.alerts} alerts to {stage_one} (the worker decides their "
                 f"incidents) and {sum(self.failed.values())} dead letters to {topics.dead_letter}"
             )
         return out
@@ -92,7 +100,8 @@ def redrive_cmd(
 
     Each dead letter keeps its raw body and the ingress's headers (its original received_at
     and request_id) and gets the alert_ids a replay of its raw record gives. Those that pass
-    go to the worker's stage-1 topic, where the running worker decides their incidents like
+    go to the worker's repartition topic (that of ALERTPIPE_WORKER_GROUP), where the running
+    worker decides their incidents like
     any alert (a stale one, older than the incident's last change, is suppressed as late);
     those that fail go back to the dead-letter topic with the new error and a redrive.of
     header. A raw record met twice in one run (a dead letter and its earlier redrive) is
@@ -100,6 +109,7 @@ def redrive_cmd(
     settings = settings_or_exit()
     schemas = schemas_or_exit(settings)
     bootstrap = bootstrap_or_exit(settings)
+    stage_one = stage_one_topic(settings)
     bar = ProgressBar()
     wanted = set(codes)
 
@@ -128,7 +138,9 @@ def redrive_cmd(
 
     async def run() -> RedriveReport:
         routes = await current_routes(bootstrap, settings.topics.routes, timeout)
-        job = RedriveJob(bootstrap, settings.topics, routes, schemas, wanted, org, timeout)
+        job = RedriveJob(
+            bootstrap, settings.topics, stage_one, routes, schemas, wanted, org, timeout
+        )
         request = RangeRequest(since_ms=since, until_ms=until)
         return await redrive_range(job, request, dry_run, show, bar)
 
@@ -136,16 +148,26 @@ def redrive_cmd(
         report = run_reading(run())
     finally:
         bar.close()
-    for line in report.lines(dry_run, settings.topics):
+    for line in report.lines(dry_run, settings.topics, stage_one):
         click.echo(line, err=True)
     if report.interrupted:
         raise SystemExit(EXIT_INTERRUPTED)
+
+
+def stage_one_topic(settings: Settings) -> str:
+    """The repartition topic of the configured worker group (ALERTPIPE_WORKER_GROUP)."""
+    try:
+        group = load_worker_settings().group
+    except SettingsError as exc:
+        fail(f"bad setting: {exc}", EXIT_USAGE)
+    return internal_topics(group, settings.topics.raw).repartition
 
 
 @dataclass(frozen=True)
 class RedriveJob:
     bootstrap_servers: str
     topics: TopicSettings
+    stage_one: str  # the worker's repartition topic: alerts that stage 2 decides
     routes: dict[str, RoutingConfig]
     schemas: SchemaSet
     codes: set[str]  # empty: every code
@@ -219,7 +241,7 @@ async def _one(
     if publish is None:
         return
     for key, value, out_headers in done.to_stage_one:
-        await publish.send(job.topics.stage1, key, value, out_headers)
+        await publish.send(job.stage_one, key, value, out_headers)
     if done.to_dead_letter is not None:
         key, value, out_headers = done.to_dead_letter
         await publish.send(job.topics.dead_letter, key, value, out_headers)

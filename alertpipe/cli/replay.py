@@ -37,11 +37,12 @@ def check_target(topics: TopicSettings, to_topic: str, yes: bool) -> None:
     """Never into the pipeline's own inputs; into the delivery topic only with --yes."""
     inputs = {
         topics.raw: "the raw topic",
-        topics.stage1: "the worker's internal stage-1 topic",
         topics.dead_letter: "the dead-letter topic",
         topics.integrations: "the integration keys topic",
         topics.routes: "the routing topic",
     }
+    if to_topic.startswith(("repartition__", "changelog__")):
+        fail(f"--to-topic {to_topic} is one of the worker's internal topics", EXIT_USAGE)
     if to_topic in inputs:
         fail(f"--to-topic {to_topic} is {inputs[to_topic]}: choose another topic", EXIT_USAGE)
     if to_topic == topics.normalized and not yes:

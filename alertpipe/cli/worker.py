@@ -1,10 +1,11 @@
-"""``alertpipe worker``: the stream processors."""
+"""``alertpipe worker``: the stream processor."""
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
+import logging
 import os
+import sys
 
 import click
 
@@ -27,39 +28,37 @@ from alertpipe.topics import partition_count
     default="info",
     show_default=True,
     type=click.Choice(["debug", "info", "warning", "error"]),
-    help="Log level of the worker and of faust.",
+    help="Log level of the worker and of quixstreams (JSON lines on stderr).",
 )
 def worker(loglevel: str) -> None:
     """Validate, map and route raw webhooks into alerts.normalized (dead letters to
-    alerts.dead-letter). Run several with the same ALERTPIPE_WORKER_GROUP to share the work;
-    Kafka assigns partitions among them. SIGTERM stops after the current batch.
+    alerts.dead-letter), collapsing repeats into incidents. Exactly-once by default
+    (ALERTPIPE_PROCESSING_GUARANTEE=at-least-once for the lowest latency).
+
+    Run several with the same ALERTPIPE_WORKER_GROUP to share the work; Kafka assigns
+    partitions among them. Give each a stable ALERTPIPE_WORKER_INSTANCE_ID (e.g. the pod name)
+    so that a restarted worker takes its partitions back at once. SIGTERM commits and stops.
     Metrics and probes: http://127.0.0.1:9464/metrics, /healthz, /readyz
     (ALERTPIPE_WORKER_METRICS_HOST and _PORT; port 0 = off).
-    Fixed source schemas in ALERTPIPE_SCHEMA_DIR replace the built-in ones (read at start)."""
-    from faust.worker import Worker
-
-    from processors.app import create_app
+    Fixed source schemas in ALERTPIPE_SCHEMA_DIR replace the built-in ones (read at start).
+    Exit status 75: the processing loop failed; start the worker again."""
+    from ingest.logs import configure_json_logging
     from processors.settings import load_worker_settings
+    from processors.worker.run import run_worker
 
     settings = settings_or_exit()
-    schemas_or_exit(settings)  # a bad fixed schema stops the worker here, in one line
+    schemas = schemas_or_exit(settings)  # a bad fixed schema stops the worker here, in one line
     bootstrap = bootstrap_or_exit(settings)
-    os.environ["KAFKA_BOOTSTRAP_SERVERS"] = bootstrap
     try:
-        worker_settings = load_worker_settings()
+        worker_settings = load_worker_settings({**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap})
     except SettingsError as exc:
         fail(f"bad setting: {exc}", EXIT_USAGE)
-    # The incident table is co-partitioned with the stage-1 topic: take its real count.
     try:
-        partitions = asyncio.run(partition_count(bootstrap, settings.topics.stage1))
+        partitions = asyncio.run(partition_count(bootstrap, settings.topics.raw))
     except KafkaUnreachable as exc:
         fail(str(exc), EXIT_KAFKA_UNREACHABLE)
     if not partitions:
-        fail(f"topic {settings.topics.stage1} does not exist: run `alertpipe topics create`")
-    topics = dataclasses.replace(worker_settings.kafka.topics, partitions=partitions)
-    worker_settings = dataclasses.replace(
-        worker_settings, kafka=dataclasses.replace(worker_settings.kafka, topics=topics)
-    )
+        fail(f"topic {settings.topics.raw} does not exist: run `alertpipe topics create`")
     worker_settings.data_dir.mkdir(parents=True, exist_ok=True)
-    app = create_app(worker_settings)
-    Worker(app, loglevel=loglevel.upper()).execute_from_commandline()
+    configure_json_logging(getattr(logging, loglevel.upper()))
+    sys.exit(run_worker(worker_settings, schemas))

@@ -22,6 +22,7 @@ def handle(alert: dict) -> None:  # page, post to chat, open a ticket...
 async def main() -> None:
     consumer = AIOKafkaConsumer(
         os.environ.get("ALERTPIPE_TOPIC_NORMALIZED", "alerts.normalized"),
+        isolation_level="read_committed",
         bootstrap_servers=os.environ["KAFKA_BOOTSTRAP_SERVERS"],
         group_id="pager",  # one group per downstream system
         enable_auto_commit=False,

@@ -22,7 +22,7 @@ DOCUMENTED = {doc.env for doc in SETTINGS}
 # The reference itself names every variable: scanning it would prove nothing.
 NOT_SCANNED = {"alertpipe/configref.py"}
 # Upper-case keys that are not process settings.
-NOT_SETTINGS = {"PATH_INFO"}  # a WSGI request variable (processors/probes.py)
+NOT_SETTINGS = {"PATH_INFO"}  # a WSGI request variable (processors/worker/probes.py)
 
 
 def env_names_read_by_the_code() -> dict[str, str]:

@@ -114,6 +114,7 @@ async def _first_normalized(bootstrap: str) -> dict[str, object]:
     """The worker that `run` started turns the POST into a normalized alert."""
     consumer = AIOKafkaConsumer(
         "alerts.normalized",
+        isolation_level="read_committed",
         bootstrap_servers=bootstrap,
         group_id=None,
         auto_offset_reset="earliest",

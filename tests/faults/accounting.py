@@ -21,7 +21,7 @@ from alertpipe.settings import TopicSettings
 from alertpipe.topics import connected_admin
 from processors.incidents import IncidentState, decide
 from processors.pipeline import RawInput, process_raw
-from processors.stage_two import EXPIRE_HEADER, facts_of
+from processors.stage_two import facts_of
 from schemas.raw import RawHeaders
 
 Record = ConsumerRecord[bytes, bytes]
@@ -39,7 +39,9 @@ async def topic_partitions(bootstrap: str, topics: list[str]) -> list[TopicParti
 async def read_to_end(bootstrap: str, topic: str, timeout: float = 120) -> list[Record]:
     """Every record now in ``topic`` (all partitions, from the start to the end offsets)."""
     tps = await topic_partitions(bootstrap, [topic])
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        isolation_level="read_committed", bootstrap_servers=bootstrap, enable_auto_commit=False
+    )
     await consumer.start()
     found: list[Record] = []
     try:
@@ -62,7 +64,9 @@ async def committed_and_ends(
     async with connected_admin(bootstrap, 15.0) as admin:
         committed = await admin.list_consumer_group_offsets(group)
     tps = await topic_partitions(bootstrap, topics)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        isolation_level="read_committed", bootstrap_servers=bootstrap, enable_auto_commit=False
+    )
     await consumer.start()
     try:
         ends = await consumer.end_offsets(tps)
@@ -176,7 +180,7 @@ async def ledger(bootstrap: str, topics: TopicSettings) -> Ledger:
     )
     for s in stage1:
         headers = list(s.headers)
-        if (EXPIRE_HEADER, b"1") in headers or s.key is None:
+        if s.key is None:
             continue
         alert: dict[str, Any] = json.loads(s.value)
         book.stage1_found.add(alert["alert_id"])

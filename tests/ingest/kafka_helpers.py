@@ -41,6 +41,7 @@ async def read_all(
     """Read ``topic`` from the start until ``expected`` records arrived (or the timeout)."""
     consumer = AIOKafkaConsumer(
         topic,
+        isolation_level="read_committed",
         bootstrap_servers=bootstrap,
         auto_offset_reset="earliest",
         enable_auto_commit=False,

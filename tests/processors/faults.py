@@ -167,7 +167,11 @@ async def collect(bootstrap: str, topics: Any) -> Outcome:
             counts.setdefault(alert["alert_id"], set()).add(alert["duplicates_suppressed"])
 
     consumer = AIOKafkaConsumer(
-        topics.normalized, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest"
+        topics.normalized,
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+        isolation_level="read_committed",
     )
     await consumer.start()
     try:
@@ -190,7 +194,9 @@ class Watch:
     def __init__(self, bootstrap: str, topic: str) -> None:
         self.bootstrap = bootstrap
         self.topic = topic
-        self.consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+        self.consumer = AIOKafkaConsumer(
+            isolation_level="read_committed", bootstrap_servers=bootstrap, group_id=None
+        )
         self.partitions: list[TopicPartition] = []
 
     async def __aenter__(self) -> Watch:

@@ -67,7 +67,11 @@ def recovery(entity: str) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
 async def changelog_records(bootstrap: str, topic: str, key: bytes, timeout: float) -> list[Any]:
     """The changelog's records for ``key`` once one of them is a tombstone (or ``timeout``)."""
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest"
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+        isolation_level="read_committed",
     )
     await consumer.start()
     found: list[Any] = []

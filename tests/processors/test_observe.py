@@ -6,9 +6,9 @@ from __future__ import annotations
 import httpx
 from prometheus_client import generate_latest
 
-from processors.metrics import WorkerMetrics
-from processors.observe import partition_lag, readiness_problem
-from processors.probes import STALE_AFTER_S, WorkerHealth, probe, wsgi_app
+from processors.worker.metrics import WorkerMetrics
+from processors.worker.observe import partition_lag, readiness_problem
+from processors.worker.probes import STALE_AFTER_S, WorkerHealth, probe, wsgi_app
 
 
 def test_lag_is_end_minus_committed_or_everything_held_when_never_committed() -> None:

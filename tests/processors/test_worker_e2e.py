@@ -75,7 +75,7 @@ def wait_until_ready(proc: subprocess.Popen[bytes], log: Path, timeout: float = 
         text = log.read_text()
         if proc.poll() is not None:
             pytest.fail(f"the worker exited ({proc.returncode}):\n{text[-3000:]}")
-        if "[^Worker]: Ready" in text and "routing configs loaded" in text:
+        if '"msg":"worker ready"' in text:
             return
         time.sleep(0.2)
     pytest.fail(f"the worker was not ready within {timeout:.0f}s:\n{log.read_text()[-3000:]}")
@@ -86,6 +86,7 @@ async def consume(bootstrap: str, topic: str, want: int, match: Any, timeout: fl
 ]:  # fmt: skip
     """Records of ``topic`` for which ``match(record)`` holds, until ``want`` of them."""
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None,
+                                isolation_level="read_committed",
                                 auto_offset_reset="earliest", enable_auto_commit=False)  # fmt: skip
     await consumer.start()
     found: list[Any] = []

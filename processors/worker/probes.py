@@ -3,7 +3,7 @@ Kubernetes probes (the ingress serves the same three paths).
 
 The worker runs no web app (faust's web server is off), so this is a small threaded WSGI
 server beside the event loop. It only reads a ``WorkerHealth`` that the event loop updates
-(``processors.observe``); answering never waits on the loop, so a stuck loop shows up as a
+(``processors.worker.observe``); answering never waits on the loop, so a stuck loop shows up as a
 stale heartbeat instead of a hanging probe.
 """
 
@@ -25,7 +25,7 @@ from prometheus_client.exposition import ThreadingWSGIServer
 log = logging.getLogger("alertpipe.worker")
 
 # /healthz fails once the event loop has not sampled for this long (samples come every
-# processors.observe.SAMPLE_INTERVAL_S): a loop blocked this long is not processing either.
+# processors.worker.observe.SAMPLE_INTERVAL_S): a loop blocked this long is not processing either.
 STALE_AFTER_S = 60.0
 
 StartResponse = Callable[..., Any]

@@ -1,0 +1,1 @@
+"""The worker's I/O shell: the quixstreams application around the pure core."""

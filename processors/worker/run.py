@@ -1,0 +1,158 @@
+"""``alertpipe worker``: the quixstreams application and what runs beside it.
+
+The processing loop (quixstreams, on the main thread) runs the dataflow of
+``processors.worker.topology``. A side thread runs an asyncio loop for what must not slow it:
+the routing-config follower, the readiness and lag sampler, and (its own thread) the
+/metrics, /healthz and /readyz endpoint. The loop starts only once the routes are loaded, so
+no alert is routed with a half-loaded table.
+
+SIGTERM: quixstreams finishes the record in hand, commits its checkpoint and leaves. Any
+failure of the loop (a fenced producer, Kafka gone for too long) exits with status 75 without
+committing: whoever takes the partitions (or this worker, restarted) resumes from the last
+checkpoint, with the same alert_ids.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections.abc import Coroutine
+from typing import Any
+
+from quixstreams import Application
+
+from processors.routestore import RouteStore
+from processors.settings import WorkerSettings, incident_policy
+from processors.validate import SchemaSet
+from processors.worker.metrics import WorkerMetrics
+from processors.worker.names import internal_topics
+from processors.worker.observe import (
+    SAMPLE_INTERVAL_S,
+    STATS_INTERVAL_MS,
+    LoopReport,
+    WorkerObserver,
+)
+from processors.worker.probes import start_endpoint
+from processors.worker.topology import build_dataflow
+
+log = logging.getLogger("alertpipe.worker")
+EXIT_RESTART = 75  # sysexits' EX_TEMPFAIL: start me again (alertpipe.devrun does)
+READINESS_INTERVAL_S = 1.0
+
+
+def kafka_configs(settings: WorkerSettings, report: LoopReport) -> tuple[dict[str, Any], ...]:
+    """librdkafka settings of the loop's consumer and producer. A stable instance id gives
+    static group membership (a restarted worker takes its partitions back without a
+    rebalance) and a stable transactional id (it fences its predecessor's open transaction
+    at once instead of waiting for the transaction timeout)."""
+    session_ms = int(settings.session_timeout_s * 1000)
+    consumer: dict[str, Any] = {
+        "session.timeout.ms": session_ms,
+        "heartbeat.interval.ms": max(1000, session_ms // 5),
+        "statistics.interval.ms": STATS_INTERVAL_MS,
+        "stats_cb": report.on_stats,
+    }
+    producer: dict[str, Any] = {
+        "transaction.timeout.ms": int(settings.transaction_timeout_s * 1000),
+    }
+    if settings.instance_id:
+        consumer["group.instance.id"] = settings.instance_id
+        if settings.exactly_once:
+            producer["transactional.id"] = f"{settings.group}-{settings.instance_id}"
+    return consumer, producer
+
+
+def create_application(settings: WorkerSettings, report: LoopReport) -> Application:
+    bootstrap = settings.kafka.bootstrap_servers
+    if not bootstrap:
+        raise ValueError("the worker needs KAFKA_BOOTSTRAP_SERVERS")
+    consumer, producer = kafka_configs(settings, report)
+    return Application(
+        broker_address=bootstrap,
+        consumer_group=settings.group,
+        auto_offset_reset="earliest",  # a new group starts at the oldest raw record kept
+        processing_guarantee=settings.processing_guarantee,
+        commit_interval=settings.commit_interval_s,
+        # An idle poll delays the next checkpoint by up to this: keep it under the interval.
+        consumer_poll_timeout=min(settings.commit_interval_s, 0.1),
+        consumer_extra_config=consumer,
+        producer_extra_config=producer,
+        state_dir=settings.data_dir,
+        loglevel=None,  # our JSON logs (alertpipe.cli.worker) carry quixstreams' lines too
+    )
+
+
+class SideLoop:
+    """An asyncio loop on a daemon thread, for the follower and the sampler."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, name="side", daemon=True)
+        self._thread.start()
+
+    def run(self, coro: Coroutine[Any, Any, Any]) -> Any:
+        """Run ``coro`` on the side loop and wait for its result."""
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        asyncio.run_coroutine_threadsafe(coro, self.loop)
+
+
+async def _sample_forever(observer: WorkerObserver) -> None:
+    """Readiness every second (tests and rollouts wait on it), lag every SAMPLE_INTERVAL_S."""
+    was_ready = False
+    ticks = 0
+    while True:
+        await observer.sample(lag=ticks % int(SAMPLE_INTERVAL_S / READINESS_INTERVAL_S) == 0)
+        ready = observer.health.not_ready is None
+        if ready != was_ready:
+            log.info("worker ready" if ready else f"worker not ready: {observer.health.not_ready}")
+            was_ready = ready
+        ticks += 1
+        await asyncio.sleep(READINESS_INTERVAL_S)
+
+
+def run_worker(settings: WorkerSettings, schemas: SchemaSet | None) -> int:
+    """Run until SIGTERM/SIGINT (0) or a failure of the loop (EXIT_RESTART)."""
+    bootstrap = settings.kafka.bootstrap_servers
+    assert bootstrap, "checked by the CLI"
+    topics = settings.kafka.topics
+    internal = internal_topics(settings.group, topics.raw)
+    metrics = WorkerMetrics()
+    report = LoopReport(topics={topics.raw, internal.repartition})
+    logging.getLogger("quixstreams").addHandler(report.recovery)
+    side = SideLoop()
+    routes = RouteStore(bootstrap, topics.routes)
+    observer = WorkerObserver(report, routes, metrics, bootstrap, settings.group)
+    if settings.metrics_port:
+        start_endpoint(
+            settings.metrics_host, settings.metrics_port, metrics.registry, observer.health
+        )
+    side.run(routes.start())
+    side.spawn(_sample_forever(observer))
+    log.info("waiting for the routing configs before processing")
+    side.run(routes.wait_caught_up())
+    app = create_application(settings, report)
+    names = {"raw": topics.raw, "normalized": topics.normalized, "dead_letter": topics.dead_letter}
+    build_dataflow(app, names, routes.configs, schemas, incident_policy(settings), metrics)
+    log.info(
+        "processing %s (%s, commit every %ss) into %s and %s",
+        topics.raw,
+        settings.processing_guarantee,
+        settings.commit_interval_s,
+        topics.normalized,
+        topics.dead_letter,
+    )
+    try:
+        app.run()
+    except Exception:
+        log.critical("the processing loop failed; exiting without committing", exc_info=True)
+        return EXIT_RESTART
+    finally:
+        with contextlib.suppress(Exception):
+            side.run(routes.stop())
+            side.run(observer.close())
+    log.info("worker stopped")
+    return 0
