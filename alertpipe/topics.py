@@ -62,9 +62,10 @@ def topic_specs(settings: TopicSettings, worker_group: str | None = None) -> lis
     if worker_group is not None:
         # As quixstreams derives them from the raw topic: its partitions and retention; the
         # changelog compacted, as quixstreams makes it.
-        internal = internal_topics(worker_group, settings.raw)
+        internal = internal_topics(worker_group, settings.raw, settings.partitions)
         derived = {**base, "retention.ms": str(settings.raw_retention_ms), "retention.bytes": "-1"}
-        specs.append(TopicSpec(internal.repartition, settings.partitions, rf, derived))
+        if internal.repartition is not None:
+            specs.append(TopicSpec(internal.repartition, settings.partitions, rf, derived))
         changelog = {**derived, "cleanup.policy": "compact"}
         specs.append(TopicSpec(internal.changelog, settings.partitions, rf, changelog))
     return specs

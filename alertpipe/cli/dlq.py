@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections import Counter
 from collections.abc import Callable
@@ -12,6 +13,7 @@ import click
 import orjson
 
 from alertpipe.cli.common import (
+    EXIT_KAFKA_UNREACHABLE,
     EXIT_USAGE,
     bootstrap_or_exit,
     fail,
@@ -27,10 +29,12 @@ from alertpipe.cli.reading import (
     run_reading,
     stop_on_ctrl_c,
 )
+from alertpipe.kafkaprobe import KafkaUnreachable
 from alertpipe.publishing import Publisher, publisher
 from alertpipe.rangereader import plan, range_consumer, read_merged
 from alertpipe.ranges import RangeRequest
 from alertpipe.settings import Settings, SettingsError, TopicSettings
+from alertpipe.topics import partition_count
 from processors.redrive import Redriven, redrive
 from processors.routing import RoutingConfig
 from processors.settings import load_worker_settings
@@ -109,7 +113,7 @@ def redrive_cmd(
     settings = settings_or_exit()
     schemas = schemas_or_exit(settings)
     bootstrap = bootstrap_or_exit(settings)
-    stage_one = stage_one_topic(settings)
+    stage_one = stage_one_topic(settings, bootstrap, timeout)
     bar = ProgressBar()
     wanted = set(codes)
 
@@ -154,13 +158,23 @@ def redrive_cmd(
         raise SystemExit(EXIT_INTERRUPTED)
 
 
-def stage_one_topic(settings: Settings) -> str:
+def stage_one_topic(settings: Settings, bootstrap: str, timeout: float) -> str:
     """The repartition topic of the configured worker group (ALERTPIPE_WORKER_GROUP)."""
     try:
         group = load_worker_settings().group
     except SettingsError as exc:
         fail(f"bad setting: {exc}", EXIT_USAGE)
-    return internal_topics(group, settings.topics.raw).repartition
+    try:
+        partitions = asyncio.run(partition_count(bootstrap, settings.topics.raw, timeout=timeout))
+    except KafkaUnreachable as exc:
+        fail(str(exc), EXIT_KAFKA_UNREACHABLE)
+    topic = internal_topics(group, settings.topics.raw, partitions).repartition
+    if topic is None:
+        fail(
+            f"{settings.topics.raw} has one partition: the worker decides its alerts in place, "
+            "so redriven alerts have no topic to go to (give the raw topic more partitions)"
+        )
+    return topic
 
 
 @dataclass(frozen=True)

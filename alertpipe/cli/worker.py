@@ -61,4 +61,4 @@ def worker(loglevel: str) -> None:
         fail(f"topic {settings.topics.raw} does not exist: run `alertpipe topics create`")
     worker_settings.data_dir.mkdir(parents=True, exist_ok=True)
     configure_json_logging(getattr(logging, loglevel.upper()))
-    sys.exit(run_worker(worker_settings, schemas))
+    sys.exit(run_worker(worker_settings, schemas, partitions))

@@ -114,14 +114,14 @@ async def _sample_forever(observer: WorkerObserver) -> None:
         await asyncio.sleep(READINESS_INTERVAL_S)
 
 
-def run_worker(settings: WorkerSettings, schemas: SchemaSet | None) -> int:
+def run_worker(settings: WorkerSettings, schemas: SchemaSet | None, raw_partitions: int) -> int:
     """Run until SIGTERM/SIGINT (0) or a failure of the loop (EXIT_RESTART)."""
     bootstrap = settings.kafka.bootstrap_servers
     assert bootstrap, "checked by the CLI"
     topics = settings.kafka.topics
-    internal = internal_topics(settings.group, topics.raw)
+    internal = internal_topics(settings.group, topics.raw, raw_partitions)
     metrics = WorkerMetrics()
-    report = LoopReport(topics={topics.raw, internal.repartition})
+    report = LoopReport(topics={topics.raw, internal.repartition or topics.raw})
     logging.getLogger("quixstreams").addHandler(report.recovery)
     side = SideLoop()
     routes = RouteStore(bootstrap, topics.routes)

@@ -90,8 +90,10 @@ def build_dataflow(
         return outputs
 
     def second_stage(
-        value: bytes, key: bytes, _ts: int, headers: Headers, state: State[str, Any]
+        value: bytes | Output, key: bytes, _ts: int, headers: Headers, state: State[str, Any]
     ) -> bytes | None:
+        if isinstance(value, Output):  # a one-partition raw topic: group_by re-keys in place
+            value = value.value
         stored = state.get_bytes(STATE_KEY)
         current = decode_state(stored) if stored is not None else None
         decided = decide_alert(current, value, headers or (), int(clock() * 1000), policy)

@@ -12,6 +12,7 @@ from alertpipe.kafkaprobe import KafkaUnreachable
 from alertpipe.ports import free_port
 from alertpipe.settings import DAY_MS, TopicSettings, prefixed_topics
 from alertpipe.topics import TopicCreationError, ensure_topics, topic_specs
+from processors.worker.names import internal_topics
 
 
 def test_specs_follow_settings_and_add_min_isr_only_when_replicated() -> None:
@@ -22,7 +23,6 @@ def test_specs_follow_settings_and_add_min_isr_only_when_replicated() -> None:
         "alerts.dead-letter",
         "alertpipe.integrations",
         "alertpipe.routes",
-        "alerts.stage1",
     ]
     assert single[3].configs == {"cleanup.policy": "compact", "retention.ms": "-1"}
     assert single[3].partitions == 1
@@ -35,9 +35,22 @@ def test_specs_follow_settings_and_add_min_isr_only_when_replicated() -> None:
     assert {s.configs["min.insync.replicas"] for s in replicated} == {"2"}
     assert {(s.partitions, s.replication_factor) for s in replicated[:3]} == {(12, 3)}
     assert {(s.partitions, s.replication_factor) for s in replicated[3:5]} == {(1, 3)}
-    assert (replicated[5].partitions, replicated[5].replication_factor) == (12, 3)
+    assert len(replicated) == 5
     explicit = topic_specs(TopicSettings(replication_factor=3, min_insync_replicas=3))
     assert explicit[0].configs["min.insync.replicas"] == "3"
+
+
+def test_a_worker_group_adds_its_internal_topics_replicated_like_the_others() -> None:
+    specs = topic_specs(TopicSettings(replication_factor=3, partitions=12), "alertpipe-worker")
+    internal = internal_topics("alertpipe-worker", "alerts.raw", 12)
+    repartition, changelog = specs[5:]
+    assert (repartition.name, changelog.name) == (internal.repartition, internal.changelog)
+    assert {(s.partitions, s.replication_factor) for s in specs[5:]} == {(12, 3)}
+    assert repartition.configs["min.insync.replicas"] == changelog.configs["min.insync.replicas"]
+    assert changelog.configs["cleanup.policy"] == "compact"
+    assert "cleanup.policy" not in repartition.configs
+    single = topic_specs(TopicSettings(partitions=1), "g")
+    assert [s.name for s in single[5:]] == [internal_topics("g", "alerts.raw", 1).changelog]
 
 
 def fresh_settings(**overrides: int) -> TopicSettings:
@@ -51,7 +64,6 @@ async def test_create_is_idempotent_and_reports_what_existed(kafka_bootstrap: st
         *[(True, 2, None)] * 3,
         (True, 1, None),
         (True, 1, None),
-        (True, 2, None),
     ]
 
     second = await ensure_topics(kafka_bootstrap, topic_specs(settings))
@@ -59,7 +71,6 @@ async def test_create_is_idempotent_and_reports_what_existed(kafka_bootstrap: st
         *[(False, 2, None)] * 3,
         (False, 1, None),
         (False, 1, None),
-        (False, 2, None),
     ]
 
     warned = await ensure_topics(kafka_bootstrap, topic_specs(replace(settings, partitions=4)))

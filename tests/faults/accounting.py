@@ -18,10 +18,12 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
 from alertpipe.settings import TopicSettings
-from alertpipe.topics import connected_admin
+from alertpipe.topics import connected_admin, partition_count
 from processors.incidents import IncidentState, decide
 from processors.pipeline import RawInput, process_raw
+from processors.stage_one import alert_outputs
 from processors.stage_two import facts_of
+from processors.worker.names import internal_topics
 from schemas.raw import RawHeaders
 
 Record = ConsumerRecord[bytes, bytes]
@@ -79,9 +81,38 @@ async def committed_and_ends(
 
 
 async def group_lag(bootstrap: str, group: str, topics: list[str]) -> int:
-    """Records of ``topics`` not yet committed by ``group`` (end offset - committed offset)."""
+    """Records of ``topics`` after ``group``'s committed offsets, as a read_committed reader
+    sees them: offsets alone overcount, since each transaction's commit marker takes one."""
     offsets = await committed_and_ends(bootstrap, group, topics)
-    return sum(end - (committed or 0) for committed, end in offsets.values())
+    behind = {
+        tp: committed or 0 for tp, (committed, end) in offsets.items() if end > (committed or 0)
+    }
+    if not behind:
+        return 0
+    consumer = AIOKafkaConsumer(
+        isolation_level="read_committed", bootstrap_servers=bootstrap, enable_auto_commit=False
+    )
+    await consumer.start()
+    count = 0
+    try:
+        consumer.assign(list(behind))
+        for tp, offset in behind.items():
+            consumer.seek(tp, offset)
+        ends = await consumer.end_offsets(list(behind))
+        async with asyncio.timeout(60):
+            while any([await consumer.position(tp) < end for tp, end in ends.items()]):
+                batches = await consumer.getmany(timeout_ms=500)
+                count += sum(len(records) for records in batches.values())
+    finally:
+        await consumer.stop()
+    return count
+
+
+async def worker_topics(bootstrap: str, topics: TopicSettings, group: str) -> list[str]:
+    """The topics a worker group consumes: the raw topic and its repartition topic."""
+    partitions = await partition_count(bootstrap, topics.raw)
+    repartition = internal_topics(group, topics.raw, partitions).repartition
+    return [topics.raw] if repartition is None else [topics.raw, repartition]
 
 
 async def wait_for_no_lag(
@@ -156,7 +187,26 @@ class Ledger:
         return bad
 
 
-async def ledger(bootstrap: str, topics: TopicSettings) -> Ledger:
+async def stage_two_inputs(
+    bootstrap: str, topics: TopicSettings, group: str, raw: list[Record]
+) -> list[tuple[bytes, bytes, list[tuple[str, bytes]]]]:
+    """The alerts stage 2 decided, in the order it decided them per incident key (under
+    exactly-once a read_committed reader sees no aborted attempt; under at-least-once a
+    repeat is decided again, like the worker did)."""
+    partitions = await partition_count(bootstrap, topics.raw)
+    repartition = internal_topics(group, topics.raw, partitions).repartition
+    if repartition is not None:
+        records = await read_to_end(bootstrap, repartition)
+        ordered = sorted(records, key=lambda r: (r.partition, r.offset))
+        return [(r.key, r.value, list(r.headers)) for r in ordered if r.key is not None]
+    inputs = []
+    for r in sorted(raw, key=lambda r: r.offset):
+        result = process_raw(RawInput(r.value, list(r.headers), r.topic, r.partition, r.offset), {})
+        inputs.extend((o.key, o.value, o.headers) for o in alert_outputs(result) if o.key)
+    return inputs
+
+
+async def ledger(bootstrap: str, topics: TopicSettings, group: str) -> Ledger:
     raw = await read_to_end(bootstrap, topics.raw)
     book = Ledger(raw)
     for r in raw:
@@ -172,34 +222,29 @@ async def ledger(bootstrap: str, topics: TopicSettings) -> Ledger:
     for d in await read_to_end(bootstrap, topics.dead_letter):
         headers = dict(d.headers)
         book.dead_found.add((int(headers["raw.partition"]), int(headers["raw.offset"])))
-    # Stage 2 as the worker saw it: the stage-1 topic, per partition in offset order.
+    # Stage 2 as the worker saw it: the repartition topic, per partition in offset order (for
+    # a raw topic of one partition, the raw order: quixstreams re-keys in place).
     states: dict[bytes, IncidentState | None] = {}
     now = int(time.time() * 1000)
-    stage1 = sorted(
-        await read_to_end(bootstrap, topics.stage1), key=lambda r: (r.partition, r.offset)
-    )
-    for s in stage1:
-        headers = list(s.headers)
-        if s.key is None:
-            continue
-        alert: dict[str, Any] = json.loads(s.value)
+    for key, value, headers in await stage_two_inputs(bootstrap, topics, group, raw):
+        alert: dict[str, Any] = json.loads(value)
         book.stage1_found.add(alert["alert_id"])
-        decision, states[s.key] = decide(states.get(s.key), facts_of(alert, headers), now)
+        decision, states[key] = decide(states.get(key), facts_of(alert, headers), now)
         (book.emitted if decision.emit else book.suppressed).add(alert["alert_id"])
-    book.suppressed -= book.emitted  # a replayed stage-1 alert: emitted once is what counts
+    book.suppressed -= book.emitted  # decided again after a crash: emitted once is what counts
     for n in await read_to_end(bootstrap, topics.normalized):
         book.delivered[json.loads(n.value)["alert_id"]] += 1
     return book
 
 
 async def settled_ledger(
-    bootstrap: str, topics: TopicSettings, want_request_ids: list[str], timeout: float
+    bootstrap: str, topics: TopicSettings, group: str, want_request_ids: list[str], timeout: float
 ) -> Ledger:
     """Read until every wanted request is accounted for (or ``timeout``): the worker may
     still be catching up after a fault."""
     deadline = time.monotonic() + timeout
     while True:
-        book = await ledger(bootstrap, topics)
+        book = await ledger(bootstrap, topics, group)
         if not book.unaccounted(want_request_ids) and not book.lost:
             return book
         if time.monotonic() > deadline:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from alertpipe.settings import TopicSettings, prefixed_topics
 from alertpipe.topics import ensure_topics, topic_specs
-from tests.faults.accounting import Ledger, settled_ledger, wait_for_no_lag
+from tests.faults.accounting import Ledger, settled_ledger, wait_for_no_lag, worker_topics
 from tests.faults.load import LoadResult, steady_load
 from tests.faults.processes import (
     Ingress,
@@ -98,9 +98,11 @@ async def faulted_run(
         replication_factor=replication,
         min_insync_replicas=max(1, replication - 1),
     )
-    await ensure_topics(bootstrap, topic_specs(topics), timeout=60)
-    key, _ = await enable(bootstrap, topics, "generic", org="faults")
     wenv = worker_env(bootstrap, topics, tmp_path / "worker-data")
+    # the worker's internal topics too, with min.insync.replicas like the others
+    specs = topic_specs(topics, wenv["ALERTPIPE_WORKER_GROUP"])
+    await ensure_topics(bootstrap, specs, timeout=60)
+    key, _ = await enable(bootstrap, topics, "generic", org="faults")
     ienv = ingress_env(bootstrap, topics, ALERTPIPE_PRODUCE_TIMEOUT_S=str(produce_timeout_s))
     timeline = Timeline()
     with (
@@ -124,8 +126,9 @@ async def faulted_run(
         result = await load
         timeline.mark("load_end")
         accepted = [o.request_id for o in result.ok() if o.request_id]
-        book = await settled_ledger(bootstrap, topics, accepted, timeout=settle_s)
-        lag, drained = await wait_for_no_lag(bootstrap, group, [topics.raw, topics.stage1], 120)
+        book = await settled_ledger(bootstrap, topics, group, accepted, timeout=settle_s)
+        consumed = await worker_topics(bootstrap, topics, group)
+        lag, drained = await wait_for_no_lag(bootstrap, group, consumed, 120)
         worker_alive, ingress_alive = worker.alive(), ingress.alive()
     return Run(
         topics,

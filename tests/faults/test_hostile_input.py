@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from schemas.registry import load_sources
-from tests.faults.accounting import settled_ledger, wait_for_no_lag
+from tests.faults.accounting import settled_ledger, wait_for_no_lag, worker_topics
 from tests.faults.figures import Figures
 from tests.faults.hostile import bodies
 from tests.faults.pipeline import Pipeline, assert_worker_healthy, running_pipeline
@@ -65,12 +65,11 @@ def test_hostile_bodies_to_every_endpoint_are_all_accounted_for(
         post()
     finally:
         client.close()
-    book = asyncio.run(settled_ledger(pipeline.bootstrap, pipeline.topics, recorded, timeout=240))
-    lag, _ = asyncio.run(
-        wait_for_no_lag(
-            pipeline.bootstrap, pipeline.group, [pipeline.topics.raw, pipeline.topics.stage1], 120
-        )
+    book = asyncio.run(
+        settled_ledger(pipeline.bootstrap, pipeline.topics, pipeline.group, recorded, timeout=240)
     )
+    consumed = asyncio.run(worker_topics(pipeline.bootstrap, pipeline.topics, pipeline.group))
+    lag, _ = asyncio.run(wait_for_no_lag(pipeline.bootstrap, pipeline.group, consumed, 120))
     outcomes = Counter(
         book.outcome(ref) for rid in recorded for ref in book.by_request.get(rid, [])
     )

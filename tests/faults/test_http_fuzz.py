@@ -30,7 +30,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.faults.accounting import wait_for_no_lag
+from tests.faults.accounting import wait_for_no_lag, worker_topics
 from tests.faults.figures import Figures
 from tests.faults.pipeline import Pipeline, assert_worker_healthy, running_pipeline
 from tests.faults.scale import pick
@@ -87,11 +87,8 @@ def test_fuzzed_requests_get_documented_answers_and_never_5xx(
             assert response.status_code == 405
             if method != "HEAD":
                 assert response.json()["result"] == "failure"
-    lag, _ = asyncio.run(
-        wait_for_no_lag(
-            pipeline.bootstrap, pipeline.group, [pipeline.topics.raw, pipeline.topics.stage1], 120
-        )
-    )
+    consumed = asyncio.run(worker_topics(pipeline.bootstrap, pipeline.topics, pipeline.group))
+    lag, _ = asyncio.run(wait_for_no_lag(pipeline.bootstrap, pipeline.group, consumed, 120))
     figures.update(
         requests=sum(statuses.values()),
         statuses=dict(sorted(statuses.items())),

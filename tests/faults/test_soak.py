@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.accounting import group_lag
+from tests.faults.accounting import group_lag, worker_topics
 from tests.faults.driver import Live, faulted_run, load_figures
 from tests.faults.figures import Figures
 from tests.faults.scale import pick
@@ -63,9 +63,8 @@ async def test_soak_steady_rate_with_repeats(
         while loop.time() - started < DURATION_S:
             await asyncio.sleep(SAMPLE_EVERY_S)
             try:
-                lag = await group_lag(
-                    kafka_bootstrap, live.group, [live.topics.raw, live.topics.stage1]
-                )
+                consumed = await worker_topics(kafka_bootstrap, live.topics, live.group)
+                lag = await group_lag(kafka_bootstrap, live.group, consumed)
             except Exception:
                 lag = -1
             samples.append((live.ingress.rss_mb(), live.worker.rss_mb(), lag))

@@ -26,9 +26,10 @@ from alertpipe.rangereader import merge_key, raw_input_of
 from alertpipe.topics import partition_count
 from processors.incidents import IncidentPolicy
 from processors.replay import Replayer
+from processors.worker.names import internal_topics
 from schemas.normalized import RawRef, alert_id_for
 from schemas.raw import RawHeaders, raw_record_key
-from tests.faults.accounting import committed_and_ends, read_to_end
+from tests.faults.accounting import committed_and_ends, read_to_end, worker_topics
 
 INCIDENTS = 1000
 EVENTS = 21_000
@@ -239,7 +240,8 @@ async def diagnose(bootstrap: str, topics: Any, group: str, lost: set[str]) -> s
             raw_of[alert_id] = f"{record.partition}:{record.offset}"
     on_stage1: dict[str, str] = {}
     by_key: dict[bytes, list[tuple[int, dict[str, Any]]]] = defaultdict(list)
-    for record in await read_to_end(bootstrap, topics.stage1):
+    repartition = internal_topics(group, topics.raw, await partition_count(bootstrap, topics.raw))
+    for record in await read_to_end(bootstrap, repartition.repartition or topics.raw):
         if record.value:
             alert = json.loads(record.value)
             by_key[record.key].append((record.offset, alert))
@@ -260,7 +262,9 @@ async def diagnose(bootstrap: str, topics: Any, group: str, lost: set[str]) -> s
         if key in keys
     ][:3]
     never = sorted(raw_of[a] for a in lost - on_stage1.keys() if a in raw_of)
-    found = await committed_and_ends(bootstrap, group, [topics.raw, topics.stage1])
+    found = await committed_and_ends(
+        bootstrap, group, await worker_topics(bootstrap, topics, group)
+    )
     offsets = {f"{tp.topic}:{tp.partition}": pair for tp, pair in found.items()}
     return (
         f"lost {len(lost)}: {len(never)} never reached the stage-1 topic (raw partition:offset "

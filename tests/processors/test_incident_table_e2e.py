@@ -1,6 +1,6 @@
-"""The incident table on the real broker: its changelog is compacted (so recovery never chases
-deleted segments), and expired states are swept: the expiry timer asks stage 2 to drop them,
-which writes a tombstone to the changelog."""
+"""The incident state on the real broker: its changelog is compacted (so recovery never chases
+deleted segments), and expired states leave it: quixstreams' event-time TTL drops a state once
+a later record of its partition is past the state's TTL, with a tombstone in the changelog."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from alertpipe.settings import TopicSettings
 from alertpipe.topics import connected_admin
+from processors.worker.names import internal_topics
 from schemas.raw import RawHeaders, raw_record_key
 from tests.ingest.kafka_helpers import fresh_topics
 from tests.processors.faults import produce
@@ -29,10 +30,10 @@ ORG = "expiry"
 
 @pytest.fixture
 def short_lived(kafka_bootstrap: str, tmp_path: Path) -> Iterator[tuple[TopicSettings, str]]:
-    """A worker that forgets resolved incidents after 2 s and sweeps every 2 s."""
+    """A worker that forgets resolved incidents 2 s after they were last seen."""
     topics = asyncio.run(fresh_topics(kafka_bootstrap, partitions=1))
     env = pipeline_env(kafka_bootstrap, topics, tmp_path / "data")
-    env.update(ALERTPIPE_RESOLVED_TTL_S="2", ALERTPIPE_SWEEP_INTERVAL_S="2")
+    env.update(ALERTPIPE_RESOLVED_TTL_S="2")
     log = tmp_path / "worker.log"
     with log.open("w") as out, subprocess.Popen(
         [sys.executable, "-m", "alertpipe.cli", "worker"], env=env, stdout=out,
@@ -47,7 +48,7 @@ def short_lived(kafka_bootstrap: str, tmp_path: Path) -> Iterator[tuple[TopicSet
 
 
 def recovery(entity: str) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
-    now = int(time.time())
+    now = int(time.time())  # the raw record's timestamp: the state's event time
     body = json.dumps({"message_type": "RECOVERY", "entity_id": entity, "timestamp": now})
     headers = RawHeaders(
         source="generic",
@@ -64,8 +65,11 @@ def recovery(entity: str) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
     return raw_record_key(ORG, "ops"), body.encode(), headers
 
 
-async def changelog_records(bootstrap: str, topic: str, key: bytes, timeout: float) -> list[Any]:
-    """The changelog's records for ``key`` once one of them is a tombstone (or ``timeout``)."""
+async def changelog_records(
+    bootstrap: str, topic: str, key: bytes, timeout: float, want_tombstone: bool = True
+) -> list[Any]:
+    """The changelog's records for ``key`` once one of them is a tombstone, or (not
+    ``want_tombstone``) once there is one (or after ``timeout``)."""
     consumer = AIOKafkaConsumer(
         topic,
         bootstrap_servers=bootstrap,
@@ -77,9 +81,13 @@ async def changelog_records(bootstrap: str, topic: str, key: bytes, timeout: flo
     found: list[Any] = []
     try:
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and not any(r.value is None for r in found):
+
+        def done() -> bool:
+            return any(r.value is None for r in found) if want_tombstone else bool(found)
+
+        while time.monotonic() < deadline and not done():
             for batch in (await consumer.getmany(timeout_ms=500)).values():
-                found.extend(r for r in batch if r.key == key)
+                found.extend(r for r in batch if r.key.startswith(key))  # key + state key
     finally:
         await consumer.stop()
     return found
@@ -104,10 +112,13 @@ async def test_expired_states_are_swept_into_a_compacted_changelog(
     emitted = await consume(kafka_bootstrap, topics.normalized, 1, by_org(ORG))
     assert [json.loads(r.value)["entity_id"] for r in emitted] == ["db-7"]
 
-    changelog = f"{group}-incidents-changelog"
-    records = await changelog_records(kafka_bootstrap, changelog, f"{ORG}/db-7".encode(), 60)
-    assert records, "no state was written for the incident"
-    assert records[0].value is not None
-    assert json.loads(records[0].value)["status"] == "resolved"
+    changelog = internal_topics(group, topics.raw, 1).changelog
+    key = f"{ORG}/db-7".encode()
+    written = await changelog_records(kafka_bootstrap, changelog, key, 30, want_tombstone=False)
+    assert written, "no state was written for the incident"
+    assert b'"status":"resolved"' in written[0].value  # behind quixstreams' TTL stamp
+    await asyncio.sleep(3)  # past the 2 s TTL; a later record moves the partition's event time
+    await produce(kafka_bootstrap, topics.raw, [recovery("db-8")], seconds=0)
+    records = await changelog_records(kafka_bootstrap, changelog, key, 60)
     assert records[-1].value is None, "the expired state was not deleted within 60 s"
     assert await cleanup_policy(kafka_bootstrap, changelog) == "compact"

@@ -3,11 +3,20 @@ and gauges that drop the series of partitions the worker gave up."""
 
 from __future__ import annotations
 
+import json
+import logging
+
 import httpx
 from prometheus_client import generate_latest
 
 from processors.worker.metrics import WorkerMetrics
-from processors.worker.observe import partition_lag, readiness_problem
+from processors.worker.observe import (
+    GroupView,
+    RecoveryWatch,
+    group_view,
+    partition_lag,
+    readiness_problem,
+)
 from processors.worker.probes import STALE_AFTER_S, WorkerHealth, probe, wsgi_app
 
 
@@ -22,18 +31,45 @@ def test_a_committed_offset_past_a_stale_end_is_no_negative_lag() -> None:
     assert partition_lag({("raw", 0): 10}, {("raw", 0): 12}, {}) == {("raw", 0): 0}
 
 
-def test_ready_only_after_joining_recovering_and_loading_routes() -> None:
+def test_ready_only_when_assigned_steady_recovered_and_routing() -> None:
     def problem(**changes: object) -> str | None:
         state: dict[str, object] = {
-            "rebalances": 1, "rebalancing": False, "recovering": False, "routes_loaded": True,
+            "assigned": True, "rebalancing": False, "recovering": False, "routes_loaded": True,
         }  # fmt: skip
         return readiness_problem(**{**state, **changes})  # type: ignore[arg-type]
 
     assert problem() is None
-    assert problem(rebalances=0) == "waiting for the first partition assignment"
+    assert problem(assigned=False) == "waiting for a partition assignment"
     assert problem(rebalancing=True) == "rebalancing"
     assert problem(recovering=True) == "restoring incident state from the changelog"
     assert problem(routes_loaded=False) == "routing configs not loaded yet"
+
+
+def test_the_group_view_reads_librdkafka_statistics() -> None:
+    stats = {
+        "cgrp": {"state": "up", "join_state": "steady", "assignment_size": 2},
+        "topics": {
+            "raw": {"partitions": {"0": {"desired": True}, "1": {"desired": False},
+                                   "-1": {"desired": False}}},
+            "changelog__g--x": {"partitions": {"0": {"desired": True}}},
+            "repartition__g--raw--incident": {"partitions": {"2": {"desired": True}}},
+        },
+    }  # fmt: skip
+    view = group_view(json.dumps(stats), {"raw", "repartition__g--raw--incident"})
+    assert view == GroupView(True, (("raw", 0), ("repartition__g--raw--incident", 2)))
+    joining = {**stats, "cgrp": {"state": "up", "join_state": "wait-join", "assignment_size": 2}}
+    assert not group_view(json.dumps(joining), {"raw"}).steady
+
+
+def test_recovery_is_followed_from_quixstreams_log_lines() -> None:
+    watch = RecoveryWatch()
+    logger = logging.getLogger("test.quixstreams.recovery")
+    logger.addHandler(watch)
+    logger.setLevel(logging.INFO)
+    logger.info("Beginning recovery check...")
+    assert watch.recovering
+    logger.info("Recovery process complete! Resuming normal processing...")
+    assert not watch.recovering
 
 
 def test_health_fails_only_when_the_heartbeat_is_stale() -> None:

@@ -1,13 +1,12 @@
-"""A stage-1 batch: the same records, in the same order, as ``process_raw`` per record."""
+"""Stage 1 of one raw record: the records ``process_raw`` implies, in order."""
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 
 from processors.deadletter import dead_letter_headers
 from processors.pipeline import RawInput, process_raw
-from processors.stage_one import plan_stage_one
+from processors.stage_one import stage_one
 from processors.stage_two import stage_one_headers
 from tests.processors.helpers import fixture, raw_input
 
@@ -47,45 +46,38 @@ def batch_of_records() -> list[Message]:
 
 
 def test_outputs_are_process_raw_per_record_in_order() -> None:
-    messages = batch_of_records()
-    expected = []
-    for m in messages:
+    for m in batch_of_records():
         headers = list(m.headers or ())
         raw = RawInput(m.value or b"", headers, m.topic, m.partition, m.offset)
         result = process_raw(raw, {})
         if result.dead_letter is not None:
             letter_headers = dead_letter_headers(headers, result.dead_letter, raw.ref)
-            expected.append((True, m.key, m.value or b"", letter_headers))
-            continue
-        for i, (alert, encoded, print_) in enumerate(
-            zip(result.alerts, result.encoded, result.fingerprints, strict=True)
-        ):
-            headers_out = stage_one_headers(alert.raw, i, print_)
-            expected.append((False, alert.incident_key.encode(), encoded, headers_out))
+            expected = [(True, m.key, m.value or b"", letter_headers)]
+        else:
+            expected = [
+                (False, alert.incident_key.encode(), encoded, stage_one_headers(print_))
+                for alert, encoded, print_ in zip(
+                    result.alerts, result.encoded, result.fingerprints, strict=True
+                )
+            ]
 
-    batch = plan_stage_one(messages, {}, None)
+        got_result, outputs = stage_one(raw, m.key, {}, None)
 
-    got = [(o.dead_letter, o.key, o.value, o.headers) for o in batch.outputs]
-    assert got == expected
-    assert sum(1 for o in batch.outputs if o.dead_letter) == 3
-
-
-def test_counts_cover_every_record_once() -> None:
-    messages = batch_of_records()
-
-    batch = plan_stage_one(messages, {}, None)
-
-    assert sum(batch.events_in.values()) == len(messages)
-    assert batch.events_in == Counter(
-        {"thousandeyes": 2, "generic": 1, "nosuchsource": 1, "pingometer": 1, "unknown": 1}
-    )
-    assert sum(batch.alerts_out.values()) == sum(1 for o in batch.outputs if not o.dead_letter)
-    assert sum(batch.dead_letters.values()) == 3
-    assert batch.oldest_received_at is not None
+        assert got_result == result
+        assert [(o.dead_letter, o.key, o.value, o.headers) for o in outputs] == expected
 
 
-def test_an_empty_batch_has_no_outputs() -> None:
-    batch = plan_stage_one([], {}, None)
-
-    assert batch.outputs == []
-    assert batch.oldest_received_at is None
+def test_a_dead_letter_keeps_the_raw_key_body_and_headers() -> None:
+    letters = [
+        out
+        for m in batch_of_records()
+        for out in stage_one(
+            RawInput(m.value or b"", list(m.headers or ()), m.topic, m.partition, m.offset),
+            m.key,
+            {},
+            None,
+        )[1]
+        if out.dead_letter
+    ]
+    assert len(letters) == 3
+    assert all(out.headers[-1][0] == "raw.offset" for out in letters)

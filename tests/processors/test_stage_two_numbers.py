@@ -30,7 +30,7 @@ def test_integers_beyond_64_bits_survive_stage_two() -> None:
     staged = process_raw(RawInput(body, headers, "alerts.raw", 0, 7), {})
     assert staged.dead_letter is None, staged.dead_letter
     assert json.loads(staged.encoded[0])["details"]["count"] == HUGE  # stage 1 keeps it
-    wire = stage_one_headers(staged.alerts[0].raw, 0, staged.fingerprints[0])
+    wire = stage_one_headers(staged.fingerprints[0])
     decided = decide_alert(None, staged.encoded[0], wire, 1_700_000_000_000, IncidentPolicy())
     assert decided.emitted is not None
     assert json.loads(decided.emitted)["details"]["count"] == HUGE

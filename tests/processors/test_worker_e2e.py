@@ -21,6 +21,8 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 
 from alertpipe.settings import TopicSettings, kafka_env
+from alertpipe.topics import connected_admin
+from processors.worker.names import internal_topics
 from schemas.raw import RawHeaders
 from tests.ingest.kafka_helpers import enable, fresh_topics, running_app, wait_for_key
 from tests.processors.faults import stop_worker
@@ -303,3 +305,16 @@ async def test_incident_sequence_open_clear_reopen(pipeline: Pipeline) -> None:
     assert [
         (a["message_type"], a["duplicates_suppressed"], a["details"]["event_id"]) for a in alerts
     ] == [("CRITICAL", 0, "e1"), ("RECOVERY", 2, "e3"), ("CRITICAL", 1, "e5")]
+
+
+async def test_the_internal_topics_are_named_as_processors_worker_names_says(
+    pipeline: Pipeline,
+) -> None:
+    """redrive, ``topics create`` and the fault accounting find the worker's topics by these
+    names: a quixstreams release that renamed them fails here."""
+    group = pipeline.env["ALERTPIPE_WORKER_GROUP"]
+    expected = internal_topics(group, pipeline.topics.raw, 3)
+    async with connected_admin(pipeline.bootstrap, 15.0) as admin:
+        present = set(await admin.list_topics())
+    assert {expected.repartition, expected.changelog} <= present
+    assert {t for t in present if group in t} == {expected.repartition, expected.changelog}
