@@ -36,7 +36,7 @@ def create(timeout: float) -> None:
     The internal topics are those of the worker group ALERTPIPE_WORKER_GROUP (default
     alertpipe-worker): its repartition topic (repartition__<group>--<raw topic>--incident)
     and its incident-state changelog (changelog__<group>--..., compacted). The worker would
-    create them itself, but without the replication settings below.
+    create them itself, but without min.insync.replicas.
 
     Names, partitions, replication and retention come from the ALERTPIPE_TOPIC_* settings
     (raw retention: 7 days by default, since replay depends on it; the internal topics take
