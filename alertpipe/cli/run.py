@@ -12,13 +12,13 @@ import click
 
 from alertpipe.brokerchoice import BrokerKind, choose_broker
 from alertpipe.cli.common import EXIT_KAFKA_UNREACHABLE, fail, settings_or_exit
-from alertpipe.cli.topics import describe_outcomes
+from alertpipe.cli.topics import all_topic_specs, describe_outcomes
 from alertpipe.devkeys import DEV_ORG, ensure_dev_keys, load_dev_keys, save_dev_keys
 from alertpipe.devrun import Service, supervise
 from alertpipe.kafkajars import CACHE_DIR, LocalKafkaError
 from alertpipe.kafkaprobe import KafkaUnreachable
 from alertpipe.localkafka import LocalBroker
-from alertpipe.topics import TopicCreationError, ensure_topics, topic_specs
+from alertpipe.topics import TopicCreationError, ensure_topics
 from schemas.registry import load_sources
 
 
@@ -43,9 +43,12 @@ def pipeline_services(ingress_port: int) -> list[Service]:
 )
 @click.option("--ingress-port", type=click.IntRange(1, 65535), default=8080, show_default=True)
 def run(keep_kafka: bool, kafka_state_dir: Path | None, ingress_port: int) -> None:
-    """Start Kafka (unless KAFKA_BOOTSTRAP_SERVERS is set), create the topics, and run the
-    pipeline's processes in the foreground. Ctrl-C stops everything this command started."""
+    """Start Kafka (unless KAFKA_BOOTSTRAP_SERVERS is set), create the topics (those of
+    `alertpipe topics create`, including the internal topics of ALERTPIPE_WORKER_GROUP), and
+    run the pipeline's processes in the foreground. Ctrl-C stops everything this command
+    started."""
     settings = settings_or_exit()
+    specs = all_topic_specs(settings)
     choice = choose_broker(os.environ, "run", lambda: False)
     started: LocalBroker | None = None
     if choice.kind is BrokerKind.EXTERNAL and choice.bootstrap_servers:
@@ -66,7 +69,7 @@ def run(keep_kafka: bool, kafka_state_dir: Path | None, ingress_port: int) -> No
         keys_file = broker.layout.state_dir / "dev-integrations.json"
     try:
         try:
-            outcomes = asyncio.run(ensure_topics(bootstrap, topic_specs(settings.topics)))
+            outcomes = asyncio.run(ensure_topics(bootstrap, specs))
         except KafkaUnreachable as exc:
             fail(str(exc), EXIT_KAFKA_UNREACHABLE)
         except TopicCreationError as exc:

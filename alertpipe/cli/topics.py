@@ -1,4 +1,5 @@
-"""``alertpipe topics create``: the contract topics, idempotently."""
+"""``alertpipe topics create``: the contract topics and the worker's internal ones,
+idempotently."""
 
 from __future__ import annotations
 
@@ -6,9 +7,17 @@ import asyncio
 
 import click
 
-from alertpipe.cli.common import EXIT_KAFKA_UNREACHABLE, bootstrap_or_exit, fail, settings_or_exit
+from alertpipe.cli.common import (
+    EXIT_KAFKA_UNREACHABLE,
+    EXIT_USAGE,
+    bootstrap_or_exit,
+    fail,
+    settings_or_exit,
+)
 from alertpipe.kafkaprobe import KafkaUnreachable
-from alertpipe.topics import TopicCreationError, TopicOutcome, ensure_topics, topic_specs
+from alertpipe.settings import Settings, SettingsError
+from alertpipe.topics import TopicCreationError, TopicOutcome, TopicSpec, ensure_topics, topic_specs
+from processors.settings import load_worker_settings
 
 
 @click.group()
@@ -21,24 +30,39 @@ def topics() -> None:
     "--timeout", type=float, default=15.0, show_default=True, help="Seconds to reach Kafka."
 )
 def create(timeout: float) -> None:
-    """Create alerts.raw, alerts.normalized and alerts.dead-letter if missing.
+    """Create alerts.raw, alerts.normalized, alerts.dead-letter, the integration-key and
+    routing topics, and the worker's internal topics if missing.
+
+    The internal topics are those of the worker group ALERTPIPE_WORKER_GROUP (default
+    alertpipe-worker): its repartition topic (repartition__<group>--<raw topic>--incident)
+    and its incident-state changelog (changelog__<group>--..., compacted). The worker would
+    create them itself, but without min.insync.replicas.
 
     Names, partitions, replication and retention come from the ALERTPIPE_TOPIC_* settings
-    (raw retention: 7 days by default, since replay depends on it). Existing topics are
-    reported and left unchanged.
+    (raw retention: 7 days by default, since replay depends on it; the internal topics take
+    the raw topic's). Existing topics are reported and left unchanged.
     """
     settings = settings_or_exit()
+    specs = all_topic_specs(settings)
     bootstrap = bootstrap_or_exit(settings)
     try:
-        outcomes = asyncio.run(
-            ensure_topics(bootstrap, topic_specs(settings.topics), timeout=timeout)
-        )
+        outcomes = asyncio.run(ensure_topics(bootstrap, specs, timeout=timeout))
     except KafkaUnreachable as exc:
         fail(str(exc), EXIT_KAFKA_UNREACHABLE)
     except TopicCreationError as exc:
         fail(str(exc))
     for line in describe_outcomes(outcomes):
         click.echo(line)
+
+
+def all_topic_specs(settings: Settings) -> list[TopicSpec]:
+    """The contract topics and the internal topics of the configured worker group; a bad
+    worker setting exits with status 2."""
+    try:
+        group = load_worker_settings().group
+    except SettingsError as exc:
+        fail(f"bad setting: {exc}", EXIT_USAGE)
+    return topic_specs(settings.topics, group)
 
 
 def describe_outcomes(outcomes: list[TopicOutcome]) -> list[str]:

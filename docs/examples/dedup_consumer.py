@@ -1,7 +1,9 @@
 """Read alerts.normalized and handle each alert once, dropping repeats by alert_id.
 
-Delivery is at least once, so an alert can arrive twice (a worker that crashed mid-batch, a
-replay); a repeat always has the same alert_id. Usage:
+The workers write in Kafka transactions: read with isolation_level="read_committed", or you
+also see the outputs of aborted ones. Even then an alert can arrive twice (the workers run
+at-least-once, a replay or a redrive published it again, this consumer crashed between
+handling and committing); a repeat always has the same alert_id. Usage:
     KAFKA_BOOTSTRAP_SERVERS=kafka:9092 python docs/examples/dedup_consumer.py
 """
 
@@ -22,7 +24,7 @@ def handle(alert: dict) -> None:  # page, post to chat, open a ticket...
 async def main() -> None:
     consumer = AIOKafkaConsumer(
         os.environ.get("ALERTPIPE_TOPIC_NORMALIZED", "alerts.normalized"),
-        isolation_level="read_committed",
+        isolation_level="read_committed",  # only what the workers committed
         bootstrap_servers=os.environ["KAFKA_BOOTSTRAP_SERVERS"],
         group_id="pager",  # one group per downstream system
         enable_auto_commit=False,

@@ -17,6 +17,8 @@ from alertpipe.settings import TopicSettings
 from alertpipe.topics import topic_specs
 from processors.deadletter import DeadLetter, ErrorCode, dead_letter_headers
 from processors.redrive import REDRIVE_HEADER
+from processors.settings import load_worker_settings
+from processors.worker.names import internal_topics
 from schemas.normalized import RawRef
 from schemas.raw import HEADER_NAMES
 from schemas.registry import load_sources
@@ -97,3 +99,18 @@ def test_topic_bindings_match_the_topics_alertpipe_creates() -> None:
 def test_normalized_alerts_use_the_published_schema() -> None:
     message = COMPONENTS["messages"]["normalizedAlert"]
     assert message["payload"]["$ref"] == "./normalized-alert.schema.json"
+
+
+def test_the_document_names_the_internal_topics_and_read_committed() -> None:
+    """Readers are told to use read_committed, and the internal topics the description names
+    are those of the default worker group (processors.worker.names), not channels."""
+    description = SPEC["info"]["description"]
+    assert "read_committed" in description
+    group = load_worker_settings({}).group
+    internal = internal_topics(group, TopicSettings().raw)
+    for name in (internal.repartition, internal.changelog):
+        assert name.replace(f"__{group}--", "__<group>--") in description, name
+    addresses = {channel["address"] for channel in SPEC["channels"].values()}
+    assert not addresses & {internal.repartition, internal.changelog}
+    for channel in ("normalized", "deadLetter"):
+        assert "read_committed" in SPEC["channels"][channel]["description"], channel

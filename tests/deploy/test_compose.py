@@ -60,6 +60,14 @@ def test_service_commands_are_alertpipe_commands(name: str) -> None:
     parse_command_line(SERVICES[name]["command"])
 
 
+def test_init_creates_the_internal_topics_of_the_workers_group() -> None:
+    """`topics create` names the worker's internal topics after ALERTPIPE_WORKER_GROUP: init
+    and the workers must read the same one. No instance id: scaled workers would share it."""
+    init, worker = SERVICES["init"]["environment"], SERVICES["worker"]["environment"]
+    assert init["ALERTPIPE_WORKER_GROUP"] == worker["ALERTPIPE_WORKER_GROUP"]
+    assert "ALERTPIPE_WORKER_INSTANCE_ID" not in worker
+
+
 def test_start_order_waits_for_kafka_then_topics() -> None:
     for name, service in SERVICES.items():
         for needed in service.get("depends_on", []):

@@ -39,8 +39,8 @@ def test_dashboard_loads_and_lays_out() -> None:
 def test_dashboard_covers_ingress_and_workers() -> None:
     names = {name for _, expr in dashboard_queries() for name in selectors(expr).labels}
     assert any(n.startswith("alertpipe_ingress_") for n in names)
-    for wanted in ("events", "alerts", "dead_letters", "incident_suppressed", "consumer_lag",
-                   "incident_table_keys", "processing_lag_seconds"):  # fmt: skip
+    for wanted in ("events", "alerts", "dead_letters", "incident_emitted", "incident_suppressed",
+                   "consumer_lag", "processing_lag_seconds", "ready"):  # fmt: skip
         assert any(n.startswith(f"alertpipe_worker_{wanted}") for n in names), wanted
 
 

@@ -117,17 +117,33 @@ def test_services_and_probes_point_at_named_container_ports() -> None:
             assert probe["httpGet"]["port"] in ports[name], (name, probe)
 
 
-def test_the_worker_keeps_state_on_a_volume_with_standbys() -> None:
+def test_the_worker_keeps_state_on_a_volume_and_its_pod_name_as_instance_id() -> None:
     worker = workload("StatefulSet", "alertpipe-worker")
     [claim] = worker["spec"]["volumeClaimTemplates"]
     [container] = worker["spec"]["template"]["spec"]["containers"]
-    env = {e["name"]: e["value"] for e in container.get("env", [])}
+    env = {e["name"]: e for e in container.get("env", [])}
     mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
-    assert mounts[claim["metadata"]["name"]] == env["ALERTPIPE_WORKER_DATA_DIR"]
+    assert mounts[claim["metadata"]["name"]] == env["ALERTPIPE_WORKER_DATA_DIR"]["value"]
+    # Static membership and a fixed transactional id: stable per pod, unique among pods.
+    instance = env["ALERTPIPE_WORKER_INSTANCE_ID"]["valueFrom"]["fieldRef"]
+    assert instance["fieldPath"] == "metadata.name"
     config = by_kind("ConfigMap")[0]["data"]
-    assert int(config["ALERTPIPE_STANDBY_REPLICAS"]) >= 1
+    assert config.get("ALERTPIPE_PROCESSING_GUARANTEE", "exactly-once") == "exactly-once"
     assert config["ALERTPIPE_WORKER_METRICS_HOST"] == "0.0.0.0"
     assert int(config["ALERTPIPE_WORKER_METRICS_PORT"]) == container["ports"][0]["containerPort"]
+
+
+def test_the_topics_job_creates_the_internal_topics_of_the_workers_group() -> None:
+    """The Job and the workers read ALERTPIPE_WORKER_GROUP from the same ConfigMap (it names
+    the internal topics the Job creates), and neither overrides it."""
+    config = by_kind("ConfigMap")[0]["data"]
+    assert config["ALERTPIPE_WORKER_GROUP"]
+    job = workload("Job", "alertpipe-topics")
+    worker = workload("StatefulSet", "alertpipe-worker")
+    for template in (job["spec"]["template"], worker["spec"]["template"]):
+        [container] = template["spec"]["containers"]
+        assert {"configMapRef": {"name": "alertpipe-config"}} in container["envFrom"]
+        assert "ALERTPIPE_WORKER_GROUP" not in {e["name"] for e in container.get("env", [])}
 
 
 def test_autoscaler_and_budgets_target_real_workloads() -> None:
