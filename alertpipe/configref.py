@@ -95,7 +95,8 @@ SETTINGS: tuple[SettingDoc, ...] = (
     SettingDoc("ALERTPIPE_RAW_RETENTION_MS", KAFKA,
                "How far back the raw topic can be replayed (ms).", "topics.raw_retention_ms"),
     SettingDoc("ALERTPIPE_NORMALIZED_RETENTION_MS", KAFKA,
-               "Retention of the delivery topic and of the internal stage-1 topic (ms).",
+               "Retention of the delivery topic (ms); the worker's internal topics keep the raw "
+               "topic's.",
                "topics.normalized_retention_ms"),
     SettingDoc("ALERTPIPE_DEAD_LETTER_RETENTION_MS", KAFKA,
                "Time to fix and redrive dead letters (ms).", "topics.dead_letter_retention_ms"),

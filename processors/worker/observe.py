@@ -41,15 +41,16 @@ Partition = tuple[str, int]
 
 
 def readiness_problem(
-    *, assigned: bool, rebalancing: bool, recovering: bool, routes_loaded: bool
+    *, joined: bool, rebalancing: bool, recovering: bool, routes_loaded: bool
 ) -> str | None:
-    """Why the worker is not ready yet, or None. Ready means it holds partitions, is not
-    rebalancing or restoring incident state, and routes with a complete table: a rolling
-    restart waits for this before stopping the next worker."""
+    """Why the worker is not ready yet, or None. Ready means it has joined its group (an extra
+    worker beyond the partitions is ready and idle), is not rebalancing or restoring incident
+    state, and routes with a complete table: a rolling restart waits for this before stopping
+    the next worker."""
+    if not joined:
+        return "waiting to join the consumer group"
     if rebalancing:
         return "rebalancing"
-    if not assigned:
-        return "waiting for a partition assignment"
     if recovering:
         return "restoring incident state from the changelog"
     if not routes_loaded:
@@ -85,7 +86,7 @@ def group_view(stats: str | bytes, topics: Collection[str]) -> GroupView:
     ``topics`` (those librdkafka fetches for the application: ``desired``)."""
     report = json.loads(stats)
     group = report.get("cgrp") or {}
-    steady = group.get("state") == "up" and group.get("join_state") == "steady"
+    steady = group.get("state") == "up" and group.get("join_state") == "steady"  # not joining
     assigned = []
     for name, topic in (report.get("topics") or {}).items():
         if name not in topics:
@@ -93,7 +94,7 @@ def group_view(stats: str | bytes, topics: Collection[str]) -> GroupView:
         for number, part in (topic.get("partitions") or {}).items():
             if int(number) >= 0 and part.get("desired"):
                 assigned.append((name, int(number)))
-    return GroupView(steady and group.get("assignment_size", 0) > 0, tuple(sorted(assigned)))
+    return GroupView(steady, tuple(sorted(assigned)))
 
 
 class RecoveryWatch(logging.Handler):
@@ -149,14 +150,17 @@ class WorkerObserver:
         self.group = group
         self.health = WorkerHealth()
         self._ends: AIOKafkaConsumer | None = None
+        self._joined = False  # steady in the group at least once
 
     async def sample(self, lag: bool = True) -> None:
         report = self.report
         self.health.heartbeat = report.at
         view = report.view
+        if view is not None and view.steady:
+            self._joined = True
         problem = readiness_problem(
-            assigned=view is not None and bool(view.assigned),
-            rebalancing=view is not None and not view.steady and bool(view.assigned),
+            joined=self._joined,
+            rebalancing=view is None or not view.steady,
             recovering=report.recovery.recovering,
             routes_loaded=self.routes.caught_up,
         )

@@ -1,10 +1,10 @@
 """The worker's HTTP endpoint: ``/metrics`` for Prometheus, ``/healthz`` and ``/readyz`` for
 Kubernetes probes (the ingress serves the same three paths).
 
-The worker runs no web app (faust's web server is off), so this is a small threaded WSGI
-server beside the event loop. It only reads a ``WorkerHealth`` that the event loop updates
-(``processors.worker.observe``); answering never waits on the loop, so a stuck loop shows up as a
-stale heartbeat instead of a hanging probe.
+A small threaded WSGI server beside the processing loop. It only reads a ``WorkerHealth`` that
+the side thread's sampler updates (``processors.worker.observe``) from what the processing loop
+reports; answering never waits on the loop, so a stuck loop shows up as a stale heartbeat
+instead of a hanging probe.
 """
 
 from __future__ import annotations

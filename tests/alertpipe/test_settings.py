@@ -56,9 +56,7 @@ def test_kafka_env_is_the_inverse_of_load_settings() -> None:
 
     from alertpipe.settings import TOPIC_ENV, kafka_env
 
-    topics = TopicSettings(
-        raw="r", normalized="n", dead_letter="d", integrations="i", routes="o"
-    )
+    topics = TopicSettings(raw="r", normalized="n", dead_letter="d", integrations="i", routes="o")
     loaded = load_settings(kafka_env("k:1", topics))
     assert loaded.bootstrap_servers == "k:1"
     assert loaded.topics == topics

@@ -107,7 +107,7 @@ def test_the_document_names_the_internal_topics_and_read_committed() -> None:
     description = SPEC["info"]["description"]
     assert "read_committed" in description
     group = load_worker_settings({}).group
-    internal = internal_topics(group, TopicSettings().raw)
+    internal = internal_topics(group, TopicSettings().raw, TopicSettings().partitions)
     for name in (internal.repartition, internal.changelog):
         assert name.replace(f"__{group}--", "__<group>--") in description, name
     addresses = {channel["address"] for channel in SPEC["channels"].values()}

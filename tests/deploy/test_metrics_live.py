@@ -28,6 +28,7 @@ from tests.processors.faults import stop_worker
 from tests.processors.test_worker_e2e import pipeline_env, wait_until_ready
 
 OPERATIONS = Path(__file__).parents[2] / "docs" / "operations.md"
+PARTITIONS = 2
 Labels = dict[str, set[str]]  # sample name -> label names seen on it
 
 
@@ -42,7 +43,9 @@ class Live:
     @property
     def repartition(self) -> str:
         """The worker's repartition topic (stage 1's alerts by incident key, read by stage 2)."""
-        return internal_topics(self.group, self.topics.raw).repartition
+        repartition = internal_topics(self.group, self.topics.raw, PARTITIONS).repartition
+        assert repartition is not None
+        return repartition
 
 
 def scrape(url: str) -> tuple[Labels, list[tuple[str, dict[str, str], float]]]:
@@ -67,7 +70,7 @@ def wait_for(what: str, check: Callable[[], bool], timeout: float = 120) -> None
 
 @pytest.fixture(scope="module")
 def live(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    topics = asyncio.run(fresh_topics(kafka_bootstrap, partitions=2))
+    topics = asyncio.run(fresh_topics(kafka_bootstrap, partitions=PARTITIONS))
     worker_port, ingress_port = free_port(), free_port()
     env = {
         **pipeline_env(kafka_bootstrap, topics, tmp_path_factory.mktemp("worker")),

@@ -273,6 +273,8 @@ async def test_a_rolling_restart_of_three_workers_loses_nothing(
     feeding = asyncio.create_task(produce(kafka_bootstrap, topics.raw, records, seconds=45))
     pauses = []
     async with Watch(kafka_bootstrap, topics.normalized) as out:
+        for n in (1, 2, 3):  # a deploy starts from a ready set
+            await wait_for_log(pool.log(n), READY, occurrences=1, timeout=90)
         await out.growth(0)
         for n in (1, 2, 3):
             proc = pool.procs[n]

@@ -34,12 +34,12 @@ def test_a_committed_offset_past_a_stale_end_is_no_negative_lag() -> None:
 def test_ready_only_when_assigned_steady_recovered_and_routing() -> None:
     def problem(**changes: object) -> str | None:
         state: dict[str, object] = {
-            "assigned": True, "rebalancing": False, "recovering": False, "routes_loaded": True,
+            "joined": True, "rebalancing": False, "recovering": False, "routes_loaded": True,
         }  # fmt: skip
         return readiness_problem(**{**state, **changes})  # type: ignore[arg-type]
 
     assert problem() is None
-    assert problem(assigned=False) == "waiting for a partition assignment"
+    assert problem(joined=False) == "waiting to join the consumer group"
     assert problem(rebalancing=True) == "rebalancing"
     assert problem(recovering=True) == "restoring incident state from the changelog"
     assert problem(routes_loaded=False) == "routing configs not loaded yet"
