@@ -1,4 +1,4 @@
-"""The sizes of a bench run: `quick` (under 3 minutes on 2 cores, broker start included) and
+"""The sizes of a bench run: `quick` (about 3 minutes on 2 cores, broker start included) and
 `full` (the issue's sizes). Pure data; `bench.run` prints the one it used."""
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ class Profile:
     ingress_requests: int  # POSTs per ingress repetition
     ingress_concurrency: int  # keep-alive connections of the load generator
     worker_records: int  # raw records prefilled for each worker repetition
+    worker_repeat: int  # repetitions of the worker section (each: passthrough, then per
+    # guarantee the no-work app and the worker)
     e2e_rate: int  # the fixed offered rate (webhooks/s)
     e2e_seconds: float  # duration of each step
     e2e_step: int  # added to the rate per step
@@ -37,7 +39,8 @@ QUICK = Profile(
     repeat=3,
     ingress_requests=4_000,
     ingress_concurrency=64,
-    worker_records=10_000,
+    worker_records=20_000,
+    worker_repeat=2,
     e2e_rate=1_000,
     e2e_seconds=5,
     e2e_step=1_000,
@@ -54,6 +57,7 @@ FULL = Profile(
     ingress_requests=30_000,
     ingress_concurrency=64,
     worker_records=100_000,
+    worker_repeat=5,
     e2e_rate=1_000,
     e2e_seconds=30,
     e2e_step=1_000,
@@ -71,7 +75,9 @@ def with_repeat(profile: Profile, repeat: int | None) -> Profile:
     """``--repeat N`` overrides the repetitions of every figure."""
     if repeat is None:
         return profile
-    return replace(profile, repeat=repeat, e2e_repeat=repeat, state_repeat=repeat)
+    return replace(
+        profile, repeat=repeat, worker_repeat=repeat, e2e_repeat=repeat, state_repeat=repeat
+    )
 
 
 def parse_sections(text: str | None) -> tuple[str, ...]:

@@ -5,6 +5,7 @@ file that a failure message quotes. Failures raise ``BenchError`` with what went
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import subprocess
@@ -29,6 +30,11 @@ from alertpipe.topics import ensure_topics, topic_specs
 from schemas.registry import load_sources
 
 CLI = [sys.executable, "-m", "alertpipe.cli"]
+NOOP_APP = [sys.executable, "-m", "bench.noop_app"]
+# What the worker logs (JSON lines, ingest.logs) once it holds partitions, has restored its
+# state and loaded the routes.
+WORKER_READY = '"msg":"worker ready"'
+GUARANTEES = ("exactly-once", "at-least-once")  # the default first
 ORG = "bench"
 # The ingress limits each key to 1,000 requests/s by default; the benches offer more on purpose.
 UNLIMITED = {"ALERTPIPE_RATE_LIMIT_PER_S": "1000000", "ALERTPIPE_RATE_LIMIT_BURST": "1000000"}
@@ -115,10 +121,17 @@ def log_dir() -> Path:
     return Path(tempfile.mkdtemp(prefix="alertpipe-bench-"))
 
 
-def spawn(name: str, args: list[str], env: dict[str, str], logs: Path, port: int = 0) -> Proc:
+def spawn(
+    name: str,
+    args: list[str],
+    env: dict[str, str],
+    logs: Path,
+    port: int = 0,
+    command: list[str] = CLI,
+) -> Proc:
     log = logs / f"{name}.log"
     with log.open("ab") as out:
-        popen = subprocess.Popen([*CLI, *args], env=env, stdout=out, stderr=subprocess.STDOUT)
+        popen = subprocess.Popen([*command, *args], env=env, stdout=out, stderr=subprocess.STDOUT)
     return Proc(name, popen, log, port)
 
 
@@ -148,20 +161,42 @@ def start_ingress(
 
 
 def worker_env(
-    bootstrap: str, topics: TopicSettings, data_dir: Path, metrics_port: int = 0
+    bootstrap: str,
+    topics: TopicSettings,
+    data_dir: Path,
+    metrics_port: int = 0,
+    guarantee: str = GUARANTEES[0],
 ) -> dict[str, str]:
+    """A worker's (or the no-work app's) environment: a fresh group, its own data dir."""
     return {
         **os.environ,
         **kafka_env(bootstrap, topics),
         "ALERTPIPE_WORKER_GROUP": f"bench-{uuid.uuid4().hex[:8]}",
         "ALERTPIPE_WORKER_METRICS_PORT": str(metrics_port),
         "ALERTPIPE_WORKER_DATA_DIR": str(data_dir),
+        "ALERTPIPE_PROCESSING_GUARANTEE": guarantee,
     }
 
 
 def start_worker(name: str, env: dict[str, str], logs: Path) -> Proc:
     """Started, not waited for: callers wait for what they measure (outputs, recovery)."""
     return spawn(name, ["worker", "--loglevel", "info"], env, logs)
+
+
+def start_noop_app(name: str, env: dict[str, str], logs: Path, *args: str) -> Proc:
+    """bench.noop_app with a worker's environment (same settings, same kind of group)."""
+    return spawn(name, list(args), env, logs, command=NOOP_APP)
+
+
+def log_time(proc: Proc, needle: str) -> float | None:
+    """The ``ts`` (wall clock, s) of the first JSON log line of ``proc`` containing ``needle``."""
+    for line in proc.tail(10**9).splitlines():
+        if needle in line:
+            try:
+                return float(json.loads(line)["ts"])
+            except (ValueError, KeyError, TypeError):
+                continue
+    return None
 
 
 def wait_for_log(proc: Proc, *needles: str, timeout: float = 120) -> float:

@@ -76,6 +76,7 @@ def test_profiles_and_sections() -> None:
     assert QUICK.e2e_rate == FULL.e2e_rate == 1_000
     assert FULL.state_incidents == 1_000_000
     assert with_repeat(QUICK, 2).e2e_repeat == 2
+    assert with_repeat(QUICK, 1).worker_repeat == 1
     assert parse_sections("replay, ingress") == ("ingress", "replay")
     assert parse_sections(None)[0] == "micro"
     with pytest.raises(ValueError, match="unknown section"):
