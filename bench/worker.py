@@ -170,7 +170,8 @@ def drained_run(
 ) -> dict[str, float]:
     """Wait until ``proc`` (a worker or the no-work app of ``group``) drained the raw topic and
     its repartition topic; stop it; its rate over the outputs' first to last change."""
-    internal = internal_topics(group, topics.raw)
+    internal = internal_topics(group, topics.raw, topics.partitions)
+    assert internal.repartition is not None, "the bench topics have several partitions"
     try:
         times = asyncio.run(
             wait_drained(
