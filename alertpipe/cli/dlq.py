@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections import Counter
 from collections.abc import Callable
@@ -13,7 +12,6 @@ import click
 import orjson
 
 from alertpipe.cli.common import (
-    EXIT_KAFKA_UNREACHABLE,
     EXIT_USAGE,
     bootstrap_or_exit,
     fail,
@@ -29,7 +27,6 @@ from alertpipe.cli.reading import (
     run_reading,
     stop_on_ctrl_c,
 )
-from alertpipe.kafkaprobe import KafkaUnreachable
 from alertpipe.publishing import Publisher, publisher
 from alertpipe.rangereader import plan, range_consumer, read_merged
 from alertpipe.ranges import RangeRequest
@@ -113,7 +110,7 @@ def redrive_cmd(
     settings = settings_or_exit()
     schemas = schemas_or_exit(settings)
     bootstrap = bootstrap_or_exit(settings)
-    stage_one = stage_one_topic(settings, bootstrap, timeout)
+    stage_one = ""
     bar = ProgressBar()
     wanted = set(codes)
 
@@ -141,7 +138,9 @@ def redrive_cmd(
             bar.echo(f"{click.style('fail', fg='red')}  {origin} ({done.recorded.code}): {where}")
 
     async def run() -> RedriveReport:
+        nonlocal stage_one
         routes = await current_routes(bootstrap, settings.topics.routes, timeout)
+        stage_one = await stage_one_topic(settings, bootstrap, timeout)
         job = RedriveJob(
             bootstrap, settings.topics, stage_one, routes, schemas, wanted, org, timeout
         )
@@ -158,16 +157,13 @@ def redrive_cmd(
         raise SystemExit(EXIT_INTERRUPTED)
 
 
-def stage_one_topic(settings: Settings, bootstrap: str, timeout: float) -> str:
+async def stage_one_topic(settings: Settings, bootstrap: str, timeout: float) -> str:
     """The repartition topic of the configured worker group (ALERTPIPE_WORKER_GROUP)."""
     try:
         group = load_worker_settings().group
     except SettingsError as exc:
         fail(f"bad setting: {exc}", EXIT_USAGE)
-    try:
-        partitions = asyncio.run(partition_count(bootstrap, settings.topics.raw, timeout=timeout))
-    except KafkaUnreachable as exc:
-        fail(str(exc), EXIT_KAFKA_UNREACHABLE)
+    partitions = await partition_count(bootstrap, settings.topics.raw, timeout=timeout)
     topic = internal_topics(group, settings.topics.raw, partitions).repartition
     if topic is None:
         fail(
