@@ -49,6 +49,11 @@ class WorkerMetrics:
             ["reason"],
             registry=r,
         )
+        self.loop_restarts = Counter(
+            "alertpipe_worker_loop_restarts",
+            "Times the processing loop failed and started again from its last checkpoint.",
+            registry=r,
+        )
         self.routes_loaded = Gauge(
             "alertpipe_worker_routing_configs", "Orgs with a routing config loaded.", registry=r
         )

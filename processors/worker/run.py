@@ -6,10 +6,10 @@ the routing-config follower, the readiness and lag sampler, and (its own thread)
 /metrics, /healthz and /readyz endpoint. The loop starts only once the routes are loaded, so
 no alert is routed with a half-loaded table.
 
-SIGTERM: quixstreams finishes the record in hand, commits its checkpoint and leaves. Any
-failure of the loop (a fenced producer, Kafka gone for too long) exits with status 75 without
-committing: whoever takes the partitions (or this worker, restarted) resumes from the last
-checkpoint, with the same alert_ids.
+SIGTERM: quixstreams finishes the record in hand, commits its checkpoint and leaves. A failure
+of the loop (a transaction that timed out while a partition leader moved, Kafka gone for too
+long) commits nothing: the loop starts again from the last checkpoint, with the same alert_ids
+(``Restarts``), and a loop that keeps failing exits with status 75 for the supervisor.
 """
 
 from __future__ import annotations
@@ -17,8 +17,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 import threading
+import time
 from collections.abc import Coroutine
+from dataclasses import dataclass
 from typing import Any
 
 from quixstreams import Application
@@ -114,8 +117,36 @@ async def _sample_forever(observer: WorkerObserver) -> None:
         await asyncio.sleep(READINESS_INTERVAL_S)
 
 
+@dataclass
+class Restarts:
+    """When to start the processing loop again after it failed (a transaction that timed out
+    while a partition leader moved, Kafka gone for too long): at once, then backing off. A loop
+    that keeps failing soon after its start (say, fenced by another worker with the same
+    instance id) gives up after ``max_quick`` tries and leaves it to the supervisor."""
+
+    max_quick: int = 5
+    quick_s: float = 60.0
+    streak: int = 0
+
+    def after_failure(self, ran_s: float) -> float | None:
+        """Seconds to wait before the next start, or None: give up."""
+        self.streak = self.streak + 1 if ran_s < self.quick_s else 1
+        if self.streak > self.max_quick:
+            return None
+        return min(30.0, 2.0 ** (self.streak - 1) - 1)
+
+
+def stop_requested_within(seconds: float) -> bool:
+    """Wait, unless SIGTERM/SIGINT comes first (quixstreams' handlers belong to its loop)."""
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    return stop.wait(seconds)
+
+
 def run_worker(settings: WorkerSettings, schemas: SchemaSet | None, raw_partitions: int) -> int:
-    """Run until SIGTERM/SIGINT (0) or a failure of the loop (EXIT_RESTART)."""
+    """Run until SIGTERM/SIGINT (0), starting the processing loop again from its last
+    checkpoint when it fails; EXIT_RESTART when it keeps failing."""
     bootstrap = settings.kafka.bootstrap_servers
     assert bootstrap, "checked by the CLI"
     topics = settings.kafka.topics
@@ -134,9 +165,8 @@ def run_worker(settings: WorkerSettings, schemas: SchemaSet | None, raw_partitio
     side.spawn(_sample_forever(observer))
     log.info("waiting for the routing configs before processing")
     side.run(routes.wait_caught_up())
-    app = create_application(settings, report)
     names = {"raw": topics.raw, "normalized": topics.normalized, "dead_letter": topics.dead_letter}
-    build_dataflow(app, names, routes.configs, schemas, incident_policy(settings), metrics)
+    policy = incident_policy(settings)
     log.info(
         "processing %s (%s, commit every %ss) into %s and %s",
         topics.raw,
@@ -145,11 +175,33 @@ def run_worker(settings: WorkerSettings, schemas: SchemaSet | None, raw_partitio
         topics.normalized,
         topics.dead_letter,
     )
+    restarts = Restarts()
     try:
-        app.run()
-    except Exception:
-        log.critical("the processing loop failed; exiting without committing", exc_info=True)
-        return EXIT_RESTART
+        while True:
+            app = create_application(settings, report)
+            build_dataflow(app, names, routes.configs, schemas, policy, metrics)
+            started = time.monotonic()
+            try:
+                app.run()
+                break  # SIGTERM/SIGINT: quixstreams committed its checkpoint
+            except Exception:
+                delay = restarts.after_failure(time.monotonic() - started)
+                if delay is None:
+                    log.critical(
+                        "the processing loop failed %d times in a row; exiting without committing",
+                        restarts.streak - 1,
+                        exc_info=True,
+                    )
+                    return EXIT_RESTART
+                log.error(
+                    "the processing loop failed; starting it again in %.0fs from the last "
+                    "checkpoint",
+                    delay,
+                    exc_info=True,
+                )
+                metrics.loop_restarts.inc()
+                if stop_requested_within(delay):
+                    break
     finally:
         with contextlib.suppress(Exception):
             side.run(routes.stop())

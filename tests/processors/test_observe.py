@@ -18,6 +18,7 @@ from processors.worker.observe import (
     readiness_problem,
 )
 from processors.worker.probes import STALE_AFTER_S, WorkerHealth, probe, wsgi_app
+from processors.worker.run import Restarts
 
 
 def test_lag_is_end_minus_committed_or_everything_held_when_never_committed() -> None:
@@ -111,3 +112,12 @@ def test_the_endpoint_serves_metrics_and_both_probes() -> None:
         health.not_ready = "rebalancing"
         assert client.get("/readyz").status_code == 503
         assert client.get("/nope").status_code == 404
+
+
+def test_a_failed_loop_starts_again_backing_off_and_gives_up_when_it_keeps_failing() -> None:
+    restarts = Restarts(max_quick=3, quick_s=60)
+    assert [restarts.after_failure(ran_s=1) for _ in range(3)] == [0, 1, 3]
+    assert restarts.after_failure(ran_s=1) is None
+    again = Restarts(max_quick=3, quick_s=60)
+    delays = [again.after_failure(ran_s=s) for s in (1, 1, 600, 1)]
+    assert delays == [0, 1, 0, 1]  # a loop that ran a while starts a new streak
