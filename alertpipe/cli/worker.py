@@ -41,7 +41,7 @@ def worker(loglevel: str) -> None:
     Metrics and probes: http://127.0.0.1:9464/metrics, /healthz, /readyz
     (ALERTPIPE_WORKER_METRICS_HOST and _PORT; port 0 = off).
     Fixed source schemas in ALERTPIPE_SCHEMA_DIR replace the built-in ones (read at start).
-    Exit status 75: the processing loop failed; start the worker again."""
+    Exit status 75: the processing loop kept failing; start the worker again."""
     from ingest.logs import configure_json_logging
     from processors.settings import load_worker_settings
     from processors.worker.run import run_worker
