@@ -12,7 +12,6 @@ incident state always matches the offsets it was decided from.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
@@ -31,8 +30,6 @@ from processors.stage_two import decide_alert
 from processors.validate import SchemaSet
 from processors.worker.metrics import WorkerMetrics
 from processors.worker.names import GROUP_BY
-
-log = logging.getLogger("alertpipe.worker")
 
 # quixstreams scopes state by the record's key (the incident key): one entry per incident.
 STATE_KEY = "state"

@@ -108,10 +108,15 @@ async def group_lag(bootstrap: str, group: str, topics: list[str]) -> int:
     return count
 
 
+async def repartition_topic(bootstrap: str, topics: TopicSettings, group: str) -> str | None:
+    """The worker group's repartition topic (None for a raw topic of one partition)."""
+    partitions = await partition_count(bootstrap, topics.raw)
+    return internal_topics(group, topics.raw, partitions).repartition
+
+
 async def worker_topics(bootstrap: str, topics: TopicSettings, group: str) -> list[str]:
     """The topics a worker group consumes: the raw topic and its repartition topic."""
-    partitions = await partition_count(bootstrap, topics.raw)
-    repartition = internal_topics(group, topics.raw, partitions).repartition
+    repartition = await repartition_topic(bootstrap, topics, group)
     return [topics.raw] if repartition is None else [topics.raw, repartition]
 
 
@@ -193,8 +198,7 @@ async def stage_two_inputs(
     """The alerts stage 2 decided, in the order it decided them per incident key (under
     exactly-once a read_committed reader sees no aborted attempt; under at-least-once a
     repeat is decided again, like the worker did)."""
-    partitions = await partition_count(bootstrap, topics.raw)
-    repartition = internal_topics(group, topics.raw, partitions).repartition
+    repartition = await repartition_topic(bootstrap, topics, group)
     if repartition is not None:
         records = await read_to_end(bootstrap, repartition)
         ordered = sorted(records, key=lambda r: (r.partition, r.offset))

@@ -26,10 +26,14 @@ from alertpipe.rangereader import merge_key, raw_input_of
 from alertpipe.topics import partition_count
 from processors.incidents import IncidentPolicy
 from processors.replay import Replayer
-from processors.worker.names import internal_topics
 from schemas.normalized import RawRef, alert_id_for
 from schemas.raw import RawHeaders, raw_record_key
-from tests.faults.accounting import committed_and_ends, read_to_end, worker_topics
+from tests.faults.accounting import (
+    committed_and_ends,
+    read_to_end,
+    repartition_topic,
+    worker_topics,
+)
 
 INCIDENTS = 1000
 EVENTS = 21_000
@@ -240,8 +244,8 @@ async def diagnose(bootstrap: str, topics: Any, group: str, lost: set[str]) -> s
             raw_of[alert_id] = f"{record.partition}:{record.offset}"
     on_stage1: dict[str, str] = {}
     by_key: dict[bytes, list[tuple[int, dict[str, Any]]]] = defaultdict(list)
-    repartition = internal_topics(group, topics.raw, await partition_count(bootstrap, topics.raw))
-    for record in await read_to_end(bootstrap, repartition.repartition or topics.raw):
+    stage_one = await repartition_topic(bootstrap, topics, group) or topics.raw
+    for record in await read_to_end(bootstrap, stage_one):
         if record.value:
             alert = json.loads(record.value)
             by_key[record.key].append((record.offset, alert))
