@@ -20,6 +20,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import CoordinatorLoadInProgressError, GroupCoordinatorNotAvailableError
 from aiokafka.structs import TopicPartition
 
 from alertpipe.topics import TopicSpec, ensure_topics
@@ -101,7 +102,10 @@ async def wait_drained(
                 seen, last = state, now
             if now - checked > COMMIT_CHECK_S:
                 checked = now
-                committed = await admin.list_consumer_group_offsets(group)
+                try:
+                    committed = await admin.list_consumer_group_offsets(group)
+                except (GroupCoordinatorNotAvailableError, CoordinatorLoadInProgressError):
+                    committed = {}  # a fresh broker: the offsets topic is still being made
                 done = {tp: meta.offset for tp, meta in committed.items()}
                 settled = last is not None and now - last >= COMMIT_CHECK_S
                 if settled and committed_all(ends, done, inputs, transactional):

@@ -4,6 +4,7 @@ few helpers mappings share (length limits, time parsing). Pure."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,12 +58,23 @@ def epoch_ms(value: Any) -> int | None:
     return int(number if number > 1e11 else number * 1000)
 
 
+_CANONICAL = re.compile(r"(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)", re.ASCII)
+
+
 def utc_text_ms(value: Any) -> int | None:
-    """ "YYYY-MM-DD HH:MM:SS" (UTC, ThousandEyes' unzoned form) -> epoch ms."""
+    """ "YYYY-MM-DD HH:MM:SS" (UTC, ThousandEyes' unzoned form) -> epoch ms. What strptime's
+    "%Y-%m-%d %H:%M:%S" accepts, with the zero-padded form (nearly every one) read directly:
+    strptime costs ~15 µs a call."""
     if not isinstance(value, str):
         return None
+    text = value.strip()[:19]
     try:
-        parsed = dt.datetime.strptime(value.strip()[:19], "%Y-%m-%d %H:%M:%S")
+        found = _CANONICAL.fullmatch(text)
+        if found is not None:
+            y, mo, d, h, mi, sec = map(int, found.groups())
+            parsed = dt.datetime(y, mo, d, h, mi, sec, tzinfo=dt.UTC)
+        else:
+            parsed = dt.datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=dt.UTC)
     except ValueError:
         return None
-    return int(parsed.replace(tzinfo=dt.UTC).timestamp() * 1000)
+    return int(parsed.timestamp() * 1000)

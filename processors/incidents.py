@@ -88,29 +88,35 @@ def is_expired(state: IncidentState, now: int, policy: IncidentPolicy) -> bool:
     return now - state.last_seen > ttl
 
 
-def _seen(state: IncidentState, facts: AlertFacts, policy: IncidentPolicy) -> IncidentState:
+def _seen(
+    state: IncidentState, facts: AlertFacts, policy: IncidentPolicy, suppressed: int
+) -> IncidentState:
+    """``state`` having seen ``facts``, with ``suppressed`` (built directly: this runs for every
+    alert, and ``dataclasses.replace`` cost three times as much)."""
     prints = state.fingerprints
     if facts.fingerprint not in prints:
         prints = (*prints, facts.fingerprint)[-policy.max_fingerprints :]
-    return replace(
-        state,
+    return IncidentState(
+        status=state.status,
+        severity=state.severity,
+        last_transition=state.last_transition,
+        first_seen=state.first_seen,
         last_seen=max(state.last_seen, facts.received_at),
         events=state.events + 1,
+        suppressed=suppressed,
         fingerprints=prints,
     )
 
 
-def _phase_change(state: IncidentState) -> IncidentState:
-    """Resolve or reopen: keep source-event ids, forget content fingerprints."""
-    kept = tuple(f for f in state.fingerprints if f.startswith("event:"))
-    return replace(state, fingerprints=kept)
+def _phase_change(state: IncidentState) -> tuple[str, ...]:
+    """Resolve or reopen: the fingerprints kept (source-event ids; content ones are forgotten)."""
+    return tuple(f for f in state.fingerprints if f.startswith("event:"))
 
 
 def _suppress(
     state: IncidentState, facts: AlertFacts, reason: str, policy: IncidentPolicy
 ) -> tuple[Decision, IncidentState]:
-    seen = _seen(state, facts, policy)
-    return Decision(False, reason), replace(seen, suppressed=seen.suppressed + 1)
+    return Decision(False, reason), _seen(state, facts, policy, state.suppressed + 1)
 
 
 def _emit(
@@ -121,11 +127,15 @@ def _emit(
     policy: IncidentPolicy,
 ) -> tuple[Decision, IncidentState]:
     carried = state.suppressed if state is not None else 0
-    seen = _seen(new, facts, policy)
-    return Decision(True, reason, carried), replace(seen, suppressed=0)
+    return Decision(True, reason, carried), _seen(new, facts, policy, 0)
 
 
-def _fresh(status: Status, facts: AlertFacts, severity: MessageType | None) -> IncidentState:
+def _fresh(
+    status: Status,
+    facts: AlertFacts,
+    severity: MessageType | None,
+    fingerprints: tuple[str, ...] = (),
+) -> IncidentState:
     return IncidentState(
         status=status,
         severity=severity,
@@ -134,6 +144,7 @@ def _fresh(status: Status, facts: AlertFacts, severity: MessageType | None) -> I
         last_seen=facts.received_at,
         events=0,
         suppressed=0,
+        fingerprints=fingerprints,
     )
 
 
@@ -160,11 +171,9 @@ def decide(
     moved = facts.event_time
     if kind in ("CRITICAL", "WARNING"):
         if state is None or state.status == "resolved":
-            opened = _fresh("open", facts, kind)
-            if state is not None:  # a redelivery of the old incident's events stays suppressed
-                kept = _phase_change(state).fingerprints
-                opened = replace(opened, fingerprints=kept)
-            return _emit(state, opened, facts, "open", policy)
+            # a redelivery of the old incident's events stays suppressed
+            kept = _phase_change(state) if state is not None else ()
+            return _emit(state, _fresh("open", facts, kind, kept), facts, "open", policy)
         if kind == "CRITICAL" and state.severity == "WARNING":
             escalated = replace(state, status="open", severity="CRITICAL", last_transition=moved)
             return _emit(state, escalated, facts, "escalate", policy)
@@ -183,7 +192,11 @@ def decide(
     if state.status == "resolved":
         return _suppress(state, facts, "resolved_again", policy)
     resolved = replace(
-        _phase_change(state), status="resolved", severity=None, last_transition=moved
+        state,
+        status="resolved",
+        severity=None,
+        last_transition=moved,
+        fingerprints=_phase_change(state),
     )
     return _emit(state, resolved, facts, "resolve", policy)
 

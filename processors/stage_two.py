@@ -11,12 +11,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from processors.incidents import AlertFacts, Decision, IncidentPolicy, IncidentState, decide
 from processors.parse import parse_json
-from schemas.normalized import dump_json
+from schemas.normalized import SCHEMA_VERSION, dump_json
 
 # The redelivery identity of a stage-1 alert ("event:..." or "body:...", processors.incidents).
 FINGERPRINT_HEADER = "fingerprint"
+# How every alert stage 1 encodes ends (``schemas.normalized.encode_alert``: the fields in
+# their declared order, compact): stage 2 writes its count there without re-encoding.
+_COUNT_AT = b',"duplicates_suppressed":'
+_TAIL_END = b',"schema_version":%d}' % SCHEMA_VERSION
+_COUNT_TAIL = _COUNT_AT + b"0" + _TAIL_END
 
 
 def stage_one_headers(fingerprint: str) -> list[tuple[str, bytes]]:
@@ -54,11 +61,36 @@ def decide_alert(
 ) -> Decided:
     """One stage-1 record (value and headers as on the wire) through the incident state
     machine. The live stage 2, replay and explain all decide through this function."""
-    alert = parse_json(value)  # integers beyond 64 bits stay exact (orjson makes them floats)
+    canonical = value.endswith(_COUNT_TAIL)
+    alert = _facts_only(value) if canonical else parse_json(value)
     if not isinstance(alert, dict):
         raise ValueError(f"a stage-1 record is not a JSON object: {value[:80]!r}")
     decision, new_state = decide(state, facts_of(alert, headers), now, policy)
     if not decision.emit:
         return Decided(decision, new_state, None)
-    alert["duplicates_suppressed"] = decision.duplicates_suppressed
-    return Decided(decision, new_state, dump_json(alert))
+    count = decision.duplicates_suppressed
+    emitted = with_count(value, count)
+    if emitted is None:
+        alert["duplicates_suppressed"] = count
+        emitted = dump_json(alert)
+    return Decided(decision, new_state, emitted)
+
+
+def with_count(value: bytes, count: int) -> bytes | None:
+    """``value``, an alert as stage 1 encodes it, with ``duplicates_suppressed`` set to
+    ``count``: the bytes re-encoding the parsed alert would give, without parsing it again.
+    None when ``value`` does not end as stage 1 ends every alert."""
+    if not value.endswith(_COUNT_TAIL):
+        return None
+    if count == 0:
+        return value
+    return b"%b%b%d%b" % (value[: -len(_COUNT_TAIL)], _COUNT_AT, count, _TAIL_END)
+
+
+def _facts_only(value: bytes) -> object:
+    """The alert for its facts only (its bytes are never re-encoded): orjson turns integers
+    beyond 64 bits into floats, which no fact is (they are validated epoch ms)."""
+    try:
+        return orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return parse_json(value)

@@ -3,6 +3,7 @@ described by ``normalized-alert.schema.json`` beside this file."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -21,6 +22,7 @@ MESSAGE_TYPES: tuple[MessageType, ...] = (
 )
 # Fixed namespace: alert ids must be the same in every process and every replay.
 ALERT_ID_NAMESPACE = uuid.UUID("6f1c8a52-3f0e-4d8e-9a51-2b7f4c0d9e11")
+_NAMESPACE_BYTES = ALERT_ID_NAMESPACE.bytes
 
 
 @dataclass(frozen=True)
@@ -70,8 +72,15 @@ class NormalizedAlert:
 
 
 def alert_id_for(raw: RawRef, index: int) -> str:
-    """Deterministic id of the index-th alert mapped from one raw record."""
-    return str(uuid.uuid5(ALERT_ID_NAMESPACE, f"{raw.topic}/{raw.partition}/{raw.offset}/{index}"))
+    """Deterministic id of the index-th alert mapped from one raw record: the name-based
+    (SHA-1) UUID of RFC 4122 §4.3 in ALERT_ID_NAMESPACE, as ``uuid.uuid5`` makes it, without
+    its object overhead (a third of the cost)."""
+    name = f"{raw.topic}/{raw.partition}/{raw.offset}/{index}".encode()
+    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + name, usedforsecurity=False).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # the RFC 4122 variant
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def incident_key_for(org: str, entity_id: str) -> str:

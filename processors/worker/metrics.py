@@ -2,53 +2,96 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from bisect import bisect_left
+from collections.abc import Iterator, Mapping
+from itertools import accumulate
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 
 from processors.incidents import Decision
 from processors.pipeline import StageOneResult
+
+LAG_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
+
+
+class HotCounts:
+    """The per-record counts, kept as plain numbers by the processing loop (its only writer)
+    and read by the scrape through ``collect``: a prometheus_client Counter or Histogram takes a
+    lock per update, and at four updates per record that was 5% of the worker's time.
+    A scrape sees each count at some recent moment (each number is read whole)."""
+
+    def __init__(self) -> None:
+        self.events: dict[str, int] = {}
+        self.alerts: dict[tuple[str, ...], int] = {}  # (source, message type)
+        self.dead_letters: dict[tuple[str, ...], int] = {}  # (source, error code)
+        self.emitted: dict[str, int] = {}
+        self.suppressed: dict[str, int] = {}
+        self.lag_buckets = [0] * (len(LAG_BUCKETS) + 1)  # the last one: above every bound
+        self.lag_sum = 0.0
+
+    def observe_lag(self, seconds: float) -> None:
+        self.lag_buckets[bisect_left(LAG_BUCKETS, seconds)] += 1
+        self.lag_sum += seconds
+
+    def collect(self) -> Iterator[Metric]:
+        yield _counter(
+            "alertpipe_worker_events",
+            "Raw records consumed, by source.",
+            ["source"],
+            {(k,): v for k, v in dict(self.events).items()},
+        )
+        yield _counter(
+            "alertpipe_worker_alerts",
+            "Normalized alerts published, by source and message type.",
+            ["source", "message_type"],
+            dict(self.alerts),
+        )
+        yield _counter(
+            "alertpipe_worker_dead_letters",
+            "Bodies dead-lettered, by source and error code.",
+            ["source", "code"],
+            dict(self.dead_letters),
+        )
+        yield _counter(
+            "alertpipe_worker_incident_emitted",
+            "Alerts emitted by the incident stage, by decision (open, resolve, ...).",
+            ["reason"],
+            {(k,): v for k, v in dict(self.emitted).items()},
+        )
+        yield _counter(
+            "alertpipe_worker_incident_suppressed",
+            "Alerts suppressed by the incident stage, by reason (duplicate, redelivery, late, "
+            "resolved_again, not_open).",
+            ["reason"],
+            {(k,): v for k, v in dict(self.suppressed).items()},
+        )
+        counts, total = list(self.lag_buckets), self.lag_sum
+        cumulative = list(accumulate(counts))
+        bounds = [*(str(float(b)) for b in LAG_BUCKETS), "+Inf"]
+        lag = HistogramMetricFamily(
+            "alertpipe_worker_processing_lag_seconds",
+            "From the ingress receiving a webhook to the worker's stage 1 processing it.",
+        )
+        lag.add_metric([], list(zip(bounds, cumulative, strict=True)), total)
+        yield lag
+
+
+def _counter(
+    name: str, doc: str, labels: list[str], values: Mapping[tuple[str, ...], int]
+) -> CounterMetricFamily:
+    family = CounterMetricFamily(name, doc, labels=labels)
+    for label_values, value in values.items():
+        family.add_metric(list(label_values), value)
+    return family
 
 
 class WorkerMetrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry()
         r = self.registry
-        self.events_in = Counter(
-            "alertpipe_worker_events", "Raw records consumed, by source.", ["source"], registry=r
-        )
-        self.alerts_out = Counter(
-            "alertpipe_worker_alerts",
-            "Normalized alerts published, by source and message type.",
-            ["source", "message_type"],
-            registry=r,
-        )
-        self.dead_letters = Counter(
-            "alertpipe_worker_dead_letters",
-            "Bodies dead-lettered, by source and error code.",
-            ["source", "code"],
-            registry=r,
-        )
-        self.processing_lag_seconds = Histogram(
-            "alertpipe_worker_processing_lag_seconds",
-            "From the ingress receiving a webhook to the worker's stage 1 processing it.",
-            buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
-            registry=r,
-        )
-        self.emitted = Counter(
-            "alertpipe_worker_incident_emitted",
-            "Alerts emitted by the incident stage, by decision (open, resolve, ...).",
-            ["reason"],
-            registry=r,
-        )
-        self.suppressed = Counter(
-            "alertpipe_worker_incident_suppressed",
-            "Alerts suppressed by the incident stage, by reason (duplicate, redelivery, late, "
-            "resolved_again, not_open).",
-            ["reason"],
-            registry=r,
-        )
+        self.hot = HotCounts()
+        r.register(self.hot)
         self.loop_restarts = Counter(
             "alertpipe_worker_loop_restarts",
             "Times the processing loop failed and started again from its last checkpoint.",
@@ -71,31 +114,25 @@ class WorkerMetrics:
             registry=r,
         )
         self._series: dict[int, set[tuple[str, ...]]] = {}
-        self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
 
     def count_stage_one(self, result: StageOneResult, now: float) -> None:
-        """One raw record's outcome: counted per label set through cached children (a
-        ``labels()`` lookup per record showed in the profile)."""
-        self._child(self.events_in, result.source).inc()
+        """One raw record's outcome (on the processing loop's thread only)."""
+        hot = self.hot
+        source = result.source
+        hot.events[source] = hot.events.get(source, 0) + 1
         letter = result.dead_letter
         if letter is not None:
-            self._child(self.dead_letters, result.source, letter.code).inc()
+            where = (source, letter.code)
+            hot.dead_letters[where] = hot.dead_letters.get(where, 0) + 1
         for alert in result.alerts:
-            self._child(self.alerts_out, alert.source, alert.message_type).inc()
+            kind = (alert.source, alert.message_type)
+            hot.alerts[kind] = hot.alerts.get(kind, 0) + 1
         if result.envelope is not None:
-            lag = now - result.envelope.received_at / 1000
-            self.processing_lag_seconds.observe(max(0.0, lag))
+            hot.observe_lag(max(0.0, now - result.envelope.received_at / 1000))
 
     def count_decision(self, decision: Decision) -> None:
-        family = self.emitted if decision.emit else self.suppressed
-        self._child(family, decision.reason).inc()
-
-    def _child(self, family: Counter, *labels: str) -> Any:
-        key = (id(family), labels)
-        child = self._children.get(key)
-        if child is None:
-            child = self._children[key] = family.labels(*labels)
-        return child
+        counts = self.hot.emitted if decision.emit else self.hot.suppressed
+        counts[decision.reason] = counts.get(decision.reason, 0) + 1
 
     def replace_series(self, gauge: Gauge, values: Mapping[tuple[str, ...], float]) -> None:
         """Set ``gauge`` to exactly ``values`` (label values -> value): series of partitions

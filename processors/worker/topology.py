@@ -106,9 +106,11 @@ def build_dataflow(
     sdf: StreamingDataFrame = app.dataframe(raw)
     outputs = sdf.apply(first_stage, metadata=True, expand=True)
     outputs = outputs.set_headers(lambda out, _key, _ts, _headers: out.headers)
+    # Two branches: quixstreams hands the first the value itself and the second a copy, so
+    # the alerts (nearly every output) come first.
+    alerts = outputs.filter(lambda out: not out.dead_letter)
     letters = outputs.filter(lambda out: out.dead_letter)
     letters.to_topic(dead_letters, key=lambda out: out.key)
-    alerts = outputs.filter(lambda out: not out.dead_letter)
     by_incident = alerts.group_by(
         lambda out: out.key,
         name=GROUP_BY,
