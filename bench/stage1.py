@@ -14,20 +14,26 @@ import os
 import random
 import time
 import timeit
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 from aiokafka import AIOKafkaProducer
 
+from processors.incidents import IncidentPolicy
 from processors.parse import parse_body
 from processors.pipeline import RawInput, process_raw
+from processors.stage_one import stage_one
+from processors.stage_two import decide_alert
 from processors.validate import validate
 from schemas.raw import RawHeaders, raw_record_key
 from schemas.registry import load_sources
 
 FIXTURES = Path(__file__).parents[1] / "tests" / "fixtures"
 FORM = "application/x-www-form-urlencoded"
+
+POLICY = IncidentPolicy()
 
 
 def fixture_files() -> list[tuple[str, Path, str]]:
@@ -86,9 +92,26 @@ def micro(repeat: int = 5, number: int = 20_000) -> list[dict[str, Any]]:
                     1,
                 ),
                 "pipeline_us": round(per_call(lambda: process_raw(raw, {}), number // 4), 1),  # noqa: B023
+                **stage_two_us(raw, lambda fn: round(per_call(fn, number // 4), 1)),
             }
         )
     return rows
+
+
+def stage_two_us(raw: RawInput, timed: Callable[[Callable[[], Any]], float]) -> dict[str, Any]:
+    """Stage 2 on the body's first alert, µs: with no state (it opens an incident or is
+    emitted as is) and against the state that left (a repeat, suppressed: most records of a
+    real stream). None for a body that is dead-lettered."""
+    _, outputs = stage_one(raw, b"k", {}, None)
+    alert = next((o for o in outputs if not o.dead_letter), None)
+    if alert is None:
+        return {"stage2_new_us": None, "stage2_repeat_us": None}
+    value, headers, now = alert.value, alert.headers, int(time.time() * 1000)
+    after = decide_alert(None, value, headers, now, POLICY).state
+    return {
+        "stage2_new_us": timed(lambda: decide_alert(None, value, headers, now, POLICY)),
+        "stage2_repeat_us": timed(lambda: decide_alert(after, value, headers, now, POLICY)),
+    }
 
 
 def mixed_records(count: int, seed: int = 7) -> list[tuple[bytes, bytes, list[tuple[str, bytes]]]]:

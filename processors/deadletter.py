@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from schemas.normalized import RawRef
+from schemas.records import record
 
 ErrorCode = Literal[
     "invalid_envelope",  # raw record without the ingress's headers (not written by alertpipe)
@@ -25,7 +26,7 @@ ErrorCode = Literal[
 MAX_MESSAGE = 1000
 
 
-@dataclass(frozen=True)
+@record
 class DeadLetter:
     code: ErrorCode
     message: str

@@ -5,23 +5,24 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from schemas.normalized import Annotation, MessageType
+from schemas.records import record
 
 STATE_MESSAGE_LIMIT = 20_480
 FIELD_LIMIT = 1_024
 
 
-@dataclass(frozen=True)
+@record
 class MapContext:
     received_at: int  # epoch ms, from the raw record
     # The entity id the ingress answered (generic endpoint), if any.
     entity_id_header: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class AlertDraft:
     message_type: MessageType
     entity_id: str  # without the org; native sources prefix it ("thousandeyes:...")

@@ -38,6 +38,7 @@ from typing import Literal
 import orjson
 
 from schemas.normalized import MessageType
+from schemas.records import record
 
 Status = Literal["open", "acknowledged", "resolved"]
 DAY_MS = 24 * 60 * 60 * 1000
@@ -51,7 +52,7 @@ class IncidentPolicy:
     max_fingerprints: int = 64
 
 
-@dataclass(frozen=True)
+@record
 class AlertFacts:
     """What the state machine needs of one normalized alert."""
 
@@ -62,7 +63,7 @@ class AlertFacts:
     is_test: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class IncidentState:
     status: Status
     severity: MessageType | None  # CRITICAL or WARNING while open/acknowledged
@@ -74,7 +75,7 @@ class IncidentState:
     fingerprints: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class Decision:
     emit: bool
     # emit: open, escalate, acknowledge, resolve, info, test, unknown_incident

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
+from types import MappingProxyType
 from typing import Any
 
 from processors.deadletter import DeadLetter, from_exception
@@ -26,9 +27,10 @@ from schemas.normalized import (
     incident_key_for,
 )
 from schemas.raw import RawHeaders
+from schemas.records import record
 
 
-@dataclass(frozen=True)
+@record
 class RawInput:
     """One record of the raw topic, as the consumer saw it."""
 
@@ -43,7 +45,7 @@ class RawInput:
         return RawRef(self.topic, self.partition, self.offset)
 
 
-@dataclass(frozen=True)
+@record
 class StageOneResult:
     source: str  # "unknown" when the envelope could not be read
     alerts: tuple[NormalizedAlert, ...] = ()
@@ -79,17 +81,18 @@ def process_raw(
     try:
         ctx = MapContext(received_at=envelope.received_at, entity_id_header=envelope.entity_id)
         drafts = MAPPINGS[source](data, ctx)
-        alerts = tuple(
-            normalize(draft, i, envelope, raw.ref, routes.get(envelope.org))
-            for i, draft in enumerate(drafts)
-        )
-        encoded = tuple(encode_alert(a) for a in alerts)
-        prints = tuple(fingerprint(d, i, raw.value) for i, d in enumerate(drafts))
+        ref, config = raw.ref, routes.get(envelope.org)
+        alerts = tuple([normalize(d, i, envelope, ref, config) for i, d in enumerate(drafts)])
+        encoded = tuple([encode_alert(a) for a in alerts])
+        prints = tuple([fingerprint(d, i, raw.value) for i, d in enumerate(drafts)])
     except Exception as exc:  # the error policy: a mapping bug dead-letters this body only
         return StageOneResult(
             source, envelope=envelope, dead_letter=from_exception(exc), parsed=data
         )
     return StageOneResult(source, alerts, encoded, prints, envelope=envelope, parsed=data)
+
+
+NO_FIELDS: Mapping[str, Any] = MappingProxyType({})
 
 
 def fingerprint(draft: AlertDraft, index: int, body: bytes) -> str:
@@ -106,13 +109,18 @@ def normalize(
     ref: RawRef,
     routes: RoutingConfig | None,
 ) -> NormalizedAlert:
-    fields = {
-        "source": envelope.source,
-        "message_type": draft.message_type,
-        "entity_id": draft.entity_id,
-        "entity_display_name": draft.entity_display_name,
-        "details": draft.details,
-    }
+    # what routing rules match on (none to match without rules)
+    fields = (
+        {
+            "source": envelope.source,
+            "message_type": draft.message_type,
+            "entity_id": draft.entity_id,
+            "entity_display_name": draft.entity_display_name,
+            "details": draft.details,
+        }
+        if routes is not None and routes.rules
+        else NO_FIELDS
+    )
     decision = route_alert(routes, envelope.routing_key, fields)
     return NormalizedAlert(
         alert_id=alert_id_for(ref, index),

@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 
 from schemas.normalized import Routing
+from schemas.records import record
 
 ROUTING_KEY = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 PLACEHOLDER = "$routing_key"
@@ -162,7 +163,7 @@ def decode_config(org: str, value: bytes) -> RoutingConfig:
     return config_from_json(org, data)
 
 
-@dataclass(frozen=True)
+@record
 class RouteDecision:
     routing_key: str | None
     routing: Routing

@@ -8,7 +8,6 @@ The live worker (``processors.worker.topology``), replay and explain all decide 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -16,6 +15,7 @@ import orjson
 from processors.incidents import AlertFacts, Decision, IncidentPolicy, IncidentState, decide
 from processors.parse import parse_json
 from schemas.normalized import SCHEMA_VERSION, dump_json
+from schemas.records import record
 
 # The redelivery identity of a stage-1 alert ("event:..." or "body:...", processors.incidents).
 FINGERPRINT_HEADER = "fingerprint"
@@ -45,7 +45,7 @@ def facts_of(alert: dict[str, Any], headers: Sequence[tuple[str, bytes]]) -> Ale
     )
 
 
-@dataclass(frozen=True)
+@record
 class Decided:
     decision: Decision
     state: IncidentState | None

@@ -6,10 +6,12 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, field
 from typing import Any, Literal
 
 import orjson
+
+from schemas.records import record
 
 SCHEMA_VERSION = 1
 MessageType = Literal["CRITICAL", "WARNING", "ACKNOWLEDGEMENT", "INFO", "RECOVERY"]
@@ -25,14 +27,14 @@ ALERT_ID_NAMESPACE = uuid.UUID("6f1c8a52-3f0e-4d8e-9a51-2b7f4c0d9e11")
 _NAMESPACE_BYTES = ALERT_ID_NAMESPACE.bytes
 
 
-@dataclass(frozen=True)
+@record
 class Annotation:
     kind: Literal["url", "note", "image"]
     title: str
     value: str
 
 
-@dataclass(frozen=True)
+@record
 class Routing:
     requested: str
     reason: str
@@ -40,14 +42,14 @@ class Routing:
     rule: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class RawRef:
     topic: str
     partition: int
     offset: int
 
 
-@dataclass(frozen=True)
+@record
 class NormalizedAlert:
     alert_id: str
     org: str

@@ -7,7 +7,9 @@ replay and explain read them through ``RawHeaders``.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from dataclasses import fields
+
+from schemas.records import record
 
 HEADER_NAMES = (
     "source",
@@ -23,7 +25,7 @@ HEADER_NAMES = (
 )
 
 
-@dataclass(frozen=True)
+@record
 class RawHeaders:
     """Headers of one ``alerts.raw`` record. ``routing_key`` is as received (may be empty or
     the literal ``$routing_key``); ``received_at`` is epoch milliseconds; ``entity_id`` is set

@@ -43,6 +43,8 @@ def document() -> dict[str, Any]:
                 "validate_us": 0.7,
                 "jsonschema_us": 50.0,
                 "pipeline_us": 30.0,
+                "stage2_new_us": 6.5,
+                "stage2_repeat_us": None,
             }
         ],
         details={},
@@ -57,7 +59,7 @@ def test_the_table_shows_medians_ranges_ceilings_ratios_and_targets() -> None:
     assert "| ingress | durable (webhooks/s) | 8,000 (7,000-9,000) | null sink: 12,000 " in text
     assert "| 0.67 | ≥ 0.6 of the ceiling: met |" in text
     assert "| worker | unmeasured (records/s) | n/a |" in text
-    assert "| generic | critical.json | 634 | 0.7 | 50.0 | 30.0 |" in text
+    assert "| generic | critical.json | 634 | 0.7 | 50.0 | 30.0 | 6.5 | n/a |" in text
     assert "- worker: did not drain" in text
 
 
