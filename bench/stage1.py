@@ -39,8 +39,8 @@ POLICY = IncidentPolicy()
 def fixture_files() -> list[tuple[str, Path, str]]:
     """(source, path, content type) of every sample body of every source."""
     out = []
-    for source in sorted(load_sources()):
-        for path in sorted((FIXTURES / source).glob("*")):
+    for source, info in sorted(load_sources().items()):
+        for path in [*sorted((FIXTURES / source).glob("*")), *info.samples]:
             if path.suffix in (".json", ".form"):
                 out.append((source, path, FORM if path.suffix == ".form" else "application/json"))
     return out

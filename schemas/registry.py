@@ -1,7 +1,11 @@
-"""The source registry: every ``schemas/sources/<name>.schema.json`` is a source.
+"""The source registry: every ``schemas/sources/<name>.schema.json`` and every folder
+``schemas/sources/<name>/`` is a source.
 
-Each schema carries an ``x-alertpipe`` block with the URL paths the ingress serves it under and
-the content types it accepts, so adding a source needs no ingress change.
+A flat schema file carries an ``x-alertpipe`` block with the URL paths the ingress serves it
+under and the content types it accepts; its mapping is Python (``processors.sources``). A
+folder is a declarative source: ``schema.json``, ``mapping.yaml`` (paths, content types and how
+each normalized field is obtained: ``schemas.mappingfile``) and ``samples/``. Either way,
+adding a source needs no ingress change.
 
 A directory of fixed schemas (``ALERTPIPE_SCHEMA_DIR``) can replace the schema of a known
 source without a release, e.g. to accept a field a sender started to send, then redrive its
@@ -16,8 +20,13 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from schemas.mappingfile import MappingFile, MappingFileError, read_mapping_file
+
 SOURCES_DIR = Path(__file__).parent / "sources"
 SUFFIX = ".schema.json"
+FOLDER_SCHEMA = "schema.json"
+FOLDER_MAPPING = "mapping.yaml"
+FOLDER_SAMPLES = "samples"
 
 
 class RegistryError(ValueError):
@@ -33,6 +42,10 @@ class SourceInfo:
     content_types: frozenset[str]
     schema: dict[str, Any]
     origin: Path | None = None  # the file the schema was read from
+    # A declarative source's mapping file (None: the mapping is Python, processors.sources).
+    mapping: MappingFile | None = None
+    # Sample bodies shipped in a declarative source's folder (samples/), sorted.
+    samples: tuple[Path, ...] = ()
 
 
 def _load(path: Path) -> SourceInfo:
@@ -49,10 +62,60 @@ def _load(path: Path) -> SourceInfo:
     return SourceInfo(name, paths, types, schema, path)
 
 
+def _read_schema(path: Path) -> dict[str, Any]:
+    try:
+        schema = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise RegistryError(f"{path}: not readable JSON ({exc})") from exc
+    if not isinstance(schema, dict):
+        raise RegistryError(f"{path}: a JSON Schema must be an object")
+    return schema
+
+
+def _load_folder(folder: Path) -> SourceInfo:
+    """A declarative source: its schema, its checked mapping file and its samples."""
+    schema_path, mapping_path = folder / FOLDER_SCHEMA, folder / FOLDER_MAPPING
+    for needed in (schema_path, mapping_path):
+        if not needed.is_file():
+            raise RegistryError(f"{folder}: a source folder needs {needed.name}")
+    schema = _read_schema(schema_path)
+    if "x-alertpipe" in schema:
+        raise RegistryError(
+            f"{schema_path}: paths and content types of a source folder belong in {FOLDER_MAPPING}"
+        )
+    try:
+        mapping = read_mapping_file(mapping_path)
+    except MappingFileError as exc:
+        raise RegistryError(str(exc)) from exc
+    paths = tuple(str(p).strip("/") for p in mapping.data["paths"])
+    types = frozenset(str(t).lower() for t in mapping.data["content_types"])
+    samples = tuple(sorted(p for p in (folder / FOLDER_SAMPLES).glob("*") if p.is_file()))
+    return SourceInfo(folder.name, paths, types, schema, schema_path, mapping, samples)
+
+
 @cache
 def load_sources(directory: Path = SOURCES_DIR) -> dict[str, SourceInfo]:
-    """All sources by name, read once per directory."""
-    return {info.name: info for info in map(_load, sorted(directory.glob(f"*{SUFFIX}")))}
+    """All sources by name, read once per directory. Raises RegistryError naming the file
+    (and for a mapping file the line) that cannot be used, or a URL path served twice."""
+    found = [_load(p) for p in sorted(directory.glob(f"*{SUFFIX}"))]
+    found += [_load_folder(p) for p in sorted(directory.iterdir()) if _is_source_folder(p)]
+    sources: dict[str, SourceInfo] = {}
+    served: dict[str, str] = {}
+    for info in sorted(found, key=lambda i: i.name):
+        if info.name in sources:
+            raise RegistryError(f"{info.origin}: source {info.name!r} is defined twice")
+        for path in info.paths:
+            if path in served:
+                raise RegistryError(
+                    f"{info.origin}: path {path!r} is already served by {served[path]!r}"
+                )
+            served[path] = info.name
+        sources[info.name] = info
+    return sources
+
+
+def _is_source_folder(path: Path) -> bool:
+    return path.is_dir() and not path.name.startswith((".", "_"))
 
 
 @cache
@@ -68,11 +131,6 @@ def with_fixed_schemas(fixes: Path, directory: Path = SOURCES_DIR) -> dict[str, 
         if name not in sources:
             known = ", ".join(sorted(sources))
             raise RegistryError(f"{path}: no source named {name!r} (known: {known})")
-        try:
-            schema = json.loads(path.read_text())
-        except (OSError, ValueError) as exc:
-            raise RegistryError(f"{path}: not readable JSON ({exc})") from exc
-        if not isinstance(schema, dict):
-            raise RegistryError(f"{path}: a JSON Schema must be an object")
+        schema = _read_schema(path)
         fixed[name] = replace(sources[name], schema=schema, origin=path)
     return fixed

@@ -71,10 +71,13 @@ def test_raw_headers_are_the_ones_the_ingress_writes() -> None:
 
 def test_every_source_has_a_raw_message_with_its_schema() -> None:
     messages = SPEC["channels"]["raw"]["messages"]
-    assert set(messages) == set(load_sources())
+    sources = load_sources()
+    assert set(messages) == set(sources)
     for source, ref in messages.items():
         message = COMPONENTS["messages"][ref["$ref"].rsplit("/", 1)[1]]
-        assert message["payload"]["$ref"] == f"./sources/{source}.schema.json"
+        origin = sources[source].origin
+        assert origin is not None
+        assert message["payload"]["$ref"] == f"./{origin.relative_to(DOCUMENT.parent)}"
         assert (DOCUMENT.parent / message["payload"]["$ref"]).is_file()
 
 

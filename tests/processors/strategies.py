@@ -7,6 +7,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from schemas.registry import load_sources
 from tests.processors.helpers import FIXTURES
 
 json_scalars = (
@@ -26,7 +27,11 @@ json_values: st.SearchStrategy[Any] = st.recursive(
 
 
 def samples(source: str) -> list[dict[str, Any]]:
-    return [json.loads(p.read_bytes()) for p in sorted((FIXTURES / source).glob("*.json"))]
+    """The JSON sample bodies of ``source``: tests/fixtures/<source>/ and its folder's samples/."""
+    paths = sorted((FIXTURES / source).glob("*.json"))
+    info = load_sources().get(source)
+    paths += [p for p in (info.samples if info else ()) if p.suffix == ".json"]
+    return [json.loads(p.read_bytes()) for p in paths]
 
 
 @st.composite

@@ -1,0 +1,388 @@
+"""The value language of declarative mappings, compiled once to closures. Pure.
+
+A value spec is a field path (``labels.severity``, ``alerts[0].status``, ``$.externalURL``,
+``annotations["runbook url"]``; relative to the current alert, ``$`` for the whole body) or
+an object with exactly one of
+
+    path: <field path>           value: <fixed value>
+    template: "x {path} y"       (``{path|filter}``, ``{{``/``}}`` for braces; missing when
+                                 any path in it is missing)
+    first: [spec, ...]           (the first that is not missing)
+    join: [spec, ...], sep: " "  (the parts that are not missing; missing when none is)
+    switch: spec, cases: {text: spec}, default: spec
+
+and the optional steps ``filters: [strip|lower|upper|labels_hash]``, ``map: {text: value}``
+(an unmapped value becomes ``default``, or missing), ``time: rfc3339|epoch|utc_text|<strptime
+format>`` (epoch milliseconds), ``default: value`` (when missing). Missing means absent, None
+or "". A compiled getter takes (alert, body) and never raises for any JSON data.
+
+Why not JMESPath or JSONPath: see NOTES-issue16.md (both cost several times a hand-written
+lookup per field; this compiles each path to one or two ``dict.get`` calls).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from processors.draft import epoch_ms, utc_text_ms
+
+Getter = Callable[[Any, Any], Any]
+Where = tuple[str | int, ...]
+KINDS = ("path", "value", "template", "first", "join", "switch")
+STEPS = ("filters", "map", "time", "default")
+EXTRA = {"join": ("sep",), "switch": ("cases",)}
+
+
+class SpecError(ValueError):
+    """A spec that cannot be compiled; ``where`` is its path inside the mapping file."""
+
+    def __init__(self, where: Where, message: str) -> None:
+        super().__init__(message)
+        self.where = where
+
+
+def _missing(value: Any) -> bool:
+    return value is None or value == ""
+
+
+# -- field paths -----------------------------------------------------------------------------
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+_BRACKET = re.compile(r"""\[(?:(\d+)|"([^"]*)"|'([^']*)')\]""")
+
+
+def parse_path(text: str) -> tuple[bool, tuple[str | int, ...]]:
+    """``(from the body root, steps)``; raises ValueError for bad syntax."""
+    root = text.startswith("$")
+    at = 1 if root else 0
+    steps: list[str | int] = []
+    while at < len(text):
+        dotted = text[at] == "."
+        if dotted or (at == 0 and text[0] != "["):
+            name = _NAME.match(text, at + int(dotted))
+            if name is None:
+                raise ValueError(f"bad field path {text!r}: a name is expected at {at + 1}")
+            steps.append(name.group(0))
+            at = name.end()
+            continue
+        found = _BRACKET.match(text, at)
+        if found is None:
+            raise ValueError(f"bad field path {text!r} at character {at + 1}")
+        index, dq, sq = found.groups()
+        steps.append(int(index) if index is not None else (dq if dq is not None else sq))
+        at = found.end()
+    if not steps and not root:
+        raise ValueError("an empty field path")
+    return root, tuple(steps)
+
+
+def _walk(value: Any, steps: tuple[str | int, ...]) -> Any:
+    for step in steps:
+        if type(step) is int:
+            if type(value) is not list or step >= len(value):
+                return None
+        elif type(value) is not dict:
+            return None
+        else:
+            value = value.get(step)
+            continue
+        value = value[step]
+    return value
+
+
+def compile_path(text: str, where: Where) -> Getter:
+    try:
+        root, steps = parse_path(text)
+    except ValueError as exc:
+        raise SpecError(where, str(exc)) from None
+    if len(steps) == 1 and isinstance(steps[0], str):  # the common case: one dict lookup
+        key = steps[0]
+        if root:
+            return lambda a, b: b.get(key) if type(b) is dict else None
+        return lambda a, b: a.get(key) if type(a) is dict else None
+    if len(steps) == 2 and all(isinstance(s, str) for s in steps):
+        k1, k2 = steps
+
+        def two(a: Any, b: Any) -> Any:
+            inner = (b if root else a).get(k1) if type(b if root else a) is dict else None
+            return inner.get(k2) if type(inner) is dict else None
+
+        return two
+    if root:
+        return lambda a, b: _walk(b, steps)
+    return lambda a, b: _walk(a, steps)
+
+
+# -- text and time ---------------------------------------------------------------------------
+
+
+def as_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    if isinstance(value, int | float):
+        return str(value)
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def labels_hash(value: Any) -> str:
+    """A stable 16-hex-digit id of a label set (any JSON value), key order ignored."""
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:16]
+
+
+FILTERS: dict[str, Callable[[Any], Any]] = {
+    "strip": lambda v: as_text(v).strip(),
+    "lower": lambda v: as_text(v).lower(),
+    "upper": lambda v: as_text(v).upper(),
+    "labels_hash": labels_hash,
+}
+
+
+def rfc3339_ms(value: Any) -> int | None:
+    """RFC 3339 / ISO 8601 text -> epoch ms; Go's zero time (year 1) and any time at or
+    before the epoch are None (Alertmanager's ``endsAt`` of a firing alert)."""
+    if not isinstance(value, str) or len(value) < 10:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    if parsed.year < 1971:
+        return None
+    return int(parsed.timestamp() * 1000)
+
+
+def _strptime_ms(fmt: str) -> Callable[[Any], int | None]:
+    def parse(value: Any) -> int | None:
+        if not isinstance(value, str):
+            return None
+        try:
+            parsed = dt.datetime.strptime(value, fmt)
+        except ValueError:
+            return None
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=dt.UTC)
+        stamp = parsed.timestamp()
+        return int(stamp * 1000) if stamp > 0 else None
+
+    return parse
+
+
+TIMES: dict[str, Callable[[Any], int | None]] = {
+    "rfc3339": rfc3339_ms,
+    "epoch": epoch_ms,
+    "utc_text": utc_text_ms,
+}
+
+
+def _time(fmt: Any, where: Where) -> Callable[[Any], int | None]:
+    if isinstance(fmt, str) and fmt in TIMES:
+        return TIMES[fmt]
+    if isinstance(fmt, str) and "%" in fmt:
+        return _strptime_ms(fmt)
+    raise SpecError(where, f"time is one of {', '.join(TIMES)} or a strptime format")
+
+
+# -- specs -----------------------------------------------------------------------------------
+
+_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
+
+
+def _placeholder(text: str, where: Where) -> Getter:
+    """``path`` or ``path|filter|...`` inside a template."""
+    path, *names = (part.strip() for part in text.split("|"))
+    get = compile_path(path, where)
+    unknown = [n for n in names if n not in FILTERS]
+    if unknown:
+        raise SpecError(where, f"unknown filter {unknown[0]!r} (known: {', '.join(FILTERS)})")
+    if not names:
+        return get
+    filters = [FILTERS[n] for n in names]
+
+    def filtered(a: Any, b: Any) -> Any:
+        value = get(a, b)
+        if _missing(value):
+            return None
+        for f in filters:
+            value = f(value)
+        return value
+
+    return filtered
+
+
+def _template(text: Any, where: Where) -> Getter:
+    if not isinstance(text, str):
+        raise SpecError(where, "a template is text")
+    parts: list[str | Getter] = []
+    at = 0
+    for found in _PLACEHOLDER.finditer(text):
+        parts.append(text[at : found.start()])
+        token = found.group(0)
+        if token in ("{{", "}}"):
+            parts.append(token[0])
+        elif found.group(1) is None:
+            raise SpecError(where, f"unbalanced {token!r} in template (write {token * 2})")
+        else:
+            parts.append(_placeholder(found.group(1), where))
+        at = found.end()
+    parts.append(text[at:])
+    pieces = tuple(p for p in parts if p != "")
+
+    def render(a: Any, b: Any) -> str | None:
+        out = []
+        for piece in pieces:
+            if isinstance(piece, str):
+                out.append(piece)
+                continue
+            value = piece(a, b)
+            if _missing(value):
+                return None
+            out.append(as_text(value))
+        return "".join(out)
+
+    return render
+
+
+def _specs(items: Any, where: Where, kind: str) -> list[Getter]:
+    if not isinstance(items, list) or not items:
+        raise SpecError(where, f"{kind} takes a non-empty list of value specs")
+    return [compile_spec(item, (*where, i)) for i, item in enumerate(items)]
+
+
+def _kind(spec: Mapping[str, Any], where: Where) -> Getter:
+    kinds = [k for k in KINDS if k in spec]
+    if len(kinds) != 1:
+        raise SpecError(where, f"a value spec has exactly one of {', '.join(KINDS)}")
+    kind = kinds[0]
+    allowed = {kind, *STEPS, *EXTRA.get(kind, ())}
+    unknown = sorted(set(spec) - allowed)
+    if unknown:
+        raise SpecError(
+            (*where, unknown[0]), f"unknown key {unknown[0]!r} (allowed: {sorted(allowed)})"
+        )
+    body = spec[kind]
+    at = (*where, kind)
+    if kind == "path":
+        if not isinstance(body, str):
+            raise SpecError(at, "a path is text")
+        return compile_path(body, at)
+    if kind == "value":
+        return lambda a, b: body
+    if kind == "template":
+        return _template(body, at)
+    if kind == "first":
+        options = _specs(body, at, kind)
+
+        def first(a: Any, b: Any) -> Any:
+            for option in options:
+                value = option(a, b)
+                if not _missing(value):
+                    return value
+            return None
+
+        return first
+    if kind == "join":
+        parts, sep = _specs(body, at, kind), spec.get("sep", " ")
+        if not isinstance(sep, str):
+            raise SpecError((*where, "sep"), "sep is text")
+
+        def join(a: Any, b: Any) -> str | None:
+            found = [as_text(v) for v in (p(a, b) for p in parts) if not _missing(v)]
+            return sep.join(found) if found else None
+
+        return join
+    return _switch(spec, where)
+
+
+def _switch(spec: Mapping[str, Any], where: Where) -> Getter:
+    on = compile_spec(spec["switch"], (*where, "switch"))
+    cases = spec.get("cases")
+    if not isinstance(cases, dict) or not cases:
+        raise SpecError((*where, "cases"), "a switch needs cases: {value: spec, ...}")
+    compiled = {as_text(k): compile_spec(v, (*where, "cases", str(k))) for k, v in cases.items()}
+    # A switch's default is a spec (what to do otherwise), not a fixed value.
+    otherwise = compile_spec(spec["default"], (*where, "default")) if "default" in spec else None
+
+    def switch(a: Any, b: Any) -> Any:
+        key = on(a, b)
+        chosen = compiled.get(key if isinstance(key, str) else as_text(key))
+        if chosen is not None:
+            return chosen(a, b)
+        return otherwise(a, b) if otherwise is not None else None
+
+    return switch
+
+
+def compile_spec(spec: Any, where: Where) -> Getter:
+    """``spec`` (YAML data) -> a getter; raises SpecError naming where it is wrong."""
+    if isinstance(spec, str):
+        return compile_path(spec, where)
+    if not isinstance(spec, dict):
+        raise SpecError(where, "a value spec is a field path or an object (path, value, ...)")
+    get = _kind(spec, where)
+    if "switch" in spec:
+        steps = {k: spec[k] for k in STEPS if k in spec and k != "default"}
+    else:
+        steps = {k: spec[k] for k in STEPS if k in spec}
+    return _with_steps(get, steps, where)
+
+
+def _with_steps(get: Getter, steps: Mapping[str, Any], where: Where) -> Getter:
+    if not steps:
+        return get
+    names = steps.get("filters", [])
+    if not isinstance(names, list) or any(n not in FILTERS for n in names):
+        raise SpecError((*where, "filters"), f"filters are a list of {', '.join(FILTERS)}")
+    filters = [FILTERS[n] for n in names]
+    table = steps.get("map")
+    if table is not None and not isinstance(table, dict):
+        raise SpecError((*where, "map"), "map is an object: {text: value}")
+    lookup = {as_text(k): v for k, v in table.items()} if table else None
+    to_time = _time(steps["time"], (*where, "time")) if "time" in steps else None
+    has_default, default = "default" in steps, steps.get("default")
+
+    def stepped(a: Any, b: Any) -> Any:
+        value = get(a, b)
+        if not _missing(value):
+            for f in filters:
+                value = f(value)
+            if lookup is not None:
+                value = lookup.get(value if isinstance(value, str) else as_text(value))
+            if to_time is not None and value is not None:
+                value = to_time(value)
+        if has_default and _missing(value):
+            return default
+        return value
+
+    return stepped
+
+
+def map_outputs(spec: Any) -> list[Any]:
+    """The fixed values a spec can produce (map values, ``value``, ``default``, nested), to
+    check them at compile time (e.g. that a message_type map names only message types)."""
+    if not isinstance(spec, dict):
+        return []
+    out: list[Any] = []
+    if isinstance(spec.get("map"), dict):
+        out += list(spec["map"].values())
+    if "value" in spec:
+        out.append(spec["value"])
+    if "default" in spec and "switch" not in spec:
+        out.append(spec["default"])
+    for key in ("first", "join"):
+        for item in spec.get(key) or []:
+            out += map_outputs(item)
+    if "switch" in spec:
+        for item in (spec.get("cases") or {}).values():
+            out += map_outputs(item)
+        out += map_outputs(spec.get("default"))
+    return out
