@@ -80,3 +80,31 @@ def write_nulls_fix(directory: Path) -> Path:
     path = directory / "generic.schema.json"
     path.write_text(json.dumps(schema))
     return path
+
+
+def source_sample(source: str, name: str) -> bytes:
+    """A sample body shipped in a declarative source's folder (``samples/``)."""
+    from schemas.registry import load_sources
+
+    [path] = [p for p in load_sources()[source].samples if p.name == name]
+    return path.read_bytes()
+
+
+def decide_in_order(results: list[StageOneResult], now: int) -> list[tuple[str, bool, str]]:
+    """Every alert of ``results``, in order, through stage 2 against the states the earlier
+    ones left: (entity id, emitted, reason)."""
+    from processors.incidents import IncidentPolicy, IncidentState
+    from processors.stage_one import alert_outputs
+    from processors.stage_two import decide_alert
+
+    states: dict[bytes, IncidentState | None] = {}
+    out = []
+    for result in results:
+        for alert, record in zip(result.alerts, alert_outputs(result), strict=True):
+            assert record.key is not None
+            decided = decide_alert(
+                states.get(record.key), record.value, record.headers, now, IncidentPolicy()
+            )
+            states[record.key] = decided.state
+            out.append((alert.entity_id, decided.decision.emit, decided.decision.reason))
+    return out
