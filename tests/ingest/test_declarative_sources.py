@@ -17,7 +17,9 @@ FOLDER_SAMPLES = [
 ]
 
 
-@pytest.mark.parametrize(("source", "name", "body"), FOLDER_SAMPLES, ids=str)
+@pytest.mark.parametrize(
+    ("source", "name", "body"), FOLDER_SAMPLES, ids=[f"{s}/{n}" for s, n, _ in FOLDER_SAMPLES]
+)
 async def test_a_sample_is_recorded_and_maps(
     ingress: Ingress, source: str, name: str, body: bytes
 ) -> None:

@@ -240,7 +240,7 @@ def test_alerts_not_where_the_file_says_are_a_mapping_failure(body: Any, what: s
         alert_list_mapping()(body, CTX)
 
 
-@pytest.mark.parametrize("source", ["alertmanager"])
+@pytest.mark.parametrize("source", ["alertmanager", "grafana"])
 @settings(max_examples=300, deadline=None)
 @given(body=json_values)
 def test_declarative_mappings_raise_only_mapping_failures(source: str, body: Any) -> None:

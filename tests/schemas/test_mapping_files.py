@@ -87,7 +87,7 @@ def test_a_folder_is_a_source_with_its_paths_types_and_samples(tmp_path: Path) -
 
 def test_the_built_in_folders_are_sources() -> None:
     sources = load_sources()
-    assert "alertmanager" in sources
+    assert {"alertmanager", "grafana"} <= set(sources)
     assert sources["thousandeyes"].mapping is None  # a flat schema: its mapping is Python
 
 
