@@ -14,7 +14,16 @@ from typing import Any, get_args
 
 from processors.deadletter import MappingFailure
 from processors.draft import FIELD_LIMIT, STATE_MESSAGE_LIMIT, AlertDraft, MapContext, clip
-from processors.mapvalues import Getter, SpecError, as_text, compile_path, compile_spec, map_outputs
+from processors.mapvalues import (
+    Getter,
+    SpecError,
+    Where,
+    as_text,
+    compile_path,
+    compile_spec,
+    map_outputs,
+    parse_path,
+)
 from schemas.mappingfile import MappingFile
 from schemas.normalized import Annotation, MessageType
 from schemas.registry import RegistryError
@@ -29,7 +38,26 @@ DeclarativeMapping = Callable[[dict[str, Any], MapContext], list[AlertDraft]]
 def _text(value: Any, limit: int) -> str | None:
     if value is None or value == "":
         return None
+    if type(value) is str and len(value) <= limit:
+        return value
     return clip(as_text(value), limit)
+
+
+# How a detail or a link value is read: (from the body?, key, None) for a one-key field path,
+# read inline with no call per value; (False, "", getter) otherwise.
+Read = tuple[bool, str, Getter | None]
+
+
+def _reader(spec: Any, where: Where) -> Read:
+    if isinstance(spec, str):
+        try:
+            root, steps = parse_path(spec)
+        except ValueError:
+            pass  # compile_spec names the error
+        else:
+            if len(steps) == 1 and isinstance(steps[0], str):
+                return (root, steps[0], None)
+    return (False, "", compile_spec(spec, where))
 
 
 class _Compiled:
@@ -53,11 +81,11 @@ class _Compiled:
         self.event_id = get.get("event_id")
         self.is_test = get.get("is_test")
         self.details = tuple(
-            (str(name), compile_spec(spec, ("details", str(name))))
+            (str(name), *_reader(spec, ("details", str(name))))
             for name, spec in (data.get("details") or {}).items()
         )
         self.annotations = tuple(
-            (item["kind"], item["title"], compile_spec(item["value"], ("annotations", i, "value")))
+            (item["kind"], item["title"], *_reader(item["value"], ("annotations", i, "value")))
             for i, item in enumerate(data.get("annotations") or [])
         )
         for value in map_outputs(fields["message_type"]):
@@ -92,15 +120,16 @@ class _Compiled:
         state = _text(self.state(alert, body), STATE_MESSAGE_LIMIT) if self.state else None
         event_time = self.event_time(alert, body) if self.event_time else None
         event_id = self.event_id(alert, body) if self.event_id else None
+        # body is a dict here: the alerts' list was read from it, or it is the alert
         details = {}
-        for name, get in self.details:
-            value = get(alert, body)
+        for name, root, key, get in self.details:
+            value = (body if root else alert).get(key) if get is None else get(alert, body)
             if value is not None:
                 details[name] = value
         annotations = []
-        for kind, title, get in self.annotations:
-            value = get(alert, body)
-            if isinstance(value, str) and value:
+        for kind, title, root, key, get in self.annotations:
+            value = (body if root else alert).get(key) if get is None else get(alert, body)
+            if type(value) is str and value:
                 annotations.append(Annotation(kind, title, value))
         return AlertDraft(
             message_type=message_type,

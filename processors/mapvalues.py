@@ -105,11 +105,18 @@ def compile_path(text: str, where: Where) -> Getter:
         if root:
             return lambda a, b: b.get(key) if type(b) is dict else None
         return lambda a, b: a.get(key) if type(a) is dict else None
-    if len(steps) == 2 and all(isinstance(s, str) for s in steps):
+    if len(steps) == 2 and isinstance(steps[0], str) and isinstance(steps[1], str):
         k1, k2 = steps
+        if root:
+
+            def two_from_root(a: Any, b: Any) -> Any:
+                inner = b.get(k1) if type(b) is dict else None
+                return inner.get(k2) if type(inner) is dict else None
+
+            return two_from_root
 
         def two(a: Any, b: Any) -> Any:
-            inner = (b if root else a).get(k1) if type(b if root else a) is dict else None
+            inner = a.get(k1) if type(a) is dict else None
             return inner.get(k2) if type(inner) is dict else None
 
         return two
@@ -137,12 +144,46 @@ def labels_hash(value: Any) -> str:
     return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:16]
 
 
+# Text filters apply to the value as text; the others to the value itself.
+TEXT_FILTERS: dict[str, Callable[[str], str]] = {
+    "strip": str.strip,
+    "lower": str.lower,
+    "upper": str.upper,
+}
 FILTERS: dict[str, Callable[[Any], Any]] = {
     "strip": lambda v: as_text(v).strip(),
     "lower": lambda v: as_text(v).lower(),
     "upper": lambda v: as_text(v).upper(),
     "labels_hash": labels_hash,
 }
+
+
+def filter_chain(names: list[str]) -> Callable[[Any], Any]:
+    """One function applying ``names`` in order (a run of text filters as str methods)."""
+    if names and all(n in TEXT_FILTERS for n in names):
+        ops = [TEXT_FILTERS[n] for n in names]
+        if len(ops) == 1:
+            op = ops[0]
+            return lambda v: op(v if type(v) is str else as_text(v))
+        if len(ops) == 2:
+            op1, op2 = ops
+            return lambda v: op2(op1(v if type(v) is str else as_text(v)))
+
+        def text_ops(v: Any) -> str:
+            text = v if type(v) is str else as_text(v)
+            for op in ops:
+                text = op(text)
+            return text
+
+        return text_ops
+    funcs = [FILTERS[n] for n in names]
+
+    def chain(v: Any) -> Any:
+        for f in funcs:
+            v = f(v)
+        return v
+
+    return chain
 
 
 def rfc3339_ms(value: Any) -> int | None:
@@ -206,15 +247,11 @@ def _placeholder(text: str, where: Where) -> Getter:
         raise SpecError(where, f"unknown filter {unknown[0]!r} (known: {', '.join(FILTERS)})")
     if not names:
         return get
-    filters = [FILTERS[n] for n in names]
+    apply = filter_chain(names)
 
     def filtered(a: Any, b: Any) -> Any:
         value = get(a, b)
-        if _missing(value):
-            return None
-        for f in filters:
-            value = f(value)
-        return value
+        return None if value is None or value == "" else apply(value)
 
     return filtered
 
@@ -236,6 +273,47 @@ def _template(text: Any, where: Where) -> Getter:
         at = found.end()
     parts.append(text[at:])
     pieces = tuple(p for p in parts if p != "")
+    getters = [p for p in pieces if not isinstance(p, str)]
+    if len(getters) == 1:  # the common case: text around one value
+        get = getters[0]
+        at_get = pieces.index(get)
+        head = "".join(p for p in pieces[:at_get] if isinstance(p, str))
+        tail = "".join(p for p in pieces[at_get + 1 :] if isinstance(p, str))
+
+        def render_one(a: Any, b: Any) -> str | None:
+            value = get(a, b)
+            if value is None or value == "":
+                return None
+            return head + (value if type(value) is str else as_text(value)) + tail
+
+        return render_one
+    if len(getters) == 2 and len(pieces) <= 5:  # "a{x}b{y}c": two values
+        texts = ["", "", ""]
+        slot = 0
+        for piece in pieces:
+            if isinstance(piece, str):
+                texts[slot] += piece
+            else:
+                slot += 1
+        first_get, second_get = getters
+        t0, t1, t2 = texts
+
+        def render_two(a: Any, b: Any) -> str | None:
+            x = first_get(a, b)
+            if x is None or x == "":
+                return None
+            y = second_get(a, b)
+            if y is None or y == "":
+                return None
+            return (
+                t0
+                + (x if type(x) is str else as_text(x))
+                + t1
+                + (y if type(y) is str else as_text(y))
+                + t2
+            )
+
+        return render_two
 
     def render(a: Any, b: Any) -> str | None:
         out = []
@@ -244,9 +322,9 @@ def _template(text: Any, where: Where) -> Getter:
                 out.append(piece)
                 continue
             value = piece(a, b)
-            if _missing(value):
+            if value is None or value == "":
                 return None
-            out.append(as_text(value))
+            out.append(value if type(value) is str else as_text(value))
         return "".join(out)
 
     return render
@@ -285,7 +363,7 @@ def _kind(spec: Mapping[str, Any], where: Where) -> Getter:
         def first(a: Any, b: Any) -> Any:
             for option in options:
                 value = option(a, b)
-                if not _missing(value):
+                if value is not None and value != "":
                     return value
             return None
 
@@ -294,6 +372,19 @@ def _kind(spec: Mapping[str, Any], where: Where) -> Getter:
         parts, sep = _specs(body, at, kind), spec.get("sep", " ")
         if not isinstance(sep, str):
             raise SpecError((*where, "sep"), "sep is text")
+
+        if len(parts) == 2:
+            part1, part2 = parts
+
+            def join_two(a: Any, b: Any) -> str | None:
+                x, y = part1(a, b), part2(a, b)
+                x = None if x is None or x == "" else x if type(x) is str else as_text(x)
+                y = None if y is None or y == "" else y if type(y) is str else as_text(y)
+                if x is None:
+                    return y
+                return x if y is None else x + sep + y
+
+            return join_two
 
         def join(a: Any, b: Any) -> str | None:
             found = [as_text(v) for v in (p(a, b) for p in parts) if not _missing(v)]
@@ -314,7 +405,7 @@ def _switch(spec: Mapping[str, Any], where: Where) -> Getter:
 
     def switch(a: Any, b: Any) -> Any:
         key = on(a, b)
-        chosen = compiled.get(key if isinstance(key, str) else as_text(key))
+        chosen = None if key is None else compiled.get(key if type(key) is str else as_text(key))
         if chosen is not None:
             return chosen(a, b)
         return otherwise(a, b) if otherwise is not None else None
@@ -342,24 +433,39 @@ def _with_steps(get: Getter, steps: Mapping[str, Any], where: Where) -> Getter:
     names = steps.get("filters", [])
     if not isinstance(names, list) or any(n not in FILTERS for n in names):
         raise SpecError((*where, "filters"), f"filters are a list of {', '.join(FILTERS)}")
-    filters = [FILTERS[n] for n in names]
     table = steps.get("map")
     if table is not None and not isinstance(table, dict):
         raise SpecError((*where, "map"), "map is an object: {text: value}")
-    lookup = {as_text(k): v for k, v in table.items()} if table else None
     to_time = _time(steps["time"], (*where, "time")) if "time" in steps else None
     has_default, default = "default" in steps, steps.get("default")
+    if not names and table is None and to_time is None:
+
+        def or_default(a: Any, b: Any) -> Any:
+            value = get(a, b)
+            return default if value is None or value == "" else value
+
+        return or_default
+    if not names and table is None and to_time is not None and not has_default:
+        time_of = to_time
+
+        def timed(a: Any, b: Any) -> Any:
+            value = get(a, b)
+            return None if value is None or value == "" else time_of(value)
+
+        return timed
+    apply = filter_chain(names) if names else None
+    lookup = {as_text(k): v for k, v in table.items()} if table is not None else None
 
     def stepped(a: Any, b: Any) -> Any:
         value = get(a, b)
-        if not _missing(value):
-            for f in filters:
-                value = f(value)
+        if value is not None and value != "":
+            if apply is not None:
+                value = apply(value)
             if lookup is not None:
-                value = lookup.get(value if isinstance(value, str) else as_text(value))
+                value = lookup.get(value if type(value) is str else as_text(value))
             if to_time is not None and value is not None:
                 value = to_time(value)
-        if has_default and _missing(value):
+        if has_default and (value is None or value == ""):
             return default
         return value
 
