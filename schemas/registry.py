@@ -3,9 +3,9 @@
 
 A flat schema file carries an ``x-alertpipe`` block with the URL paths the ingress serves it
 under and the content types it accepts; its mapping is Python (``processors.sources``). A
-folder is a declarative source: ``schema.json``, ``mapping.yaml`` (paths, content types and how
-each normalized field is obtained: ``schemas.mappingfile``) and ``samples/``. Either way,
-adding a source needs no ingress change.
+folder is a declarative source: ``<name>.schema.json``, ``mapping.yaml`` (paths, content
+types and how each normalized field is obtained: ``schemas.mappingfile``) and ``samples/``.
+Either way, adding a source needs no ingress change.
 
 A directory of fixed schemas (``ALERTPIPE_SCHEMA_DIR``) can replace the schema of a known
 source without a release, e.g. to accept a field a sender started to send, then redrive its
@@ -24,7 +24,6 @@ from schemas.mappingfile import MappingFile, MappingFileError, read_mapping_file
 
 SOURCES_DIR = Path(__file__).parent / "sources"
 SUFFIX = ".schema.json"
-FOLDER_SCHEMA = "schema.json"
 FOLDER_MAPPING = "mapping.yaml"
 FOLDER_SAMPLES = "samples"
 
@@ -74,7 +73,8 @@ def _read_schema(path: Path) -> dict[str, Any]:
 
 def _load_folder(folder: Path) -> SourceInfo:
     """A declarative source: its schema, its checked mapping file and its samples."""
-    schema_path, mapping_path = folder / FOLDER_SCHEMA, folder / FOLDER_MAPPING
+    # <name>.schema.json: the name a fixed schema has in ALERTPIPE_SCHEMA_DIR too
+    schema_path, mapping_path = folder / f"{folder.name}{SUFFIX}", folder / FOLDER_MAPPING
     for needed in (schema_path, mapping_path):
         if not needed.is_file():
             raise RegistryError(f"{folder}: a source folder needs {needed.name}")

@@ -24,7 +24,7 @@ fields:
 def write_folder(root: Path, name: str = "example", mapping: str = GOOD) -> Path:
     folder = root / name
     (folder / "samples").mkdir(parents=True)
-    (folder / "schema.json").write_text(json.dumps({"type": "object"}))
+    (folder / f"{name}.schema.json").write_text(json.dumps({"type": "object"}))
     (folder / "mapping.yaml").write_text(mapping)
     (folder / "samples" / "one.json").write_text('{"id": "x"}')
     return folder
@@ -79,7 +79,7 @@ def test_a_folder_is_a_source_with_its_paths_types_and_samples(tmp_path: Path) -
     info = sources["example"]
     assert info.paths == ("example/v1",)
     assert info.content_types == frozenset({"application/json"})
-    assert info.origin == folder / "schema.json"
+    assert info.origin == folder / "example.schema.json"
     assert info.samples == (folder / "samples" / "one.json",)
     assert info.mapping is not None
     assert info.mapping.data["title"] == "Example"
@@ -94,11 +94,11 @@ def test_the_built_in_folders_are_sources() -> None:
 @pytest.mark.parametrize(
     ("change", "what"),
     [
-        (lambda f: (f / "schema.json").unlink(), "a source folder needs schema.json"),
+        (lambda f: (f / "example.schema.json").unlink(), "needs example.schema.json"),
         (lambda f: (f / "mapping.yaml").unlink(), "a source folder needs mapping.yaml"),
-        (lambda f: (f / "schema.json").write_text("{"), "not readable JSON"),
+        (lambda f: (f / "example.schema.json").write_text("{"), "not readable JSON"),
         (
-            lambda f: (f / "schema.json").write_text('{"x-alertpipe": {}}'),
+            lambda f: (f / "example.schema.json").write_text('{"x-alertpipe": {}}'),
             "belong in mapping.yaml",
         ),
         (lambda f: (f / "mapping.yaml").write_text("title: [\n"), "mapping.yaml:2: not valid"),
