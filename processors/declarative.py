@@ -63,6 +63,28 @@ def _reader(spec: Any, where: Where) -> Read:
 class _Compiled:
     """The getters of one mapping file; ``__call__`` maps one body."""
 
+    __slots__ = (
+        "alerts",
+        "alerts_path",
+        "annotations",
+        "details",
+        "display",
+        "entity_id",
+        "event_id",
+        "event_time",
+        "from_ingress",
+        "hostname",
+        "is_test",
+        "key_kinds",
+        "key_prefix",
+        "message_type",
+        "name",
+        "note_truncated",
+        "rest_except",
+        "state",
+        "tool",
+    )
+
     def __init__(self, file: MappingFile) -> None:
         data, fields = file.data, file.data["fields"]
         self.name = file.path.parent.name
@@ -88,6 +110,13 @@ class _Compiled:
             (item["kind"], item["title"], *_reader(item["value"], ("annotations", i, "value")))
             for i, item in enumerate(data.get("annotations") or [])
         )
+        self.from_ingress = bool(data.get("entity_id_from_ingress"))
+        rest = data.get("details_rest")
+        self.rest_except = frozenset(rest["except"]) if rest is not None else None
+        keyed = data.get("annotations_from_keys")
+        self.key_prefix: str | None = keyed["prefix"] if keyed is not None else None
+        self.key_kinds: dict[str, str] = dict(keyed["kinds"]) if keyed is not None else {}
+        self.note_truncated = tuple(data.get("note_truncated") or ())
         for value in map_outputs(fields["message_type"]):
             if value not in MESSAGE_TYPES:
                 raise SpecError(
@@ -97,7 +126,7 @@ class _Compiled:
 
     def __call__(self, body: dict[str, Any], ctx: MapContext) -> list[AlertDraft]:
         if self.alerts is None:
-            return [self.one(body, body)]
+            return [self.one(body, body, ctx)]
         items = self.alerts(body, body)
         if type(items) is not list or not items:
             raise MappingFailure("mapping", f"no alerts at {self.alerts_path} (a non-empty list)")
@@ -105,45 +134,114 @@ class _Compiled:
             raise MappingFailure(
                 "mapping", f"{len(items)} alerts in one body (at most {MAX_ALERTS})"
             )
-        return [self.one(item, body) for item in items]
+        return [self.one(item, body, ctx) for item in items]
 
-    def one(self, alert: Any, body: Any) -> AlertDraft:
+    def one(self, alert: Any, body: Any, ctx: MapContext) -> AlertDraft:
+        # Written for speed (locals, inline fast paths): it runs once per alert.
         if type(alert) is not dict:
             raise MappingFailure("mapping", f"an alert is an object, not {type(alert).__name__}")
         message_type = self.message_type(alert, body)
         if message_type not in MESSAGE_TYPES:
             raise MappingFailure("mapping", f"message type {message_type!r} is not one")
-        entity_id = _text(self.entity_id(alert, body), ENTITY_ID_LIMIT)
-        if entity_id is None:
-            raise MappingFailure("mapping", f"no entity id for a {self.name} alert")
-        display = _text(self.display(alert, body), FIELD_LIMIT) if self.display else None
-        state = _text(self.state(alert, body), STATE_MESSAGE_LIMIT) if self.state else None
-        event_time = self.event_time(alert, body) if self.event_time else None
-        event_id = self.event_id(alert, body) if self.event_id else None
+        entity_id = self.entity_id(alert, body)
+        if type(entity_id) is not str or not entity_id or len(entity_id) > ENTITY_ID_LIMIT:
+            entity_id = _text(entity_id, ENTITY_ID_LIMIT) or self.no_entity_id(ctx)
+        get = self.display
+        raw_display = get(alert, body) if get is not None else None
+        if type(raw_display) is str and raw_display and len(raw_display) <= FIELD_LIMIT:
+            display: str | None = raw_display
+        else:
+            display = _text(raw_display, FIELD_LIMIT)
+        get = self.state
+        raw_state = get(alert, body) if get is not None else None
+        if type(raw_state) is str and len(raw_state) <= STATE_MESSAGE_LIMIT:
+            state = raw_state
+        else:
+            state = _text(raw_state, STATE_MESSAGE_LIMIT) or ""
+        get = self.tool
+        tool = get(alert, body) if get is not None else None
+        if tool is not None and (type(tool) is not str or not tool or len(tool) > FIELD_LIMIT):
+            tool = _text(tool, FIELD_LIMIT)
+        get = self.hostname
+        hostname = get(alert, body) if get is not None else None
+        if hostname is not None and (
+            type(hostname) is not str or not hostname or len(hostname) > FIELD_LIMIT
+        ):
+            hostname = _text(hostname, FIELD_LIMIT)
+        get = self.event_time
+        event_time = get(alert, body) if get is not None else None
+        get = self.event_id
+        event_id = get(alert, body) if get is not None else None
+        details: dict[str, Any] = {}
+        annotations: list[Annotation] = []
+        if self.rest_except is not None or self.key_prefix is not None:
+            self.rest_and_keyed(alert, details, annotations)
         # body is a dict here: the alerts' list was read from it, or it is the alert
-        details = {}
-        for name, root, key, get in self.details:
-            value = (body if root else alert).get(key) if get is None else get(alert, body)
+        for name, root, key, read in self.details:
+            value = (body if root else alert).get(key) if read is None else read(alert, body)
             if value is not None:
                 details[name] = value
-        annotations = []
-        for kind, title, root, key, get in self.annotations:
-            value = (body if root else alert).get(key) if get is None else get(alert, body)
+        for kind, title, root, key, read in self.annotations:
+            value = (body if root else alert).get(key) if read is None else read(alert, body)
             if type(value) is str and value:
                 annotations.append(Annotation(kind, title, value))
+        if self.note_truncated and (
+            (type(raw_state) is str and len(raw_state) > STATE_MESSAGE_LIMIT)
+            or (type(raw_display) is str and len(raw_display) > FIELD_LIMIT)
+        ):
+            self.note_cut(raw_state, raw_display, details)
+        get = self.is_test
         return AlertDraft(
             message_type=message_type,
             entity_id=entity_id,
             entity_display_name=display or entity_id,
-            state_message=state or "",
-            monitoring_tool=_text(self.tool(alert, body), FIELD_LIMIT) if self.tool else None,
-            hostname=_text(self.hostname(alert, body), FIELD_LIMIT) if self.hostname else None,
+            state_message=state,
+            monitoring_tool=tool,
+            hostname=hostname,
             event_time=event_time if type(event_time) is int and event_time > 0 else None,
             annotations=tuple(annotations),
             details=details,
-            is_test=bool(self.is_test(alert, body)) if self.is_test else False,
-            source_event_id=None if event_id in (None, "") else as_text(event_id),
+            is_test=bool(get(alert, body)) if get is not None else False,
+            source_event_id=None if event_id is None or event_id == "" else as_text(event_id),
         )
+
+    def no_entity_id(self, ctx: MapContext) -> str:
+        """The ingress's entity id when the file allows it; else this alert is a failure."""
+        if not self.from_ingress:
+            raise MappingFailure("mapping", f"no entity id for a {self.name} alert")
+        if not ctx.entity_id_header:
+            raise MappingFailure("mapping", "no entity_id in the body and none from the ingress")
+        return ctx.entity_id_header
+
+    def note_cut(self, raw_state: Any, raw_display: Any, details: dict[str, Any]) -> None:
+        cut = [
+            name
+            for name, value, limit in (
+                ("state_message", raw_state, STATE_MESSAGE_LIMIT),
+                ("entity_display_name", raw_display, FIELD_LIMIT),
+            )
+            if name in self.note_truncated and type(value) is str and len(value) > limit
+        ]
+        if cut:
+            details["truncated_fields"] = sorted(cut, key=self.note_truncated.index)
+
+    def rest_and_keyed(
+        self, alert: dict[str, Any], details: dict[str, Any], annotations: list[Annotation]
+    ) -> None:
+        """Keys that name annotations (``<prefix><kind>.<title>``), and every key not mapped
+        otherwise into details, both in body order."""
+        prefix, kinds, skip = self.key_prefix, self.key_kinds, self.rest_except
+        for key, value in alert.items():
+            if prefix is not None and key.startswith(prefix):
+                letter, dot, title = key[len(prefix) :].partition(".")
+                kind = kinds.get(letter) if dot else None
+                if kind is not None:
+                    # str(): what the VictorOps REST mapping always did for a non-text value
+                    text = value if type(value) is str else str(value)
+                    annotations.append(Annotation(kind, title, text))  # type: ignore[arg-type]
+                    continue
+            if skip is not None and key not in skip:
+                details[key] = value
 
 
 def compile_mapping(file: MappingFile) -> DeclarativeMapping:

@@ -11,7 +11,7 @@ an object with exactly one of
     join: [spec, ...], sep: " "  (the parts that are not missing; missing when none is)
     switch: spec, cases: {text: spec}, default: spec
 
-and the optional steps ``filters: [strip|lower|upper|labels_hash]``, ``map: {text: value}``
+and the optional steps ``filters: [strip|lower|upper|labels_hash|nonblank]``, ``map: {text: value}``
 (an unmapped value becomes ``default``, or missing), ``time: rfc3339|epoch|utc_text|<strptime
 format>`` (epoch milliseconds), ``default: value`` (when missing). Missing means absent, None
 or "". A compiled getter takes (alert, body) and never raises for any JSON data.
@@ -155,6 +155,8 @@ FILTERS: dict[str, Callable[[Any], Any]] = {
     "lower": lambda v: as_text(v).lower(),
     "upper": lambda v: as_text(v).upper(),
     "labels_hash": labels_hash,
+    # missing when only white space (the value itself otherwise)
+    "nonblank": lambda v: None if isinstance(v, str) and not v.strip() else v,
 }
 
 
@@ -177,6 +179,8 @@ def filter_chain(names: list[str]) -> Callable[[Any], Any]:
 
         return text_ops
     funcs = [FILTERS[n] for n in names]
+    if len(funcs) == 1:
+        return funcs[0]
 
     def chain(v: Any) -> Any:
         for f in funcs:
@@ -359,6 +363,14 @@ def _kind(spec: Mapping[str, Any], where: Where) -> Getter:
         return _template(body, at)
     if kind == "first":
         options = _specs(body, at, kind)
+        if len(options) == 2:
+            option1, option2 = options
+
+            def first_of_two(a: Any, b: Any) -> Any:
+                value = option1(a, b)
+                return option2(a, b) if value is None or value == "" else value
+
+            return first_of_two
 
         def first(a: Any, b: Any) -> Any:
             for option in options:
@@ -402,6 +414,19 @@ def _switch(spec: Mapping[str, Any], where: Where) -> Getter:
     compiled = {as_text(k): compile_spec(v, (*where, "cases", str(k))) for k, v in cases.items()}
     # A switch's default is a spec (what to do otherwise), not a fixed value.
     otherwise = compile_spec(spec["default"], (*where, "default")) if "default" in spec else None
+    if all(isinstance(v, dict) and set(v) == {"value"} for v in cases.values()):
+        fixed = {as_text(k): v["value"] for k, v in cases.items()}  # cases of fixed values
+        missing = object()
+
+        def switch_fixed(a: Any, b: Any) -> Any:
+            key = on(a, b)
+            if key is not None:
+                found = fixed.get(key if type(key) is str else as_text(key), missing)
+                if found is not missing:
+                    return found
+            return otherwise(a, b) if otherwise is not None else None
+
+        return switch_fixed
 
     def switch(a: Any, b: Any) -> Any:
         key = on(a, b)
@@ -461,7 +486,7 @@ def _with_steps(get: Getter, steps: Mapping[str, Any], where: Where) -> Getter:
         if value is not None and value != "":
             if apply is not None:
                 value = apply(value)
-            if lookup is not None:
+            if lookup is not None and value is not None:
                 value = lookup.get(value if type(value) is str else as_text(value))
             if to_time is not None and value is not None:
                 value = to_time(value)

@@ -3,7 +3,6 @@ drafts as the mapping files on every sample and on schema-valid variants."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -15,17 +14,17 @@ from processors.deadletter import MappingFailure
 from processors.draft import MapContext
 from processors.sources import MAPPINGS
 from processors.validate import validate
-from schemas.registry import load_sources
-from tests.processors.strategies import variants
+from tests.processors.strategies import samples, structured, variants
 
-CTX = MapContext(received_at=1)
+CTX = MapContext(received_at=1, entity_id_header="from-the-ingress")
 
 
 @pytest.mark.parametrize("source", sorted(HANDWRITTEN))
 def test_same_drafts_on_every_sample(source: str) -> None:
-    for path in load_sources()[source].samples:
-        body = json.loads(path.read_bytes())
-        assert HANDWRITTEN[source](body, CTX) == MAPPINGS[source](body, CTX), path.name
+    bodies = samples(source)
+    assert bodies
+    for body in bodies:
+        assert HANDWRITTEN[source](body, CTX) == MAPPINGS[source](body, CTX), body
 
 
 def outcome(mapping: Any, body: Any) -> Any:
@@ -39,7 +38,7 @@ def outcome(mapping: Any, body: Any) -> Any:
 @settings(max_examples=200, deadline=None)
 @given(data=st.data())
 def test_same_drafts_on_valid_variants(source: str, data: st.DataObject) -> None:
-    body = data.draw(variants(source))
+    body = data.draw(variants(source) | structured(source))
     if validate(source, body) is not None:
         return  # the worker never maps a body its schema refuses
     assert outcome(HANDWRITTEN[source], body) == outcome(MAPPINGS[source], body)

@@ -73,7 +73,7 @@ NULLS_PATHS = ["$.timestamp", "$.hostname"]
 
 def write_nulls_fix(directory: Path) -> Path:
     """Write the fixed generic schema (nulls accepted) into ``directory``; return its path."""
-    schema = json.loads((SCHEMAS / "sources" / "generic.schema.json").read_text())
+    schema = json.loads((SCHEMAS / "sources" / "generic" / "generic.schema.json").read_text())
     schema["properties"]["timestamp"]["type"].append("null")
     schema["properties"]["hostname"]["type"] = ["string", "null"]
     directory.mkdir(parents=True, exist_ok=True)

@@ -52,7 +52,7 @@ def test_a_good_file_keeps_the_line_of_every_key() -> None:
     ("text", "line", "what"),
     [
         (GOOD.replace("title: Example\n", ""), 1, "'title' is a required property"),
-        (GOOD + "colour: red\n", 7, "colour: unknown key (known: alerts, annotations, content"),
+        (GOOD + "colour: red\n", 7, "colour: unknown key (known: alerts, annotations, "),
         (GOOD.replace("  entity_id: id\n", ""), 4, "'entity_id' is a required property"),
         (GOOD.replace("example/v1", "Example/../v1"), 2, "paths.0: 'Example/../v1' does not"),
         (

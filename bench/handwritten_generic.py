@@ -1,4 +1,7 @@
-"""VictorOps REST bodies (brief §2). Incident identity: ``entity_id`` from the body, else the
+"""The VictorOps REST ("generic") mapping as it was written in Python before
+schemas/sources/generic/mapping.yaml replaced it: the hand-written baseline of the
+mapping-cost bench (bench/mapping_cost.py), checked to give the same drafts
+(tests/bench/test_handwritten.py). Incident identity: ``entity_id`` from the body, else the
 one the ingress generated and answered (raw header ``entity_id``)."""
 
 from __future__ import annotations
