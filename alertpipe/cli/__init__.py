@@ -14,6 +14,7 @@ from alertpipe.cli.kafka import kafka
 from alertpipe.cli.replay import replay
 from alertpipe.cli.routes import routes
 from alertpipe.cli.run import run
+from alertpipe.cli.sources import sources
 from alertpipe.cli.tail import tail
 from alertpipe.cli.topics import topics
 from alertpipe.cli.worker import worker
@@ -45,6 +46,7 @@ cli.add_command(replay)
 cli.add_command(explain_cmd)
 cli.add_command(tail)
 cli.add_command(dlq)
+cli.add_command(sources)
 
 
 def main() -> None:

@@ -261,3 +261,39 @@ def test_through_the_pipeline_a_bad_alert_is_a_dead_letter_a_bare_one_an_alert()
     result = process_raw(raw_input("alertmanager", b'{"alerts": [7]}'), {})
     assert result.dead_letter is not None
     assert result.dead_letter.code == "schema"
+
+
+def test_rest_keyed_annotations_truncation_and_the_ingress_entity_id(tmp_path: Path) -> None:
+    fields = (
+        "fields:\n  message_type: {value: INFO}\n"
+        "  entity_id: {path: id, filters: [nonblank]}\n  state_message: text\n"
+    )
+    extra = (
+        "entity_id_from_ingress: true\n"
+        "annotations_from_keys: {prefix: 'link.', kinds: {u: url, i: image}}\n"
+        "details_rest: {except: [id, text]}\n"
+        "details:\n  named: text\n"
+        "note_truncated: [state_message]\n"
+    )
+    [mapping] = mappings_for(folder_mapping(tmp_path, fields, extra)).values()
+    body = {
+        "id": "  ",
+        "b": 1,
+        "link.u.Runbook": "https://r",
+        "link.x.Other": "kept",
+        "link.i.": "https://img",
+        "text": "t" * 20_481,
+        "a": [2],
+    }
+    ctx = MapContext(received_at=1, entity_id_header="from-ingress")
+    [draft] = mapping(body, ctx)
+    assert draft.entity_id == "from-ingress"  # a blank id in the body
+    assert [(a.kind, a.title, a.value) for a in draft.annotations] == [
+        ("url", "Runbook", "https://r"),
+        ("image", "", "https://img"),
+    ]
+    assert list(draft.details) == ["b", "link.x.Other", "a", "named", "truncated_fields"]
+    assert draft.details["truncated_fields"] == ["state_message"]
+    assert len(draft.state_message) == 20_480
+    with pytest.raises(MappingFailure, match="no entity_id in the body and none from the ingress"):
+        mapping({"id": ""}, CTX)
