@@ -1,15 +1,14 @@
 """Hand-written Python equivalents of the Alertmanager and Grafana mapping files, written as a
-Python source module would be (processors/sources/*.py), and the former Python mappings of
-the VictorOps REST and Pingometer sources (bench/handwritten_*.py), for the mapping-cost
-bench: the declarative mapping may cost at most 1.5x these per body.
-tests/bench/test_handwritten.py checks that both give the same drafts on every sample."""
+Python source module would be (processors/sources/*.py), and the former Python mapping of the
+VictorOps REST source (bench/handwritten_generic.py), for the mapping-cost bench: the
+declarative mapping may cost at most 1.5x these per body. tests/bench/test_handwritten.py
+checks that both give the same drafts on every sample."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from bench import handwritten_generic as generic
-from bench import handwritten_pingometer as pingometer
 from processors.deadletter import MappingFailure
 from processors.draft import FIELD_LIMIT, STATE_MESSAGE_LIMIT, AlertDraft, MapContext, clip
 from processors.mapvalues import labels_hash, rfc3339_ms
@@ -207,9 +206,4 @@ def grafana(data: dict[str, Any], ctx: MapContext) -> list[AlertDraft]:
     return out
 
 
-HANDWRITTEN = {
-    "alertmanager": alertmanager,
-    "generic": generic.map_event,
-    "grafana": grafana,
-    "pingometer": pingometer.map_event,
-}
+HANDWRITTEN = {"alertmanager": alertmanager, "generic": generic.map_event, "grafana": grafana}

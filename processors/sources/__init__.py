@@ -14,12 +14,13 @@ from typing import Any
 
 from processors.declarative import compile_mapping
 from processors.draft import AlertDraft, MapContext
-from processors.sources import thousandeyes
+from processors.sources import pingometer, thousandeyes
 from schemas.registry import RegistryError, SourceInfo, load_sources
 
 Mapping = Callable[[dict[str, Any], MapContext], list[AlertDraft]]
 
 PYTHON_MAPPINGS: dict[str, Mapping] = {
+    "pingometer": pingometer.map_event,
     "thousandeyes": thousandeyes.map_event,
 }
 

@@ -1,7 +1,5 @@
-"""The Pingometer mapping as it was written in Python before
-schemas/sources/pingometer/mapping.yaml replaced it: a hand-written baseline of the
-mapping-cost bench, checked to give the same drafts (tests/bench/test_handwritten.py).
-Form or JSON ``monitor_id`` + ``monitor_status`` (0 down, 1 up); identity: the monitor id."""
+"""Pingometer (brief §2): form or JSON ``monitor_id`` + ``monitor_status`` (0 down, 1 up).
+Incident identity: the monitor id."""
 
 from __future__ import annotations
 
