@@ -17,7 +17,7 @@ from ingest.keystore import KeyStore
 from ingest.logs import configure_json_logging
 from ingest.settings import IngressSettings, load_ingress_settings
 from ingest.sink import KafkaSink, NullSink, RawSink
-from schemas.registry import load_sources
+from schemas.registry import RegistryError, SourceInfo, load_sources
 
 log = logging.getLogger("alertpipe.ingest")
 
@@ -74,6 +74,19 @@ def build_sink(settings: IngressSettings, bootstrap: str) -> RawSink:
     )
 
 
+def checked_sources() -> dict[str, SourceInfo]:
+    """The sources, their mapping files compiled as the worker compiles them: a bad one stops
+    the ingress at start with the file and the line, not only the worker."""
+    try:
+        from processors.sources import mappings_for  # compiles the built-in ones on import
+
+        sources = load_sources()
+        mappings_for(sources)
+    except RegistryError as exc:
+        raise SystemExit(f"error: bad source: {exc}") from None
+    return sources
+
+
 def create_app() -> IngressApp:
     """uvicorn factory: settings and dependencies are read here, once per worker process."""
     configure_json_logging()
@@ -87,7 +100,7 @@ def create_app() -> IngressApp:
     HeaderTimeoutProtocol.header_timeout = settings.header_timeout_s
     return IngressApp(
         settings=settings,
-        sources=load_sources(),
+        sources=checked_sources(),
         sink=build_sink(settings, bootstrap),
         keys=KeyStore(bootstrap, settings.kafka.topics.integrations),
     )
