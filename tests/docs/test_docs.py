@@ -22,7 +22,7 @@ from alertpipe.cli import cli
 from alertpipe.configref import SETTINGS
 
 ROOT = Path(__file__).parents[2]
-DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 EXAMPLE = ROOT / "docs" / "examples" / "dedup_consumer.py"
 SETTING_NAMES = {doc.env for doc in SETTINGS}
 
