@@ -21,12 +21,13 @@ from pathlib import Path
 from typing import Any
 
 import processors.declarative as declarative
-import processors.mapvalues as mapvalues
+import processors.fieldpath as fieldpath
+import processors.valuespec as valuespec
 from bench.handwritten import HANDWRITTEN
 from processors import sources
 from processors.declarative import compile_mapping
 from processors.draft import MapContext
-from processors.mapvalues import Getter, Where, parse_path
+from processors.fieldpath import Getter, Where, parse_path
 from processors.pipeline import RawInput, process_raw
 from schemas.raw import RawHeaders
 from schemas.registry import load_sources
@@ -65,18 +66,19 @@ LIBRARIES: dict[str, tuple[str, Callable[[bool, tuple[str | int, ...]], Getter]]
 @contextmanager
 def paths_by(build: Callable[[bool, tuple[str | int, ...]], Getter]) -> Iterator[None]:
     """Compile mapping files with field paths evaluated by ``build`` (a library)."""
-    original = mapvalues.compile_path
+    original = fieldpath.compile_path
 
     def compile_path(text: str, where: Where) -> Getter:
         return build(*parse_path(text))
 
-    mapvalues.compile_path = compile_path
-    declarative.compile_path = compile_path  # type: ignore[attr-defined]
+    modules = (valuespec, declarative)  # the modules that call compile_path by name
+    for module in modules:
+        setattr(module, "compile_path", compile_path)  # noqa: B010
     try:
         yield
     finally:
-        mapvalues.compile_path = original
-        declarative.compile_path = original  # type: ignore[attr-defined]
+        for module in modules:
+            setattr(module, "compile_path", original)  # noqa: B010
 
 
 def per_call(fn: Callable[[], Any], number: int) -> float:

@@ -14,16 +14,9 @@ from typing import Any, get_args
 
 from processors.deadletter import MappingFailure
 from processors.draft import FIELD_LIMIT, STATE_MESSAGE_LIMIT, AlertDraft, MapContext, clip
-from processors.mapvalues import (
-    Getter,
-    SpecError,
-    Where,
-    as_text,
-    compile_path,
-    compile_spec,
-    map_outputs,
-    parse_path,
-)
+from processors.fieldpath import Getter, SpecError, Where, compile_path, parse_path
+from processors.mapvalues import as_text
+from processors.valuespec import compile_spec, map_outputs
 from schemas.mappingfile import MappingFile
 from schemas.normalized import Annotation, MessageType
 from schemas.registry import RegistryError

@@ -14,9 +14,11 @@ from hypothesis import given, settings
 from processors.deadletter import MappingFailure
 from processors.declarative import MAX_ALERTS, compile_mapping
 from processors.draft import MapContext
-from processors.mapvalues import compile_spec, labels_hash, parse_path, rfc3339_ms
+from processors.fieldpath import parse_path
+from processors.mapvalues import labels_hash, rfc3339_ms
 from processors.pipeline import process_raw
 from processors.sources import mappings_for
+from processors.valuespec import compile_spec
 from schemas.registry import RegistryError, load_sources
 from tests.processors.helpers import raw_input
 from tests.processors.strategies import json_values
