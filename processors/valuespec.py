@@ -216,6 +216,17 @@ def _switch(spec: Mapping[str, Any], where: Where) -> Getter:
     if all(isinstance(v, dict) and set(v) == {"value"} for v in cases.values()):
         fixed = {as_text(k): v["value"] for k, v in cases.items()}  # cases of fixed values
         missing = object()
+        default = spec.get("default")
+        if isinstance(default, dict) and set(default) == {"value"}:  # a lookup, all fixed
+            constant = default["value"]
+
+            def switch_constant(a: Any, b: Any) -> Any:
+                key = on(a, b)
+                if key is None:
+                    return constant
+                return fixed.get(key if type(key) is str else as_text(key), constant)
+
+            return switch_constant
 
         def switch_fixed(a: Any, b: Any) -> Any:
             key = on(a, b)

@@ -85,6 +85,10 @@ ALERT = {
         ({"switch": "status", "cases": {"firing": "labels.alertname"}}, "Down"),
         ({"switch": "status", "cases": {"resolved": "n"}, "default": {"value": "d"}}, "d"),
         ({"switch": "status", "cases": {"resolved": "n"}}, None),
+        ({"switch": "status", "cases": {"firing": {"value": 1}}, "default": {"value": 2}}, 1),
+        ({"switch": "n", "cases": {"1": {"value": 1}}, "default": {"value": 2}}, 2),
+        ({"switch": "nothing", "cases": {"1": {"value": 1}}, "default": {"value": 2}}, 2),
+        ({"switch": "n", "cases": {"0": {"value": "zero"}}}, "zero"),
         ({"template": "{labels|labels_hash}"}, labels_hash(ALERT["labels"])),
     ],
 )
