@@ -24,6 +24,7 @@ from alertpipe.settings import TopicSettings, kafka_env
 from alertpipe.topics import connected_admin
 from processors.worker.names import internal_topics
 from schemas.raw import RawHeaders
+from schemas.registry import load_sources
 from tests.ingest.kafka_helpers import enable, fresh_topics, running_app, wait_for_key
 from tests.processors.faults import stop_worker
 from tests.processors.helpers import FIXTURES, alert_validator
@@ -165,6 +166,42 @@ async def test_every_source_comes_out_normalized(pipeline: Pipeline) -> None:
     )
     assert len({a["alert_id"] for a in alerts}) == len(alerts)
     assert {a["routing"]["reason"] for a in alerts} == {"no_routes"}
+
+
+async def test_declarative_sources_come_out_one_alert_per_element(pipeline: Pipeline) -> None:
+    """Alertmanager and Grafana bodies of several alerts each, through the real ingress and
+    worker: every element is its own normalized alert, on its own incident key."""
+    org = new_org()
+    sources = load_sources()
+    posts = [("alertmanager", "multi.json"), ("grafana", "firing-two.json")]
+    keys = {s: (await enable(pipeline.bootstrap, pipeline.topics, s, org))[0] for s, _ in posts}
+    expected = 0
+    async with running_app(pipeline.bootstrap, pipeline.topics) as (app, client):
+        for source, key in keys.items():
+            await wait_for_key(app, key, source)
+        for source, name in posts:
+            [path] = [p for p in sources[source].samples if p.name == name]
+            body = path.read_bytes()
+            expected += len(json.loads(body)["alerts"])
+            response = await client.post(
+                f"/integrations/{sources[source].paths[0]}/{keys[source]}/team-a",
+                content=body,
+                headers=JSON,
+            )
+            assert response.status_code == 200, response.text
+    records = await consume(pipeline.bootstrap, pipeline.topics.normalized, expected, by_org(org))
+    alerts = [json.loads(r.value) for r in records]
+    for record, alert in zip(records, alerts, strict=True):
+        assert not list(alert_validator().iter_errors(alert))
+        assert record.key == alert["incident_key"].encode()
+    assert sorted((a["source"], a["message_type"], a["entity_id"]) for a in alerts) == [
+        ("alertmanager", "CRITICAL", "alertmanager:1b2c3d4e5f607182"),
+        ("alertmanager", "RECOVERY", "alertmanager:2c3d4e5f60718293"),
+        ("alertmanager", "WARNING", "alertmanager:0a1b2c3d4e5f6071"),
+        ("grafana", "CRITICAL", "grafana:9a0b1c2d3e4f5a6b"),
+        ("grafana", "WARNING", "grafana:4d8e0c7b2a915f36"),
+    ]
+    assert len({a["alert_id"] for a in alerts}) == expected
 
 
 async def test_malformed_bodies_go_to_the_dead_letter_topic_intact(pipeline: Pipeline) -> None:
