@@ -30,6 +30,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from schemas.registry import load_sources
 from tests.faults.accounting import wait_for_no_lag, worker_topics
 from tests.faults.figures import Figures
 from tests.faults.pipeline import Pipeline, assert_worker_healthy, running_pipeline
@@ -59,7 +60,7 @@ def test_fuzzed_requests_get_documented_answers_and_never_5xx(
     schema = schemathesis.openapi.from_path(str(OPENAPI))
     operations = [result.ok() for result in schema.get_all_operations()]
     cases = st.one_of([op.as_strategy(generation_mode=mode) for op in operations for mode in MODES])
-    keys = {s: pipeline.new_key(s, "fuzz") for s in ("thousandeyes", "pingometer", "generic")}
+    keys = {s: pipeline.new_key(s, "fuzz") for s in sorted(load_sources())}
     statuses: Counter[int] = Counter()
 
     @settings(
