@@ -62,7 +62,7 @@ class HotCounts:
         yield _counter(
             "alertpipe_worker_incident_suppressed",
             "Alerts suppressed by the incident stage, by reason (duplicate, redelivery, late, "
-            "resolved_again, not_open).",
+            "resolved_again, not_open; replayed: at-least-once only, a stage-1 copy skipped).",
             ["reason"],
             {(k,): v for k, v in dict(self.suppressed).items()},
         )

@@ -179,7 +179,15 @@ def run_worker(settings: WorkerSettings, schemas: SchemaSet | None, raw_partitio
     try:
         while True:
             app = create_application(settings, report)
-            build_dataflow(app, names, routes.configs, schemas, policy, metrics)
+            build_dataflow(
+                app,
+                names,
+                routes.configs,
+                schemas,
+                policy,
+                metrics,
+                skip_replays=not settings.exactly_once,
+            )
             started = time.monotonic()
             try:
                 app.run()
