@@ -145,8 +145,14 @@ async def test_sigkill_and_sigterm_at_random_moments_lose_nothing(
             since = await out.ends()
             worker = pool.start(0)
             if not feeding.done():
-                await grown_everywhere(out, since, timeout=120, anywhere=True)
-                restarts.append(time.monotonic() - started)
+                try:
+                    await grown_everywhere(out, since, timeout=60, anywhere=True)
+                    restarts.append(time.monotonic() - started)
+                except AssertionError:
+                    # the feed ended meanwhile and nothing was left to do: no figure (the
+                    # accounting below still finds any alert this restart lost)
+                    if not feeding.done():
+                        raise
     await feeding
     outcome = await collect(kafka_bootstrap, topics)
     print(
