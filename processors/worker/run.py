@@ -49,14 +49,15 @@ def kafka_configs(settings: WorkerSettings, report: LoopReport) -> tuple[dict[st
     """librdkafka settings of the loop's consumer and producer. A stable instance id gives
     static group membership (a restarted worker takes its partitions back without a
     rebalance) and a stable transactional id (it fences its predecessor's open transaction
-    at once instead of waiting for the transaction timeout). A member learns of a rebalance
-    from its next heartbeat (under exactly-once also from its next checkpoint's offset commit,
-    so at once): a heartbeat every second bounds that wait, which at 3 s (a fifth of the
-    session) made an at-least-once takeover ~4 s slower than an exactly-once one."""
+    at once instead of waiting for the transaction timeout). Heartbeat H, a fifth of the
+    session: the broker drops a dead member one session after its last beat, i.e. between
+    session - H and session after the crash, so a shorter H does not take over sooner (an
+    at-least-once member, which learns of the rebalance only from a heartbeat, rejoins up to H
+    later; an exactly-once one learns at its next checkpoint)."""
     session_ms = int(settings.session_timeout_s * 1000)
     consumer: dict[str, Any] = {
         "session.timeout.ms": session_ms,
-        "heartbeat.interval.ms": min(1000, session_ms // 3),
+        "heartbeat.interval.ms": max(1000, session_ms // 5),
         "statistics.interval.ms": STATS_INTERVAL_MS,
         "stats_cb": report.on_stats,
     }
