@@ -273,7 +273,11 @@ async def test_a_killed_worker_that_stays_down_is_taken_over_within_the_session_
     print(f"\nSIGKILL, stays down: every partition had new output after {takeover:.1f}s")
     figures["kill_to_output_s"] = round(takeover, 1)
     await check(outcome, "SIGKILL, stays down", pool, [pool.log(1), pool.log(2)], figures)
-    assert takeover <= 15 + 5, f"takeover took {takeover:.1f}s, past the 15 s session timeout"
+    # The broker drops the dead member one session (15 s) after its last heartbeat; the other
+    # one rejoins within a heartbeat (3 s), restores the taken partitions and commits: the
+    # bound catches a takeover that waits on anything else (librdkafka's 45 s default
+    # session, a 60 s transaction timeout), not the figure, which docs/reliability.md reports.
+    assert takeover <= 15 + 3 + 5, f"takeover took {takeover:.1f}s (session 15 s, heartbeat 3 s)"
 
 
 @pytest.mark.parametrize("workers", EXACTLY_ONCE_ONLY, indirect=True)
