@@ -52,7 +52,8 @@ def facts_of(alert: dict[str, Any], headers: Sequence[tuple[str, bytes]]) -> Ale
 # comes after the phase change is emitted again, and records its fingerprint into the new
 # phase, where it suppresses a later genuine repeat (seen in the frozen-worker fault test,
 # FAULT_SEED=606). So each incident also keeps, per raw partition, the highest raw offset it
-# decided, and an alert at or below it is a replay: skipped, neither emitted nor counted.
+# decided, and an alert at or below it is a replay: skipped, neither emitted nor counted
+# into the incident (the worker counts it as suppressed, reason ``replayed``).
 # Exactly-once needs none of this: the copies are in aborted transactions.
 Applied = dict[int, int]  # raw partition -> highest raw offset decided
 REPLAYED = "replayed"  # the decision reason of a skipped copy
