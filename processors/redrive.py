@@ -7,7 +7,9 @@ the worker's stage 2 decides it like any alert; what fails goes back to the dead
 with the new error and a ``redrive.of`` header naming the dead letter it came from.
 
 The stage-1 records are those the worker would have published (key = incident key, the
-alert's bytes, its fingerprint header); stage 2 decides them as new alerts. Redriving one again
+alert's bytes, its fingerprint header) plus a ``redriven`` header, which exempts them from
+the at-least-once replay check (``processors.stage_two.Applied``); stage 2 decides them as
+new alerts. Redriving one again
 is caught by its fingerprint (``redelivery``), and consumers drop repeats by ``alert_id``.
 """
 
@@ -20,6 +22,7 @@ from processors.deadletter import DeadLetter, dead_letter_headers, read_dead_let
 from processors.pipeline import RawInput, StageOneResult, process_raw
 from processors.routing import RoutingConfig
 from processors.stage_one import alert_outputs
+from processors.stage_two import REDRIVEN_HEADER
 from processors.validate import SchemaSet
 from schemas.normalized import RawRef
 
@@ -58,5 +61,8 @@ def redrive(
         again = dead_letter_headers(found.headers, result.dead_letter, found.raw)
         again.append((REDRIVE_HEADER, origin.encode()))
         return Redriven(found.raw, found.letter, result, to_dead_letter=(key, value, again))
-    records = tuple((out.key, out.value, out.headers) for out in alert_outputs(result))
+    records = tuple(
+        (out.key, out.value, [*out.headers, (REDRIVEN_HEADER, origin.encode())])
+        for out in alert_outputs(result)
+    )
     return Redriven(found.raw, found.letter, result, to_stage_one=records)

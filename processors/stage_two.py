@@ -45,11 +45,36 @@ def facts_of(alert: dict[str, Any], headers: Sequence[tuple[str, bytes]]) -> Ale
     )
 
 
+# At-least-once only. A worker taking over a raw partition publishes again, to the stage-1
+# topic, the alerts of the raw records its predecessor published but had not committed, so
+# there stage 2 finds them twice. Deciding an alert twice is not harmless: a content
+# fingerprint ("body:") is forgotten when an incident resolves or reopens, so a copy that
+# comes after the phase change is emitted again, and records its fingerprint into the new
+# phase, where it suppresses a later genuine repeat (seen in the frozen-worker fault test,
+# FAULT_SEED=606). So each incident also keeps, per raw partition, the highest raw offset it
+# decided, and an alert at or below it is a replay: skipped, neither emitted nor counted
+# into the incident (the worker counts it as suppressed, reason ``replayed``).
+# Exactly-once needs none of this: the copies are in aborted transactions.
+Applied = dict[int, int]  # raw partition -> highest raw offset decided
+REPLAYED = "replayed"  # the decision reason of a skipped copy
+# On what ``alertpipe dlq redrive`` publishes: an alert of an old raw record, decided anyway.
+REDRIVEN_HEADER = "redriven"
+
+
 @record
 class Decided:
     decision: Decision
     state: IncidentState | None
     emitted: bytes | None  # the alert as published on the delivery topic, when emitted
+    applied: Applied | None = None  # at-least-once: the incident's applied offsets after it
+
+
+def encode_applied(applied: Applied) -> bytes:
+    return orjson.dumps({str(p): o for p, o in applied.items()})
+
+
+def decode_applied(value: bytes | None) -> Applied:
+    return {int(p): int(o) for p, o in orjson.loads(value).items()} if value else {}
 
 
 def decide_alert(
@@ -58,22 +83,29 @@ def decide_alert(
     headers: Sequence[tuple[str, bytes]],
     now: int,
     policy: IncidentPolicy,
+    applied: Applied | None = None,
 ) -> Decided:
     """One stage-1 record (value and headers as on the wire) through the incident state
-    machine. The live stage 2, replay and explain all decide through this function."""
+    machine. The live stage 2, replay and explain all decide through this function.
+    ``applied``: the incident's applied raw offsets, under at-least-once only (see Applied)."""
     canonical = value.endswith(_COUNT_TAIL)
     alert = _facts_only(value) if canonical else parse_json(value)
     if not isinstance(alert, dict):
         raise ValueError(f"a stage-1 record is not a JSON object: {value[:80]!r}")
+    if applied is not None and not any(name == REDRIVEN_HEADER for name, _ in headers):
+        partition, offset = int(alert["raw"]["partition"]), int(alert["raw"]["offset"])
+        if offset <= applied.get(partition, -1):
+            return Decided(Decision(False, REPLAYED), state, None, applied)
+        applied = {**applied, partition: offset}
     decision, new_state = decide(state, facts_of(alert, headers), now, policy)
     if not decision.emit:
-        return Decided(decision, new_state, None)
+        return Decided(decision, new_state, None, applied)
     count = decision.duplicates_suppressed
     emitted = with_count(value, count)
     if emitted is None:
         alert["duplicates_suppressed"] = count
         emitted = dump_json(alert)
-    return Decided(decision, new_state, emitted)
+    return Decided(decision, new_state, emitted, applied)
 
 
 def with_count(value: bytes, count: int) -> bytes | None:

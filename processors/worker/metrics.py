@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections import Counter as Tally
 from collections.abc import Iterator, Mapping
 from itertools import accumulate
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
@@ -22,11 +24,11 @@ class HotCounts:
     A scrape sees each count at some recent moment (each number is read whole)."""
 
     def __init__(self) -> None:
-        self.events: dict[str, int] = {}
-        self.alerts: dict[tuple[str, ...], int] = {}  # (source, message type)
-        self.dead_letters: dict[tuple[str, ...], int] = {}  # (source, error code)
-        self.emitted: dict[str, int] = {}
-        self.suppressed: dict[str, int] = {}
+        self.events: Tally[str] = Tally()  # by source
+        self.alerts: Tally[tuple[str, str]] = Tally()  # by (source, message type)
+        self.dead_letters: Tally[tuple[str, str]] = Tally()  # by (source, error code)
+        self.emitted: Tally[str] = Tally()  # by decision reason
+        self.suppressed: Tally[str] = Tally()  # by decision reason
         self.lag_buckets = [0] * (len(LAG_BUCKETS) + 1)  # the last one: above every bound
         self.lag_sum = 0.0
 
@@ -35,54 +37,42 @@ class HotCounts:
         self.lag_sum += seconds
 
     def collect(self) -> Iterator[Metric]:
+        yield _counter("alertpipe_worker_events", EVENTS_HELP, ["source"], self.events)
         yield _counter(
-            "alertpipe_worker_events",
-            "Raw records consumed, by source.",
-            ["source"],
-            {(k,): v for k, v in dict(self.events).items()},
+            "alertpipe_worker_alerts", ALERTS_HELP, ["source", "message_type"], self.alerts
         )
         yield _counter(
-            "alertpipe_worker_alerts",
-            "Normalized alerts published, by source and message type.",
-            ["source", "message_type"],
-            dict(self.alerts),
+            "alertpipe_worker_dead_letters", LETTERS_HELP, ["source", "code"], self.dead_letters
         )
+        yield _counter("alertpipe_worker_incident_emitted", EMITTED_HELP, ["reason"], self.emitted)
         yield _counter(
-            "alertpipe_worker_dead_letters",
-            "Bodies dead-lettered, by source and error code.",
-            ["source", "code"],
-            dict(self.dead_letters),
-        )
-        yield _counter(
-            "alertpipe_worker_incident_emitted",
-            "Alerts emitted by the incident stage, by decision (open, resolve, ...).",
-            ["reason"],
-            {(k,): v for k, v in dict(self.emitted).items()},
-        )
-        yield _counter(
-            "alertpipe_worker_incident_suppressed",
-            "Alerts suppressed by the incident stage, by reason (duplicate, redelivery, late, "
-            "resolved_again, not_open).",
-            ["reason"],
-            {(k,): v for k, v in dict(self.suppressed).items()},
+            "alertpipe_worker_incident_suppressed", SUPPRESSED_HELP, ["reason"], self.suppressed
         )
         counts, total = list(self.lag_buckets), self.lag_sum
-        cumulative = list(accumulate(counts))
         bounds = [*(str(float(b)) for b in LAG_BUCKETS), "+Inf"]
-        lag = HistogramMetricFamily(
-            "alertpipe_worker_processing_lag_seconds",
-            "From the ingress receiving a webhook to the worker's stage 1 processing it.",
-        )
-        lag.add_metric([], list(zip(bounds, cumulative, strict=True)), total)
+        lag = HistogramMetricFamily("alertpipe_worker_processing_lag_seconds", LAG_HELP)
+        lag.add_metric([], list(zip(bounds, accumulate(counts), strict=True)), total)
         yield lag
 
 
+EVENTS_HELP = "Raw records consumed, by source."
+ALERTS_HELP = "Normalized alerts published, by source and message type."
+LETTERS_HELP = "Bodies dead-lettered, by source and error code."
+EMITTED_HELP = "Alerts emitted by the incident stage, by decision (open, resolve, ...)."
+SUPPRESSED_HELP = (
+    "Alerts suppressed by the incident stage, by reason (duplicate, redelivery, late, "
+    "resolved_again, not_open; replayed: at-least-once only, a stage-1 copy skipped)."
+)
+LAG_HELP = "From the ingress receiving a webhook to the worker's stage 1 processing it."
+
+
 def _counter(
-    name: str, doc: str, labels: list[str], values: Mapping[tuple[str, ...], int]
+    name: str, doc: str, labels: list[str], counts: Mapping[Any, int]
 ) -> CounterMetricFamily:
+    """One family from a snapshot of ``counts`` (keys: a label value, or a tuple of them)."""
     family = CounterMetricFamily(name, doc, labels=labels)
-    for label_values, value in values.items():
-        family.add_metric(list(label_values), value)
+    for key, value in dict(counts).items():
+        family.add_metric(list(key) if isinstance(key, tuple) else [key], value)
     return family
 
 
@@ -118,21 +108,18 @@ class WorkerMetrics:
     def count_stage_one(self, result: StageOneResult, now: float) -> None:
         """One raw record's outcome (on the processing loop's thread only)."""
         hot = self.hot
-        source = result.source
-        hot.events[source] = hot.events.get(source, 0) + 1
+        hot.events[result.source] += 1
         letter = result.dead_letter
         if letter is not None:
-            where = (source, letter.code)
-            hot.dead_letters[where] = hot.dead_letters.get(where, 0) + 1
+            hot.dead_letters[result.source, letter.code] += 1
         for alert in result.alerts:
-            kind = (alert.source, alert.message_type)
-            hot.alerts[kind] = hot.alerts.get(kind, 0) + 1
+            hot.alerts[alert.source, alert.message_type] += 1
         if result.envelope is not None:
             hot.observe_lag(max(0.0, now - result.envelope.received_at / 1000))
 
     def count_decision(self, decision: Decision) -> None:
         counts = self.hot.emitted if decision.emit else self.hot.suppressed
-        counts[decision.reason] = counts.get(decision.reason, 0) + 1
+        counts[decision.reason] += 1
 
     def replace_series(self, gauge: Gauge, values: Mapping[tuple[str, ...], float]) -> None:
         """Set ``gauge`` to exactly ``values`` (label values -> value): series of partitions

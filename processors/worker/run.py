@@ -49,7 +49,11 @@ def kafka_configs(settings: WorkerSettings, report: LoopReport) -> tuple[dict[st
     """librdkafka settings of the loop's consumer and producer. A stable instance id gives
     static group membership (a restarted worker takes its partitions back without a
     rebalance) and a stable transactional id (it fences its predecessor's open transaction
-    at once instead of waiting for the transaction timeout)."""
+    at once instead of waiting for the transaction timeout). Heartbeat H, a fifth of the
+    session: the broker drops a dead member one session after its last beat, i.e. between
+    session - H and session after the crash, so a shorter H does not take over sooner (an
+    at-least-once member, which learns of the rebalance only from a heartbeat, rejoins up to H
+    later; an exactly-once one learns at its next checkpoint)."""
     session_ms = int(settings.session_timeout_s * 1000)
     consumer: dict[str, Any] = {
         "session.timeout.ms": session_ms,
@@ -179,7 +183,15 @@ def run_worker(settings: WorkerSettings, schemas: SchemaSet | None, raw_partitio
     try:
         while True:
             app = create_application(settings, report)
-            build_dataflow(app, names, routes.configs, schemas, policy, metrics)
+            build_dataflow(
+                app,
+                names,
+                routes.configs,
+                schemas,
+                policy,
+                metrics,
+                skip_replays=not settings.exactly_once,
+            )
             started = time.monotonic()
             try:
                 app.run()

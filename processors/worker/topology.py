@@ -26,13 +26,15 @@ from processors.incidents import IncidentPolicy, IncidentState, decode_state, en
 from processors.pipeline import RawInput
 from processors.routing import RoutingConfig
 from processors.stage_one import Output, stage_one
-from processors.stage_two import decide_alert
+from processors.stage_two import decide_alert, decode_applied, encode_applied
 from processors.validate import SchemaSet
 from processors.worker.metrics import WorkerMetrics
 from processors.worker.names import GROUP_BY
 
-# quixstreams scopes state by the record's key (the incident key): one entry per incident.
+# quixstreams scopes state by the record's key (the incident key): one entry per incident,
+# and under at-least-once its applied raw offsets (processors.stage_two.Applied).
 STATE_KEY = "state"
+APPLIED_KEY = "applied"
 
 Headers = Sequence[tuple[str, bytes]] | None
 
@@ -70,9 +72,13 @@ def build_dataflow(
     policy: IncidentPolicy,
     metrics: WorkerMetrics,
     clock: Callable[[], float] = time.time,
+    skip_replays: bool = False,
 ) -> None:
     """Register both stages on ``app``. ``topics``: raw, normalized, dead_letter names.
-    ``routes`` is read on every record (the route follower updates it in place)."""
+    ``routes`` is read on every record (the route follower updates it in place).
+    ``skip_replays``: at-least-once, where stage 1 may publish an alert twice after a failover
+    (``processors.stage_two.Applied``)."""
+    applied_ttl = timedelta(milliseconds=max(policy.open_ttl_ms, policy.resolved_ttl_ms))
     raw = _bytes_topic(app, topics["raw"])
     dead_letters = _bytes_topic(app, topics["dead_letter"], OutputValue())
     normalized = _bytes_topic(app, topics["normalized"])
@@ -93,7 +99,11 @@ def build_dataflow(
             value = value.value
         stored = state.get_bytes(STATE_KEY)
         current = decode_state(stored) if stored is not None else None
-        decided = decide_alert(current, value, headers or (), int(clock() * 1000), policy)
+        applied = decode_applied(state.get_bytes(APPLIED_KEY)) if skip_replays else None
+        now = int(clock() * 1000)
+        decided = decide_alert(current, value, headers or (), now, policy, applied)
+        if decided.applied is not None and decided.applied is not applied:
+            state.set_bytes(APPLIED_KEY, encode_applied(decided.applied), ttl=applied_ttl)
         new = decided.state
         if new is None:
             if stored is not None:

@@ -142,10 +142,17 @@ async def test_sigkill_and_sigterm_at_random_moments_lose_nothing(
             worker.send_signal(sig)
             await asyncio.to_thread(worker.wait, 60)
             started = time.monotonic()
+            since = await out.ends()
             worker = pool.start(0)
             if not feeding.done():
-                await out.growth(await out.total())
-                restarts.append(time.monotonic() - started)
+                try:
+                    await grown_everywhere(out, since, timeout=60, anywhere=True)
+                    restarts.append(time.monotonic() - started)
+                except AssertionError:
+                    # the feed ended meanwhile and nothing was left to do: no figure (the
+                    # accounting below still finds any alert this restart lost)
+                    if not feeding.done():
+                        raise
     await feeding
     outcome = await collect(kafka_bootstrap, topics)
     print(
@@ -222,15 +229,25 @@ async def test_a_frozen_worker_is_evicted_and_its_work_taken_over(
     assert grew == sorted(during), "the live worker did not take over the frozen one's work"
 
 
-async def grown_everywhere(out: Watch, since: dict[int, int], timeout: float) -> float:
-    """Seconds until every partition of ``out``'s topic is past ``since``."""
+async def grown_everywhere(
+    out: Watch, since: dict[int, int], timeout: float, anywhere: bool = False
+) -> float:
+    """Seconds until every partition of ``out``'s topic (``anywhere``: one of them) has a
+    record readable past ``since``. Records, not end offsets: a transaction's commit or
+    abort marker moves a partition's end, but is no output (a restarted worker's fencing
+    aborts its predecessor's transaction at once)."""
     started = time.monotonic()
+    consumer = out.consumer
+    consumer.assign(out.partitions)
+    for tp in out.partitions:
+        consumer.seek(tp, since.get(tp.partition, 0))
+    waiting = {tp.partition for tp in out.partitions}
     while time.monotonic() - started < timeout:
-        now = await out.ends()
-        if all(now[p] > since.get(p, 0) for p in now):
+        batch = await consumer.getmany(timeout_ms=100)
+        waiting -= {tp.partition for tp, records in batch.items() if records}
+        if not waiting or (anywhere and len(waiting) < len(out.partitions)):
             return time.monotonic() - started
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"some partitions of {out.topic} made no progress in {timeout:.0f}s")
+    raise AssertionError(f"partitions {sorted(waiting)} of {out.topic} had no new record")
 
 
 @pytest.mark.parametrize("workers", EXACTLY_ONCE_ONLY, indirect=True)
@@ -256,7 +273,11 @@ async def test_a_killed_worker_that_stays_down_is_taken_over_within_the_session_
     print(f"\nSIGKILL, stays down: every partition had new output after {takeover:.1f}s")
     figures["kill_to_output_s"] = round(takeover, 1)
     await check(outcome, "SIGKILL, stays down", pool, [pool.log(1), pool.log(2)], figures)
-    assert takeover <= 15 + 5, f"takeover took {takeover:.1f}s, past the 15 s session timeout"
+    # The broker drops the dead member one session (15 s) after its last heartbeat; the other
+    # one rejoins within a heartbeat (3 s), restores the taken partitions and commits: the
+    # bound catches a takeover that waits on anything else (librdkafka's 45 s default
+    # session, a 60 s transaction timeout), not the figure, which docs/reliability.md reports.
+    assert takeover <= 15 + 3 + 5, f"takeover took {takeover:.1f}s (session 15 s, heartbeat 3 s)"
 
 
 @pytest.mark.parametrize("workers", EXACTLY_ONCE_ONLY, indirect=True)

@@ -12,7 +12,7 @@ from processors.incidents import IncidentPolicy
 from processors.pipeline import process_raw
 from processors.redrive import REDRIVE_HEADER, redrive
 from processors.replay import Replayer
-from processors.stage_two import FINGERPRINT_HEADER, decide_alert
+from processors.stage_two import FINGERPRINT_HEADER, REDRIVEN_HEADER, decide_alert
 from processors.validate import schema_set
 from schemas.normalized import alert_id_for
 from tests.processors.helpers import NULLS_BODY, RECEIVED_AT, raw_input, write_nulls_fix
@@ -64,7 +64,7 @@ def test_after_a_fix_it_passes_with_the_alert_id_of_its_raw_record(tmp_path: Pat
     assert key == alert["incident_key"].encode() == b"acme/disk/db1"
     assert alert["alert_id"] == alert_id_for(done.raw, 0)
     assert alert["received_at"] == RECEIVED_AT
-    assert [k for k, _ in stage_one] == [FINGERPRINT_HEADER]
+    assert [k for k, _ in stage_one] == [FINGERPRINT_HEADER, REDRIVEN_HEADER]
 
 
 def test_stage_two_decides_a_redriven_alert_even_after_later_records(tmp_path: Path) -> None:
