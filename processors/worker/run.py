@@ -182,18 +182,20 @@ def run_worker(settings: WorkerSettings, schemas: SchemaSet | None, raw_partitio
     restarts = Restarts()
     try:
         while True:
-            app = create_application(settings, report)
-            build_dataflow(
-                app,
-                names,
-                routes.configs,
-                schemas,
-                policy,
-                metrics,
-                skip_replays=not settings.exactly_once,
-            )
             started = time.monotonic()
             try:
+                # Building the dataflow asks the cluster for the topics' configs: with the
+                # controller unreachable it fails like the loop does, and is retried as one.
+                app = create_application(settings, report)
+                build_dataflow(
+                    app,
+                    names,
+                    routes.configs,
+                    schemas,
+                    policy,
+                    metrics,
+                    skip_replays=not settings.exactly_once,
+                )
                 app.run()
                 break  # SIGTERM/SIGINT: quixstreams committed its checkpoint
             except Exception:
