@@ -27,6 +27,7 @@ class Outcome:
     status: int  # 0: no HTTP answer (connection error or client timeout)
     request_id: str | None
     body: bytes
+    error: str | None = None  # what the client saw when there was no HTTP answer
 
 
 @dataclass
@@ -35,6 +36,10 @@ class LoadResult:
 
     def statuses(self) -> Counter[int]:
         return Counter(o.status for o in self.outcomes)
+
+    def errors(self) -> Counter[str]:
+        """Why requests got no HTTP answer (status 0), by kind."""
+        return Counter(o.error for o in self.outcomes if o.error is not None)
 
     def ok(self) -> list[Outcome]:
         return [o for o in self.outcomes if 200 <= o.status < 300]
@@ -71,16 +76,16 @@ async def steady_load(
     async with httpx.AsyncClient(timeout=timeout, limits=limits) as client:
 
         async def one(seq: int, body: bytes) -> None:
-            sent = time.monotonic()
+            sent, error = time.monotonic(), None
             try:
                 url = urls[seq % len(urls)]
                 response = await client.post(url, content=body, headers=headers)
                 status, rid = response.status_code, response.headers.get("x-request-id")
-            except httpx.HTTPError:
-                status, rid = 0, None
+            except httpx.HTTPError as exc:
+                status, rid, error = 0, None, f"{type(exc).__name__}: {exc}"[:200]
             finally:
                 gate.release()
-            result.outcomes.append(Outcome(seq, sent, time.monotonic(), status, rid, body))
+            result.outcomes.append(Outcome(seq, sent, time.monotonic(), status, rid, body, error))
 
         tasks = []
         started = time.monotonic()

@@ -61,7 +61,7 @@ def check_common(run: Run, figures: Figures) -> None:
     assert not unaccounted, f"{len(unaccounted)} 2xx requests not accounted for: {unaccounted[:5]}"
     assert not run.book.lost, sorted(run.book.lost)[:10]
     assert not run.book.unexpected, sorted(run.book.unexpected)[:10]
-    assert set(run.load.statuses()) <= {200, 503}, run.load.statuses()
+    assert set(run.load.statuses()) <= {200, 503}, (run.load.statuses(), run.load.errors())
     assert run.worker_alive, f"the worker died:\n{run.worker.text()[-4000:]}"
     assert run.ingress_alive, f"the ingress died:\n{run.ingress.text()[-4000:]}"
     assert run.lag == 0, f"consumer lag stayed at {run.lag}"
