@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from alertpipe.settings import load_settings
 from ingest.settings import load_ingress_settings
+from kafkaio.settings import load_settings
 from processors.settings import load_worker_settings
 
 Loader = Callable[[Mapping[str, str]], object]
@@ -43,7 +43,7 @@ class SettingDoc:
 
 KAFKA = Section(
     "Kafka and topics",
-    "Read by every command (`alertpipe.settings.load_settings`). Topic shapes apply when "
+    "Read by every command (`kafkaio.settings.load_settings`). Topic shapes apply when "
     "`alertpipe topics create` creates a topic; existing topics are left unchanged.",
     load_settings,
 )

@@ -11,12 +11,12 @@ import tempfile
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from alertpipe.settings import SettingsError
 from ingest.app import IngressApp
 from ingest.keystore import KeyStore
 from ingest.logs import configure_json_logging
 from ingest.settings import IngressSettings, load_ingress_settings
 from ingest.sink import KafkaSink, NullSink, RawSink
+from kafkaio.settings import SettingsError
 from schemas.registry import RegistryError, SourceInfo, load_sources
 
 log = logging.getLogger("alertpipe.ingest")

@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from alertpipe.settings import Settings, SettingsError, load_settings
+from kafkaio.settings import Settings, SettingsError, load_settings
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Explain one raw record, step by step, with the worker's own functions: the envelope, the
 body, the schema verdict (every error, not only the first), the mapped and routed alerts, and
 the incident decision a replay of the record's partition reaches. Pure: the records and the
-replay come in as arguments (``alertpipe/explaining.py`` fetches them)."""
+replay come in as arguments (``alertpipe/jobs/explain.py`` fetches them)."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from alertpipe.settings import Settings, SettingsError, load_settings
+from kafkaio.settings import Settings, SettingsError, load_settings
 from processors.incidents import IncidentPolicy
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[1] / ".cache" / "worker"

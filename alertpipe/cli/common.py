@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, NoReturn
 
 import click
 
-from alertpipe.brokerchoice import BrokerKind, choose_broker
-from alertpipe.localkafka import LocalBroker
-from alertpipe.settings import Settings, SettingsError, load_settings
+from alertpipe.localbroker.broker import LocalBroker
+from alertpipe.localbroker.choice import BrokerKind, choose_broker
+from kafkaio.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
     from processors.validate import SchemaSet

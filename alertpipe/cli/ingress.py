@@ -7,7 +7,7 @@ import os
 import click
 
 from alertpipe.cli.common import EXIT_USAGE, bootstrap_or_exit, fail, settings_or_exit
-from alertpipe.settings import SettingsError
+from kafkaio.settings import SettingsError
 
 
 @click.command()

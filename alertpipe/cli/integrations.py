@@ -12,9 +12,9 @@ from typing import Any, TypeVar
 import click
 
 from alertpipe.cli.common import EXIT_KAFKA_UNREACHABLE, bootstrap_or_exit, fail, settings_or_exit
-from alertpipe.follower import TopicMissing
-from alertpipe.integrations import IntegrationError, enable, revoke
+from alertpipe.jobs.integrations import IntegrationError, enable, revoke
 from ingest.keystore import read_integrations
+from kafkaio.follower import TopicMissing
 from schemas.registry import load_sources
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8080"

@@ -10,15 +10,15 @@ from pathlib import Path
 
 import click
 
-from alertpipe.brokerchoice import BrokerKind, choose_broker
 from alertpipe.cli.common import EXIT_KAFKA_UNREACHABLE, fail, settings_or_exit
 from alertpipe.cli.topics import all_topic_specs, describe_outcomes
 from alertpipe.devkeys import DEV_ORG, ensure_dev_keys, load_dev_keys, save_dev_keys
 from alertpipe.devrun import Service, supervise
-from alertpipe.kafkajars import CACHE_DIR, LocalKafkaError
-from alertpipe.kafkaprobe import KafkaUnreachable
-from alertpipe.localkafka import LocalBroker
-from alertpipe.topics import TopicCreationError, ensure_topics
+from alertpipe.localbroker.broker import LocalBroker
+from alertpipe.localbroker.choice import BrokerKind, choose_broker
+from alertpipe.localbroker.jars import CACHE_DIR, LocalKafkaError
+from kafkaio.probe import KafkaUnreachable
+from kafkaio.topics import TopicCreationError, ensure_topics
 from schemas.registry import load_sources
 
 

@@ -17,9 +17,9 @@ from alertpipe.cli.common import (
     schemas_or_exit,
     settings_or_exit,
 )
-from alertpipe.kafkaprobe import KafkaUnreachable
-from alertpipe.settings import SettingsError
-from alertpipe.topics import partition_count
+from kafkaio.probe import KafkaUnreachable
+from kafkaio.settings import SettingsError
+from kafkaio.topics import partition_count
 
 
 @click.command()

@@ -16,7 +16,7 @@ from alertpipe.cli.integrations import DEFAULT_BASE_URL
 from alertpipe.configref import SETTINGS, SettingDoc, default_of, value_at
 
 ROOT = Path(__file__).parents[2]
-PACKAGES = ("alertpipe", "ingest", "processors", "schemas")
+PACKAGES = ("alertpipe", "ingest", "kafkaio", "processors", "schemas")
 ENV_NAME = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")
 DOCUMENTED = {doc.env for doc in SETTINGS}
 # The reference itself names every variable: scanning it would prove nothing.

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import pytest
 
 from alertpipe.ports import free_port
-from alertpipe.settings import TopicSettings, kafka_env
 from bench.stage1 import mixed_records, prefill
+from kafkaio.settings import TopicSettings, kafka_env
 from tests.ingest.kafka_helpers import fresh_topics
 
 CLI = [sys.executable, "-m", "alertpipe.cli"]

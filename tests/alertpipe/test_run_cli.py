@@ -16,9 +16,9 @@ from pathlib import Path
 import httpx
 from aiokafka import AIOKafkaConsumer
 
-from alertpipe.kafkaprobe import answers
-from alertpipe.localkafka import LocalBroker
+from alertpipe.localbroker.broker import LocalBroker
 from alertpipe.ports import free_port
+from kafkaio.probe import answers
 
 
 def test_run_from_nothing_then_ctrl_c(tmp_path: Path) -> None:

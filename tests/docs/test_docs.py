@@ -107,7 +107,7 @@ def test_the_upgrade_notes_name_only_real_or_removed_settings() -> None:
 
 @pytest.mark.parametrize("doc", DOCS, ids=doc_ids(DOCS))
 def test_paths_in_the_docs_exist(doc: Path) -> None:
-    top = "deploy|docs|schemas|tests|processors|ingest|alertpipe|bench"
+    top = "deploy|docs|schemas|tests|processors|ingest|kafkaio|alertpipe|bench"
     for snippet in quoted(doc.read_text()):
         for path in re.findall(rf"^(?:{top})/[\w./-]*$", snippet.strip()):
             assert (ROOT / path.split("#")[0]).exists(), f"{doc.name}: {path}"

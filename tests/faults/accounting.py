@@ -17,13 +17,13 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
-from alertpipe.settings import TopicSettings
-from alertpipe.topics import connected_admin, partition_count
+from kafkaio.settings import TopicSettings
+from kafkaio.topics import connected_admin, partition_count
+from kafkaio.worker_topics import internal_topics
 from processors.incidents import IncidentState, decide
 from processors.pipeline import RawInput, process_raw
 from processors.stage_one import alert_outputs
 from processors.stage_two import facts_of
-from processors.worker.names import internal_topics
 from schemas.raw import RawHeaders
 
 Record = ConsumerRecord[bytes, bytes]

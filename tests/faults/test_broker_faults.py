@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from alertpipe.localcluster import LocalCluster
-from alertpipe.localkafka import LocalBroker
-from alertpipe.topics import connected_admin
+from alertpipe.localbroker.broker import LocalBroker
+from alertpipe.localbroker.cluster import LocalCluster
+from kafkaio.topics import connected_admin
 from tests.faults.driver import Live, Run, faulted_run, load_figures
 from tests.faults.figures import Figures
 from tests.faults.scale import pick

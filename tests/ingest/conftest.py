@@ -10,11 +10,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from alertpipe.settings import Settings
 from ingest.app import IngressApp
 from ingest.keys import Integration, KeyTable, hash_key, new_key, new_key_id
 from ingest.settings import IngressSettings
 from ingest.sink import SinkUnavailable
+from kafkaio.settings import Settings
 from schemas.registry import load_sources
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"

@@ -15,13 +15,13 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import ConsumerRecord
 
-from alertpipe.settings import Settings, TopicSettings, prefixed_topics
-from alertpipe.topics import ensure_topics, topic_specs
 from ingest.app import IngressApp
 from ingest.keys import Integration, hash_key, new_key, new_key_id
 from ingest.keystore import KeyStore, publish_integration
 from ingest.settings import IngressSettings
 from ingest.sink import KafkaSink
+from kafkaio.settings import Settings, TopicSettings, prefixed_topics
+from kafkaio.topics import ensure_topics, topic_specs
 from schemas.registry import load_sources
 
 

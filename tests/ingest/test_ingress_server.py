@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from alertpipe.ports import free_port
-from alertpipe.settings import TopicSettings, kafka_env
+from kafkaio.settings import TopicSettings, kafka_env
 from tests.ingest.kafka_helpers import fresh_topics, ingress_process
 
 CLI = [sys.executable, "-m", "alertpipe.cli"]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from alertpipe.settings import SettingsError, load_settings
+from kafkaio.settings import SettingsError, load_settings
 from processors.pipeline import process_raw
 from processors.validate import SchemaSet, schema_errors, schema_set, validate
 from schemas.registry import RegistryError, load_sources, with_fixed_schemas

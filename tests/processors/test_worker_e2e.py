@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from alertpipe.settings import TopicSettings, kafka_env
-from alertpipe.topics import connected_admin
-from processors.worker.names import internal_topics
+from kafkaio.settings import TopicSettings, kafka_env
+from kafkaio.topics import connected_admin
+from kafkaio.worker_topics import internal_topics
 from schemas.raw import RawHeaders
 from schemas.registry import load_sources
 from tests.ingest.kafka_helpers import enable, fresh_topics, running_app, wait_for_key
@@ -344,7 +344,7 @@ async def test_incident_sequence_open_clear_reopen(pipeline: Pipeline) -> None:
     ] == [("CRITICAL", 0, "e1"), ("RECOVERY", 2, "e3"), ("CRITICAL", 1, "e5")]
 
 
-async def test_the_internal_topics_are_named_as_processors_worker_names_says(
+async def test_the_internal_topics_are_named_as_kafkaio_worker_topics_says(
     pipeline: Pipeline,
 ) -> None:
     """redrive, ``topics create`` and the fault accounting find the worker's topics by these

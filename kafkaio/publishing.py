@@ -12,7 +12,7 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
-from alertpipe.kafkaprobe import KafkaUnreachable
+from kafkaio.probe import KafkaUnreachable
 
 WINDOW = 2000  # records in flight before their acknowledgements are awaited
 

@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError, for_code
 
-from alertpipe.kafkaprobe import KafkaUnreachable
-from alertpipe.settings import TopicSettings
-from processors.worker.names import internal_topics
+from kafkaio.probe import KafkaUnreachable
+from kafkaio.settings import TopicSettings
+from kafkaio.worker_topics import internal_topics
 
 
 class TopicCreationError(RuntimeError):

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 POM = PROJECT_ROOT / "deploy" / "kafka" / "pom.xml"
 CACHE_DIR = PROJECT_ROOT / ".cache" / "kafka"
 

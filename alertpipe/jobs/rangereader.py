@@ -1,4 +1,4 @@
-"""Reading a range of a topic from Kafka: planned by ``alertpipe.ranges``, merged across
+"""Reading a range of a topic from Kafka: planned by ``alertpipe.jobs.ranges``, merged across
 partitions in record-time order, in bounded memory.
 
 Memory: at most ``max_records`` records are buffered per partition (aiokafka prefetches at
@@ -20,9 +20,9 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import OffsetOutOfRangeError
 
-from alertpipe.kafkaprobe import KafkaUnreachable
-from alertpipe.ranges import OffsetRange, RangeError, RangeRequest, plan_ranges
-from alertpipe.topics import partition_count
+from alertpipe.jobs.ranges import OffsetRange, RangeError, RangeRequest, plan_ranges
+from kafkaio.probe import KafkaUnreachable
+from kafkaio.topics import partition_count
 from processors.pipeline import RawInput
 
 FETCH_MAX_BYTES = 8 * 1024 * 1024
