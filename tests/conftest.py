@@ -17,7 +17,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from alertpipe.localbroker.broker import LocalBroker
 from alertpipe.localbroker.choice import BrokerKind, choose_broker, docker_daemon_answers
 from alertpipe.localbroker.jars import LocalKafkaError
-from kafkaio.probe import KafkaUnreachable, answers
+from kafkaio.admin import KafkaUnreachable, answers
 
 # testcontainers path (machines with Docker): Confluent's image in KRaft mode, the one
 # testcontainers' KafkaContainer is built for.

@@ -23,8 +23,8 @@ from alertpipe.cli.reading import (
 )
 from alertpipe.jobs.ranges import RangeRequest
 from alertpipe.jobs.redrive import RedriveJob, RedriveReport, redrive_range
+from kafkaio.admin import partition_count
 from kafkaio.settings import Settings, SettingsError
-from kafkaio.topics import partition_count
 from kafkaio.worker_topics import internal_topics
 from processors.redrive import Redriven
 from processors.settings import load_worker_settings

@@ -17,8 +17,8 @@ from tqdm import tqdm
 from alertpipe.cli.common import EXIT_KAFKA_UNREACHABLE, EXIT_USAGE, fail
 from alertpipe.jobs.ranges import RangeError, RangeRequest, RangeUsageError
 from alertpipe.timespec import TimeSpecError, parse_time
+from kafkaio.admin import KafkaUnreachable, fetch_cluster
 from kafkaio.follower import TopicMissing
-from kafkaio.probe import KafkaUnreachable, fetch_cluster
 from kafkaio.settings import SettingsError
 from processors.incidents import IncidentPolicy
 from processors.routestore import read_routes

@@ -17,7 +17,7 @@ from alertpipe.devrun import Service, supervise
 from alertpipe.localbroker.broker import LocalBroker
 from alertpipe.localbroker.choice import BrokerKind, choose_broker
 from alertpipe.localbroker.jars import CACHE_DIR, LocalKafkaError
-from kafkaio.probe import KafkaUnreachable
+from kafkaio.admin import KafkaUnreachable
 from kafkaio.topics import TopicCreationError, ensure_topics
 from schemas.registry import load_sources
 

@@ -14,7 +14,7 @@ from alertpipe.cli.common import (
     fail,
     settings_or_exit,
 )
-from kafkaio.probe import KafkaUnreachable
+from kafkaio.admin import KafkaUnreachable
 from kafkaio.settings import Settings, SettingsError
 from kafkaio.topics import TopicCreationError, TopicOutcome, TopicSpec, ensure_topics, topic_specs
 from processors.settings import load_worker_settings

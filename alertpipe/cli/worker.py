@@ -17,9 +17,8 @@ from alertpipe.cli.common import (
     schemas_or_exit,
     settings_or_exit,
 )
-from kafkaio.probe import KafkaUnreachable
+from kafkaio.admin import KafkaUnreachable, partition_count
 from kafkaio.settings import SettingsError
-from kafkaio.topics import partition_count
 
 
 @click.command()

@@ -37,7 +37,7 @@ from alertpipe.localbroker.process import (
     write_state,
 )
 from alertpipe.ports import free_port, port_is_free
-from kafkaio.probe import KafkaUnreachable, wait_until_answers
+from kafkaio.admin import KafkaUnreachable, wait_until_answers
 
 NODE_ID = 1
 

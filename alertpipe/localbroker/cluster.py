@@ -24,7 +24,7 @@ from alertpipe.localbroker.config import new_cluster_id
 from alertpipe.localbroker.jars import CACHE_DIR, Echo, LocalKafkaError
 from alertpipe.localbroker.process import BrokerStatus
 from alertpipe.ports import free_port, port_is_free
-from kafkaio.probe import KafkaUnreachable, fetch_cluster
+from kafkaio.admin import KafkaUnreachable, fetch_cluster
 
 
 def default_cluster_dir() -> Path:

@@ -18,7 +18,7 @@ from aiokafka import AIOKafkaConsumer
 
 from alertpipe.localbroker.broker import LocalBroker
 from alertpipe.ports import free_port
-from kafkaio.probe import answers
+from kafkaio.admin import answers
 
 
 def test_run_from_nothing_then_ctrl_c(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 
 from alertpipe.ports import free_port
-from kafkaio.probe import KafkaUnreachable
+from kafkaio.admin import KafkaUnreachable
 from kafkaio.settings import DAY_MS, TopicSettings, prefixed_topics
 from kafkaio.topics import TopicCreationError, ensure_topics, topic_specs
 from kafkaio.worker_topics import internal_topics

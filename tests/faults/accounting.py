@@ -17,8 +17,8 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
+from kafkaio.admin import connected_admin, partition_count
 from kafkaio.settings import TopicSettings
-from kafkaio.topics import connected_admin, partition_count
 from kafkaio.worker_topics import internal_topics
 from processors.incidents import IncidentState, decide
 from processors.pipeline import RawInput, process_raw

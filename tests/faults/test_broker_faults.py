@@ -19,7 +19,7 @@ import pytest
 
 from alertpipe.localbroker.broker import LocalBroker
 from alertpipe.localbroker.cluster import LocalCluster
-from kafkaio.topics import connected_admin
+from kafkaio.admin import connected_admin
 from tests.faults.driver import Live, Run, faulted_run, load_figures
 from tests.faults.figures import Figures
 from tests.faults.scale import pick

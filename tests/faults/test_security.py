@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from kafkaio.topics import connected_admin
+from kafkaio.admin import connected_admin
 from processors.routestore import publish_routes
 from processors.routing import RoutingConfig
 from tests.faults.accounting import read_to_end

@@ -23,7 +23,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from alertpipe.children import stop_child
 from alertpipe.jobs.rangereader import merge_key, raw_input_of
-from kafkaio.topics import partition_count
+from kafkaio.admin import partition_count
 from processors.incidents import IncidentPolicy
 from processors.replay import Replayer
 from schemas.normalized import RawRef, alert_id_for

@@ -17,8 +17,8 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
+from kafkaio.admin import connected_admin
 from kafkaio.settings import TopicSettings
-from kafkaio.topics import connected_admin
 from kafkaio.worker_topics import internal_topics
 from schemas.raw import RawHeaders, raw_record_key
 from tests.ingest.kafka_helpers import fresh_topics

@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer
 
+from kafkaio.admin import connected_admin
 from kafkaio.settings import TopicSettings, kafka_env
-from kafkaio.topics import connected_admin
 from kafkaio.worker_topics import internal_topics
 from schemas.raw import RawHeaders
 from schemas.registry import load_sources
