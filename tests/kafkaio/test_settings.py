@@ -43,7 +43,7 @@ def test_environment_overrides() -> None:
         ({"ALERTPIPE_TOPIC_PARTITIONS": "many"}, "not an integer"),
         ({"ALERTPIPE_TOPIC_PARTITIONS": "0"}, "at least 1"),
         ({"ALERTPIPE_TOPIC_RAW": "alerts.normalized"}, "names must differ"),
-        ({"ALERTPIPE_TOPIC_RAW": ""}, "1-249"),
+        ({"ALERTPIPE_TOPIC_RAW": "r" * 250}, "1-249"),
     ],
 )
 def test_bad_values_are_named(env: dict[str, str], message: str) -> None:
