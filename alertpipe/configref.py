@@ -127,7 +127,8 @@ SETTINGS: tuple[SettingDoc, ...] = (
     SettingDoc("ALERTPIPE_KEEP_ALIVE_S", INGRESS,
                "Idle keep-alive connections are closed after this.", "keep_alive_s"),
     SettingDoc("ALERTPIPE_ACCESS_LOG", INGRESS,
-               "`1`/`true`/`yes`/`on`: one JSON line per webhook (never the path: it holds the key).",
+               "`1`/`true`/`yes`/`on`: one JSON line per webhook (never the path: it holds "
+               "the key).",
                "access_log", "off", "true"),
     SettingDoc("ALERTPIPE_INGRESS_SINK", INGRESS,
                "`kafka`, or `null` for benchmarks only: answer without writing (nothing is "
