@@ -8,12 +8,17 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
+from typing import ClassVar
 
 from aiokafka.admin import AIOKafkaAdminClient
 
+from schemas.errors import EXIT_KAFKA_UNREACHABLE, AlertpipeError
 
-class KafkaUnreachable(ConnectionError):
+
+class KafkaUnreachable(AlertpipeError, ConnectionError):
     """No broker answered a metadata request within the allowed time."""
+
+    exit_code: ClassVar[int] = EXIT_KAFKA_UNREACHABLE
 
 
 def unreachable(bootstrap_servers: str, timeout: float, cause: BaseException) -> KafkaUnreachable:

@@ -8,8 +8,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from schemas.errors import UsageError
 
-class SettingsError(ValueError):
+
+class SettingsError(UsageError, ValueError):
     """An environment variable holds a value alertpipe cannot use."""
 
 

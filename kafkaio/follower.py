@@ -16,13 +16,14 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from kafkaio.admin import partition_ids
 from kafkaio.publishing import publisher
+from schemas.errors import UsageError
 
 log = logging.getLogger("alertpipe.follower")
 
 OnRecord = Callable[[bytes | None, bytes | None], None]
 
 
-class TopicMissing(RuntimeError):
+class TopicMissing(UsageError, RuntimeError):
     pass
 
 

@@ -10,9 +10,10 @@ from aiokafka.errors import TopicAlreadyExistsError, for_code
 from kafkaio.admin import connected_admin, partitions_by_topic
 from kafkaio.settings import TopicSettings
 from kafkaio.worker_topics import internal_topics
+from schemas.errors import AlertpipeError
 
 
-class TopicCreationError(RuntimeError):
+class TopicCreationError(AlertpipeError, RuntimeError):
     """The broker refused to create a topic (e.g. replication factor above the broker count)."""
 
 

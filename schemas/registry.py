@@ -20,6 +20,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from schemas.errors import UsageError
 from schemas.mappingfile import MappingFile, MappingFileError, read_mapping_file
 
 SOURCES_DIR = Path(__file__).parent / "sources"
@@ -28,7 +29,7 @@ FOLDER_MAPPING = "mapping.yaml"
 FOLDER_SAMPLES = "samples"
 
 
-class RegistryError(ValueError):
+class RegistryError(UsageError, ValueError):
     """A schema file is unreadable or lacks its ``x-alertpipe`` block."""
 
 

@@ -12,14 +12,12 @@ import click
 from alertpipe.localbroker.broker import LocalBroker
 from alertpipe.localbroker.choice import BrokerKind, choose_broker
 from kafkaio.settings import Settings, SettingsError, load_settings
+from schemas.errors import EXIT_FAILURE, EXIT_KAFKA_UNREACHABLE, EXIT_USAGE
 
 if TYPE_CHECKING:
     from processors.validate import SchemaSet
 
-EXIT_FAILURE = 1
-EXIT_USAGE = 2
-# sysexits' EX_UNAVAILABLE: a dependency (Kafka) is not there; retrying later may work.
-EXIT_KAFKA_UNREACHABLE = 69
+__all__ = ["EXIT_FAILURE", "EXIT_KAFKA_UNREACHABLE", "EXIT_USAGE", "fail"]
 
 EXIT_CODES_HELP = "Exit codes: 0 success, 1 failure, 2 usage error, 69 Kafka unreachable."
 

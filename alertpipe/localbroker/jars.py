@@ -11,6 +11,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from schemas.errors import AlertpipeError
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 POM = PROJECT_ROOT / "deploy" / "kafka" / "pom.xml"
 CACHE_DIR = PROJECT_ROOT / ".cache" / "kafka"
@@ -18,7 +20,7 @@ CACHE_DIR = PROJECT_ROOT / ".cache" / "kafka"
 Echo = Callable[[str], None]
 
 
-class LocalKafkaError(RuntimeError):
+class LocalKafkaError(AlertpipeError, RuntimeError):
     """The local broker could not be prepared, started or stopped; the message says why."""
 
 
