@@ -105,6 +105,11 @@ SETTINGS: tuple[SettingDoc, ...] = (
                "built-in ones, read at start by the worker and by the CLI (`replay`, `explain`, "
                "`dlq redrive`, `routes test`); only schemas change, paths and content types "
                "stay the built-in ones.", "schema_dir", "(built-in schemas)", "/tmp"),
+    SettingDoc("ALERTPIPE_SOURCES_DIR", KAFKA,
+               "A directory of your own source folders (`<name>/<name>.schema.json`, "
+               "`mapping.yaml`, `samples/`), served beside the built-in sources by the ingress, "
+               "the worker and the CLI; a bad one stops them at start with the file and line.",
+               "sources_dir", "(built-in sources only)", "/tmp"),
     SettingDoc("ALERTPIPE_MAX_BODY_BYTES", INGRESS,
                "Larger bodies get 413 and are not read past the limit.", "max_body_bytes"),
     SettingDoc("ALERTPIPE_PRODUCE_TIMEOUT_S", INGRESS,

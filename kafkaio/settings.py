@@ -45,6 +45,9 @@ class Settings:
     topics: TopicSettings = field(default_factory=TopicSettings)
     # Fixed source schemas (<source>.schema.json) that replace the built-in ones; None: none.
     schema_dir: Path | None = None
+    # An operator's own source folders (<name>/<name>.schema.json, mapping.yaml, samples/),
+    # served beside the built-in ones; None: the built-in ones only.
+    sources_dir: Path | None = None
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -92,6 +95,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         bootstrap_servers=read.optional("KAFKA_BOOTSTRAP_SERVERS"),
         topics=topics,
         schema_dir=read.directory("ALERTPIPE_SCHEMA_DIR"),
+        sources_dir=read.directory("ALERTPIPE_SOURCES_DIR"),
     )
 
 
@@ -123,6 +127,7 @@ def describe(settings: Settings) -> dict[str, object]:
     """A flat, printable view of the settings (no secrets exist yet; mask them here when added)."""
     out: dict[str, object] = {"bootstrap_servers": settings.bootstrap_servers or "(local broker)"}
     out["schema_dir"] = str(settings.schema_dir or "(built-in schemas)")
+    out["sources_dir"] = str(settings.sources_dir or "(built-in sources only)")
     for f in fields(settings.topics):
         out[f"topics.{f.name}"] = getattr(settings.topics, f.name)
     return out

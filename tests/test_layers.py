@@ -17,7 +17,7 @@ PACKAGES = ("schemas", "kafkaio", "ingest", "processors", "alertpipe", "bench")
 ALLOWED_SIDEWAYS = {
     # The ingress compiles the mapping files at start, so a bad one stops it with file and line
     # instead of dead-lettering every body in the worker.
-    ("ingest.server", "processors.sources"),
+    ("ingest.server", "processors.validate"),
 }
 
 
@@ -80,7 +80,7 @@ def test_no_import_runs_up_the_floors() -> None:
         ("processors.worker.run", "kafkaio.settings", True),
         ("alertpipe.cli.worker", "processors.worker.run", True),
         ("bench.run", "alertpipe.jobs.replay", True),
-        ("ingest.server", "processors.sources", True),
+        ("ingest.server", "processors.validate", True),
         ("processors.worker.topology", "processors.pipeline", True),
     ],
 )

@@ -47,14 +47,15 @@ def settings_or_exit() -> Settings:
 
 
 def schemas_or_exit(settings: Settings) -> SchemaSet:
-    """The source schemas, with the fixed ones of ALERTPIPE_SCHEMA_DIR in front."""
+    """The sources compiled: the built-in ones, ALERTPIPE_SOURCES_DIR's beside them and the
+    fixed schemas of ALERTPIPE_SCHEMA_DIR in front."""
     from processors.validate import schema_set
     from schemas.registry import RegistryError
 
     try:
-        return schema_set(settings.schema_dir)
+        return schema_set(settings.schema_dir, settings.sources_dir)
     except RegistryError as exc:
-        fail(f"bad schema in ALERTPIPE_SCHEMA_DIR: {exc}", EXIT_USAGE)
+        fail(f"bad source: {exc}", EXIT_USAGE)
 
 
 def bootstrap_or_exit(settings: Settings) -> str:

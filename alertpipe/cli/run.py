@@ -19,7 +19,7 @@ from alertpipe.localbroker.choice import BrokerKind, choose_broker
 from alertpipe.localbroker.jars import CACHE_DIR, LocalKafkaError
 from kafkaio.admin import KafkaUnreachable
 from kafkaio.topics import TopicCreationError, ensure_topics
-from schemas.registry import load_sources
+from schemas.registry import catalog
 
 
 def pipeline_services(ingress_port: int) -> list[Service]:
@@ -81,7 +81,7 @@ def run(keep_kafka: bool, kafka_state_dir: Path | None, ingress_port: int) -> No
             ensure_dev_keys(
                 bootstrap,
                 settings.topics.integrations,
-                load_sources(),
+                catalog(settings.sources_dir),
                 load_dev_keys(keys_file),
                 base_url,
             )

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from processors import sources
 from processors.deadletter import DeadLetter, dead_letter_headers
 from processors.pipeline import RawInput, process_raw
+from processors.validate import SchemaSet
 from schemas.normalized import RawRef
+from schemas.registry import load_sources
 from tests.processors.helpers import raw_input
 
 FORM = "application/x-www-form-urlencoded"
@@ -67,8 +68,9 @@ def test_a_mapping_that_raises_dead_letters_only_that_body(monkeypatch: pytest.M
     def broken(data: object, ctx: object) -> list[object]:
         raise KeyError("surprise")
 
-    monkeypatch.setitem(sources.MAPPINGS, "generic", broken)  # type: ignore[arg-type]
-    result = process_raw(raw_input("generic", b'{"message_type":"INFO"}'), {})
+    compiled = SchemaSet(load_sources())
+    compiled.mappings["generic"] = broken  # type: ignore[assignment]
+    result = process_raw(raw_input("generic", b'{"message_type":"INFO"}'), {}, compiled)
     assert result.dead_letter == DeadLetter("mapping", "KeyError: 'surprise'")
 
 

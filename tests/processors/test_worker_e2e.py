@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,10 +50,15 @@ def pipeline_env(bootstrap: str, topics: TopicSettings, data_dir: Path) -> dict[
 
 
 @contextmanager
-def worker_pipeline(bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
+def worker_pipeline(
+    bootstrap: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    extra_env: Mapping[str, str] | None = None,
+) -> Iterator[Pipeline]:
     """Fresh topics and one running `alertpipe worker` on them, stopped on exit."""
     topics = asyncio.run(fresh_topics(bootstrap, partitions=3))
     env = pipeline_env(bootstrap, topics, tmp_path_factory.mktemp("worker"))
+    env.update(extra_env or {})
     log = tmp_path_factory.mktemp("worker-log") / "worker.log"
     with log.open("w") as out, subprocess.Popen([*CLI, "worker"], env=env, stdout=out,
                                                 stderr=subprocess.STDOUT) as proc:  # fmt: skip
