@@ -67,7 +67,7 @@ def test_a_mapping_that_raises_dead_letters_only_that_body(monkeypatch: pytest.M
     def broken(data: object, ctx: object) -> list[object]:
         raise KeyError("surprise")
 
-    monkeypatch.setitem(sources.MAPPINGS, "generic", broken)  # type: ignore[arg-type]
+    monkeypatch.setitem(sources.MAPPINGS, "generic", broken)
     result = process_raw(raw_input("generic", b'{"message_type":"INFO"}'), {})
     assert result.dead_letter == DeadLetter("mapping", "KeyError: 'surprise'")
 
