@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import re
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Coroutine, Iterator
+from typing import Any, Protocol
 
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -23,7 +24,13 @@ from kafkaio.admin import KafkaUnreachable, answers
 # testcontainers' KafkaContainer is built for.
 KAFKA_IMAGE = "confluentinc/cp-kafka:7.9.0"
 
-NewTopicFactory = Callable[..., Awaitable[str]]
+
+class NewTopicFactory(Protocol):
+    """What the ``new_topic`` fixture gives: an async function returning the topic's name."""
+
+    def __call__(
+        self, partitions: int = 1, configs: dict[str, str] | None = None
+    ) -> Coroutine[Any, Any, str]: ...
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ def docker_must_not_be_asked() -> bool:
 def test_env_var_wins_for_tests_and_run() -> None:
     env = {"KAFKA_BOOTSTRAP_SERVERS": " k1:9092,k2:9092 "}
     for purpose in ("tests", "run"):
-        choice = choose_broker(env, purpose, docker_must_not_be_asked)  # type: ignore[arg-type]
+        choice = choose_broker(env, purpose, docker_must_not_be_asked)
         assert choice.kind is BrokerKind.EXTERNAL
         assert choice.bootstrap_servers == "k1:9092,k2:9092"
 

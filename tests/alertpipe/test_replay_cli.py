@@ -41,10 +41,10 @@ def prefilled(kafka_bootstrap: str) -> Prefilled:
     return Prefilled(topics, {**os.environ, **kafka_env(kafka_bootstrap, topics)})
 
 
-def run(env: dict[str, str], *args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
+def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*CLI, *args], env=env, capture_output=True, text=True, timeout=120, check=False, **kwargs
-    )  # type: ignore[call-overload, no-any-return]
+        [*CLI, *args], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
 
 
 def test_a_whole_range_by_time(prefilled: Prefilled) -> None:

@@ -112,6 +112,7 @@ def test_the_document_names_the_internal_topics_and_read_committed() -> None:
     group = load_worker_settings({}).group
     internal = internal_topics(group, TopicSettings().raw, TopicSettings().partitions)
     for name in (internal.repartition, internal.changelog):
+        assert name is not None  # the default raw topic has several partitions
         assert name.replace(f"__{group}--", "__<group>--") in description, name
     addresses = {channel["address"] for channel in SPEC["channels"].values()}
     assert not addresses & {internal.repartition, internal.changelog}

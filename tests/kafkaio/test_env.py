@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -34,10 +35,10 @@ def test_blank_and_missing_mean_the_default() -> None:
         (lambda r: r.directory("N"), r"^N='x' is not a directory$"),
     ],
 )
-def test_each_error_names_the_variable(call: object, message: str) -> None:
+def test_each_error_names_the_variable(call: Callable[[Env], object], message: str) -> None:
     read = Env({"N": "x", "LOW": "2", "NEG": "-1"})
     with pytest.raises(SettingsError, match=message):
-        call(read)  # type: ignore[operator]
+        call(read)
 
 
 def test_flags_and_directories(tmp_path: Path) -> None:
