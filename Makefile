@@ -51,7 +51,7 @@ format: install ## Apply ruff's formatting and safe fixes
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-typecheck: install ## mypy --strict on the packages
+typecheck: install ## mypy --strict on the packages and the tests
 	$(BIN)/mypy
 
 docs: install ## Regenerate docs/configuration.md from the settings code

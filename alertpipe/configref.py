@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from alertpipe.settings import load_settings
 from ingest.settings import load_ingress_settings
+from kafkaio.settings import load_settings
 from processors.settings import load_worker_settings
 
 Loader = Callable[[Mapping[str, str]], object]
@@ -43,7 +43,7 @@ class SettingDoc:
 
 KAFKA = Section(
     "Kafka and topics",
-    "Read by every command (`alertpipe.settings.load_settings`). Topic shapes apply when "
+    "Read by every command (`kafkaio.settings.load_settings`). Topic shapes apply when "
     "`alertpipe topics create` creates a topic; existing topics are left unchanged.",
     load_settings,
 )
@@ -105,6 +105,11 @@ SETTINGS: tuple[SettingDoc, ...] = (
                "built-in ones, read at start by the worker and by the CLI (`replay`, `explain`, "
                "`dlq redrive`, `routes test`); only schemas change, paths and content types "
                "stay the built-in ones.", "schema_dir", "(built-in schemas)", "/tmp"),
+    SettingDoc("ALERTPIPE_SOURCES_DIR", KAFKA,
+               "A directory of your own source folders (`<name>/<name>.schema.json`, "
+               "`mapping.yaml`, `samples/`), served beside the built-in sources by the ingress, "
+               "the worker and the CLI; a bad one stops them at start with the file and line.",
+               "sources_dir", "(built-in sources only)", "/tmp"),
     SettingDoc("ALERTPIPE_MAX_BODY_BYTES", INGRESS,
                "Larger bodies get 413 and are not read past the limit.", "max_body_bytes"),
     SettingDoc("ALERTPIPE_PRODUCE_TIMEOUT_S", INGRESS,
@@ -127,7 +132,8 @@ SETTINGS: tuple[SettingDoc, ...] = (
     SettingDoc("ALERTPIPE_KEEP_ALIVE_S", INGRESS,
                "Idle keep-alive connections are closed after this.", "keep_alive_s"),
     SettingDoc("ALERTPIPE_ACCESS_LOG", INGRESS,
-               "`1`/`true`/`yes`: one JSON line per webhook (never the path: it holds the key).",
+               "`1`/`true`/`yes`/`on`: one JSON line per webhook (never the path: it holds "
+               "the key).",
                "access_log", "off", "true"),
     SettingDoc("ALERTPIPE_INGRESS_SINK", INGRESS,
                "`kafka`, or `null` for benchmarks only: answer without writing (nothing is "

@@ -11,7 +11,7 @@ import json
 import os
 from pathlib import Path
 
-from alertpipe.integrations import enable, service_url
+from alertpipe.jobs.integrations import enable, service_url
 from ingest.keystore import read_integrations
 from schemas.registry import SourceInfo
 

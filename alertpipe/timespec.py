@@ -7,12 +7,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from schemas.errors import UsageError
+
 UNITS_MS = {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
 _AGE = re.compile(r"^(?:\d+[smhdw])+$")
 _PART = re.compile(r"(\d+)([smhdw])")
 
 
-class TimeSpecError(ValueError):
+class TimeSpecError(UsageError, ValueError):
     """Text that is neither an ISO 8601 time nor an age; the message shows both forms."""
 
 

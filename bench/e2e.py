@@ -40,7 +40,7 @@ from bench.stack import (
 )
 from bench.stage1 import FIXTURES
 from bench.worker import wait_drained
-from processors.worker.names import internal_topics
+from kafkaio.worker_topics import internal_topics
 
 # The p99 target of each processing guarantee (issue): exactly-once commits a transaction every
 # ALERTPIPE_WORKER_COMMIT_INTERVAL_S and read_committed readers wait for it.

@@ -23,7 +23,6 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
-from alertpipe.settings import TopicSettings
 from bench.figures import figure, latency_set
 from bench.stack import (
     ORG,
@@ -36,6 +35,7 @@ from bench.stack import (
 )
 from bench.stage1 import fixture_files, headers_for
 from bench.table import figures_table, latency_table
+from kafkaio.settings import TopicSettings
 from schemas.raw import raw_record_key
 
 MAX_REQUEST_SIZE = 1024 * 1024  # the ingress's: max body (512 KiB) plus headers, with room

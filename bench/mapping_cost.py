@@ -24,11 +24,11 @@ import processors.declarative as declarative
 import processors.fieldpath as fieldpath
 import processors.valuespec as valuespec
 from bench.handwritten import HANDWRITTEN
-from processors import sources
 from processors.declarative import compile_mapping
 from processors.draft import MapContext
 from processors.fieldpath import Getter, Where, parse_path
 from processors.pipeline import RawInput, process_raw
+from processors.validate import SchemaSet
 from schemas.raw import RawHeaders
 from schemas.registry import load_sources
 
@@ -93,12 +93,9 @@ def raw_for(source: str, body: bytes) -> RawInput:
 
 
 def stage_one_us(source: str, mapping: Any, raw: RawInput, number: int) -> float:
-    saved = sources.MAPPINGS[source]
-    sources.MAPPINGS[source] = mapping
-    try:
-        return per_call(lambda: process_raw(raw, {}), number)
-    finally:
-        sources.MAPPINGS[source] = saved
+    compiled = SchemaSet(load_sources())
+    compiled.mappings[source] = mapping
+    return per_call(lambda: process_raw(raw, {}, compiled), number)
 
 
 def rows(number: int) -> list[dict[str, Any]]:

@@ -6,7 +6,7 @@
 It is built by the worker's own ``create_application`` (same guarantee, commit interval,
 consumer and producer settings, read from the same ALERTPIPE_* environment) and its
 group_by has the worker's name, so with the worker's group and raw topic it writes the very
-changelog the worker restores from (``processors.worker.names.internal_topics``). The group-by
+changelog the worker restores from (``kafkaio.worker_topics.internal_topics``). The group-by
 key is the raw record's key (no parsing); the state written is the value (``--fill-state``:
 an open incident's state, encoded as stage 2 encodes it, with the worker's TTL, so that a
 real worker can restore it).
@@ -29,9 +29,9 @@ from typing import Any
 from quixstreams import Application, State
 from quixstreams.models.serializers import SerializationContext, Serializer
 
+from kafkaio.worker_topics import GROUP_BY
 from processors.incidents import IncidentState, encode_state
 from processors.settings import WorkerSettings, incident_policy, load_worker_settings
-from processors.worker.names import GROUP_BY
 from processors.worker.observe import LoopReport
 from processors.worker.run import create_application
 from processors.worker.topology import STATE_KEY, state_ttl

@@ -23,11 +23,11 @@ import time
 import uuid
 from typing import Any
 
-from alertpipe.settings import TopicSettings, kafka_env, prefixed_topics
-from alertpipe.topics import ensure_topics, topic_specs
 from bench.figures import figure
 from bench.stack import kafka
 from bench.stage1 import headers_for, mixed_records, prefill
+from kafkaio.settings import TopicSettings, kafka_env, prefixed_topics
+from kafkaio.topics import ensure_topics, topic_specs
 from processors.incidents import IncidentPolicy
 from processors.pipeline import RawInput
 from processors.replay import Replayer

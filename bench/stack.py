@@ -21,12 +21,13 @@ from pathlib import Path
 import httpx
 
 from alertpipe.children import stop_child
-from alertpipe.integrations import enable
-from alertpipe.kafkajars import CACHE_DIR
-from alertpipe.localkafka import LocalBroker
+from alertpipe.jobs.integrations import enable
+from alertpipe.localbroker.broker import LocalBroker
+from alertpipe.localbroker.jars import CACHE_DIR
 from alertpipe.ports import free_port
-from alertpipe.settings import TopicSettings, kafka_env, prefixed_topics
-from alertpipe.topics import ensure_topics, topic_specs
+from kafkaio.settings import TopicSettings, kafka_env, prefixed_topics
+from kafkaio.topics import ensure_topics, topic_specs
+from schemas.errors import AlertpipeError
 from schemas.registry import load_sources
 
 CLI = [sys.executable, "-m", "alertpipe.cli"]
@@ -40,7 +41,7 @@ ORG = "bench"
 UNLIMITED = {"ALERTPIPE_RATE_LIMIT_PER_S": "1000000", "ALERTPIPE_RATE_LIMIT_BURST": "1000000"}
 
 
-class BenchError(RuntimeError):
+class BenchError(AlertpipeError, RuntimeError):
     """A bench could not run (a process did not start, a drain did not finish, ...)."""
 
 

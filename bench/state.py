@@ -24,7 +24,6 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 
-from alertpipe.settings import TopicSettings
 from bench.figures import figure
 from bench.stack import (
     GUARANTEES,
@@ -39,7 +38,8 @@ from bench.stack import (
 )
 from bench.stage1 import prefill
 from bench.worker import end_offsets, wait_drained
-from processors.worker.names import internal_topics
+from kafkaio.settings import TopicSettings
+from kafkaio.worker_topics import internal_topics
 
 RECOVERY_STARTS = "Beginning recovery check"
 RECOVERY_ENDS = "Recovery process complete"

@@ -23,7 +23,6 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import CoordinatorLoadInProgressError, GroupCoordinatorNotAvailableError
 from aiokafka.structs import TopicPartition
 
-from alertpipe.topics import TopicSpec, ensure_topics
 from bench.figures import figure
 from bench.stack import (
     GUARANTEES,
@@ -35,7 +34,8 @@ from bench.stack import (
     worker_env,
 )
 from bench.stage1 import mixed_records, prefill
-from processors.worker.names import internal_topics
+from kafkaio.topics import TopicSpec, ensure_topics
+from kafkaio.worker_topics import internal_topics
 
 COMMIT_CHECK_S = 0.5
 MIN_RATE = 10_000  # records/s, both guarantees (the target)

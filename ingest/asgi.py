@@ -9,21 +9,23 @@ from typing import Any
 
 import orjson
 
+from schemas.errors import AlertpipeError
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 
-class BodyTooLarge(Exception):
+class BodyTooLarge(AlertpipeError):
     pass
 
 
-class BodyTimeout(Exception):
+class BodyTimeout(AlertpipeError):
     pass
 
 
-class ClientDisconnected(Exception):
+class ClientDisconnected(AlertpipeError):
     pass
 
 

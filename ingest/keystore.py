@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import logging
 
-from alertpipe.follower import CompactedTopicFollower, OnRecord, publish_compacted, read_compacted
 from ingest.keys import Integration, KeyTable, decode_integration, encode_integration
+from kafkaio.follower import CompactedTopicFollower, OnRecord, publish_compacted, read_compacted
 
 log = logging.getLogger("alertpipe.ingest.keys")
 

@@ -11,13 +11,13 @@ import tempfile
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from alertpipe.settings import SettingsError
 from ingest.app import IngressApp
 from ingest.keystore import KeyStore
 from ingest.logs import configure_json_logging
 from ingest.settings import IngressSettings, load_ingress_settings
 from ingest.sink import KafkaSink, NullSink, RawSink
-from schemas.registry import RegistryError, SourceInfo, load_sources
+from kafkaio.settings import Settings, SettingsError
+from schemas.registry import RegistryError, SourceInfo, catalog
 
 log = logging.getLogger("alertpipe.ingest")
 
@@ -74,14 +74,15 @@ def build_sink(settings: IngressSettings, bootstrap: str) -> RawSink:
     )
 
 
-def checked_sources() -> dict[str, SourceInfo]:
-    """The sources, their mapping files compiled as the worker compiles them: a bad one stops
-    the ingress at start with the file and the line, not only the worker."""
-    try:
-        from processors.sources import mappings_for  # compiles the built-in ones on import
+def checked_sources(settings: Settings) -> dict[str, SourceInfo]:
+    """The sources (the built-in ones and ALERTPIPE_SOURCES_DIR's), compiled as the worker
+    compiles them: a bad one stops the ingress at start with the file and the line, not only
+    the worker."""
+    from processors.validate import SchemaSet
 
-        sources = load_sources()
-        mappings_for(sources)
+    try:
+        sources = catalog(settings.sources_dir)
+        SchemaSet(sources)
     except RegistryError as exc:
         raise SystemExit(f"error: bad source: {exc}") from None
     return sources
@@ -100,7 +101,7 @@ def create_app() -> IngressApp:
     HeaderTimeoutProtocol.header_timeout = settings.header_timeout_s
     return IngressApp(
         settings=settings,
-        sources=checked_sources(),
+        sources=checked_sources(settings.kafka),
         sink=build_sink(settings, bootstrap),
         keys=KeyStore(bootstrap, settings.kafka.topics.integrations),
     )

@@ -6,7 +6,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from alertpipe.settings import Settings, SettingsError, load_settings
+from kafkaio.env import Env
+from kafkaio.settings import Settings, load_settings
 
 
 @dataclass(frozen=True)
@@ -28,35 +29,19 @@ class IngressSettings:
     sink: str = "kafka"
 
 
-def _float(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SettingsError(f"{name}={raw!r} is not a number") from None
-    if value <= 0:
-        raise SettingsError(f"{name}={value} must be positive")
-    return value
-
-
 def load_ingress_settings(env: Mapping[str, str] | None = None) -> IngressSettings:
-    env = os.environ if env is None else env
-    d = IngressSettings(kafka=Settings())
-    sink = env.get("ALERTPIPE_INGRESS_SINK", d.sink).strip().lower()
-    if sink not in ("kafka", "null"):
-        raise SettingsError(f"ALERTPIPE_INGRESS_SINK={sink!r}: expected kafka or null")
+    values = os.environ if env is None else env
+    read, d = Env(values), IngressSettings(kafka=Settings())
     return IngressSettings(
-        kafka=load_settings(env),
-        max_body_bytes=int(_float(env, "ALERTPIPE_MAX_BODY_BYTES", d.max_body_bytes)),
-        produce_timeout_s=_float(env, "ALERTPIPE_PRODUCE_TIMEOUT_S", d.produce_timeout_s),
-        retry_after_s=int(_float(env, "ALERTPIPE_RETRY_AFTER_S", d.retry_after_s)),
-        rate_limit_per_s=_float(env, "ALERTPIPE_RATE_LIMIT_PER_S", d.rate_limit_per_s),
-        rate_limit_burst=int(_float(env, "ALERTPIPE_RATE_LIMIT_BURST", d.rate_limit_burst)),
-        header_timeout_s=_float(env, "ALERTPIPE_HEADER_TIMEOUT_S", d.header_timeout_s),
-        body_timeout_s=_float(env, "ALERTPIPE_BODY_TIMEOUT_S", d.body_timeout_s),
-        keep_alive_s=_float(env, "ALERTPIPE_KEEP_ALIVE_S", d.keep_alive_s),
-        access_log=env.get("ALERTPIPE_ACCESS_LOG", "").strip().lower() in ("1", "true", "yes"),
-        sink=sink,
+        kafka=load_settings(values),
+        max_body_bytes=read.integer("ALERTPIPE_MAX_BODY_BYTES", d.max_body_bytes, low=1),
+        produce_timeout_s=read.positive("ALERTPIPE_PRODUCE_TIMEOUT_S", d.produce_timeout_s),
+        retry_after_s=read.integer("ALERTPIPE_RETRY_AFTER_S", d.retry_after_s, low=1),
+        rate_limit_per_s=read.positive("ALERTPIPE_RATE_LIMIT_PER_S", d.rate_limit_per_s),
+        rate_limit_burst=read.integer("ALERTPIPE_RATE_LIMIT_BURST", d.rate_limit_burst, low=1),
+        header_timeout_s=read.positive("ALERTPIPE_HEADER_TIMEOUT_S", d.header_timeout_s),
+        body_timeout_s=read.positive("ALERTPIPE_BODY_TIMEOUT_S", d.body_timeout_s),
+        keep_alive_s=read.positive("ALERTPIPE_KEEP_ALIVE_S", d.keep_alive_s),
+        access_log=read.flag("ALERTPIPE_ACCESS_LOG"),
+        sink=read.choice("ALERTPIPE_INGRESS_SINK", d.sink, ("kafka", "null")),
     )

@@ -18,6 +18,8 @@ from aiokafka.errors import (
     UnknownProducerId,
 )
 
+from schemas.errors import AlertpipeError
+
 log = logging.getLogger("alertpipe.ingest.sink")
 
 # Errors after which an idempotent aiokafka producer never sends again: its sender task ends
@@ -33,7 +35,7 @@ FATAL_TO_PRODUCER = (
 )
 
 
-class SinkUnavailable(Exception):
+class SinkUnavailable(AlertpipeError):
     """The record is not known to be durable; the sender must retry (503)."""
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from schemas.errors import AlertpipeError
 from schemas.normalized import RawRef
 from schemas.records import record
 
@@ -33,7 +34,7 @@ class DeadLetter:
     path: str = ""
 
 
-class MappingFailure(Exception):
+class MappingFailure(AlertpipeError):
     """Raised by mappings for bodies they refuse on purpose (e.g. an unknown event type)."""
 
     def __init__(self, code: ErrorCode, message: str) -> None:

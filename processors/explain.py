@@ -1,7 +1,7 @@
 """Explain one raw record, step by step, with the worker's own functions: the envelope, the
 body, the schema verdict (every error, not only the first), the mapped and routed alerts, and
 the incident decision a replay of the record's partition reaches. Pure: the records and the
-replay come in as arguments (``alertpipe/explaining.py`` fetches them)."""
+replay come in as arguments (``alertpipe/jobs/explain.py`` fetches them)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from processors.incidents import IncidentState
 from processors.parse import parse_body
 from processors.pipeline import RawInput, StageOneResult
 from processors.replay import Replayer
-from processors.sources import MAPPINGS
 from processors.validate import SchemaSet, schema_errors, schema_set
 from schemas.raw import RawHeaders
 
@@ -88,9 +87,9 @@ def schema_verdict(
 ) -> SchemaVerdict:
     if envelope is None:
         return SchemaVerdict(False, None, unchecked_because="the record has no usable envelope")
-    if envelope.source not in MAPPINGS:
-        return SchemaVerdict(False, None, unchecked_because=f"no source {envelope.source!r}")
     chosen = schemas or schema_set()
+    if envelope.source not in chosen.mappings:
+        return SchemaVerdict(False, None, unchecked_because=f"no source {envelope.source!r}")
     origin = chosen.sources[envelope.source].origin
     data = parse_body(body, envelope.content_type)
     if isinstance(data, DeadLetter):

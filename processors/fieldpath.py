@@ -9,11 +9,13 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from schemas.errors import UsageError
+
 Getter = Callable[[Any, Any], Any]
 Where = tuple[str | int, ...]
 
 
-class SpecError(ValueError):
+class SpecError(UsageError, ValueError):
     """A spec that cannot be compiled; ``where`` is its path inside the mapping file."""
 
     def __init__(self, where: Where, message: str) -> None:

@@ -17,8 +17,7 @@ from processors.deadletter import DeadLetter, from_exception
 from processors.draft import AlertDraft, MapContext
 from processors.parse import parse_body
 from processors.routing import RoutingConfig, route_alert
-from processors.sources import MAPPINGS
-from processors.validate import SchemaSet, validate
+from processors.validate import SchemaSet, schema_set, validate
 from schemas.normalized import (
     NormalizedAlert,
     RawRef,
@@ -60,13 +59,15 @@ class StageOneResult:
 def process_raw(
     raw: RawInput, routes: Mapping[str, RoutingConfig], schemas: SchemaSet | None = None
 ) -> StageOneResult:
-    """``schemas``: None for the built-in ones (``processors.validate.schema_set``)."""
+    """``schemas``: the compiled sources; None for the built-in ones."""
     try:
         envelope = RawHeaders.from_kafka(raw.headers)
     except ValueError as exc:
         return StageOneResult("unknown", dead_letter=DeadLetter("invalid_envelope", str(exc)))
     source = envelope.source
-    if source not in MAPPINGS:
+    compiled = schemas or schema_set()
+    mapping = compiled.mappings.get(source)
+    if mapping is None:
         return StageOneResult(
             source,
             envelope=envelope,
@@ -75,12 +76,12 @@ def process_raw(
     data = parse_body(raw.value, envelope.content_type)
     if isinstance(data, DeadLetter):
         return StageOneResult(source, envelope=envelope, dead_letter=data)
-    letter = validate(source, data, schemas)
+    letter = validate(source, data, compiled)
     if letter is not None:
         return StageOneResult(source, envelope=envelope, dead_letter=letter, parsed=data)
     try:
         ctx = MapContext(received_at=envelope.received_at, entity_id_header=envelope.entity_id)
-        drafts = MAPPINGS[source](data, ctx)
+        drafts = mapping(data, ctx)
         ref, config = raw.ref, routes.get(envelope.org)
         alerts = tuple([normalize(d, i, envelope, ref, config) for i, d in enumerate(drafts)])
         encoded = tuple([encode_alert(a) for a in alerts])

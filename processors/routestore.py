@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from alertpipe.follower import (
+from kafkaio.follower import (
     CompactedTopicFollower,
     OnRecord,
     publish_compacted,

@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 
+from schemas.errors import UsageError
 from schemas.normalized import Routing
 from schemas.records import record
 
@@ -25,7 +26,7 @@ PLACEHOLDER = "$routing_key"
 MATCH_FIELDS = ("source", "message_type", "entity_id", "entity_display_name")
 
 
-class RoutingConfigError(ValueError):
+class RoutingConfigError(UsageError, ValueError):
     """A routing config or rule file that cannot be used; the message says where."""
 
 

@@ -6,9 +6,10 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, cast
 
-from alertpipe.settings import Settings, SettingsError, load_settings
+from kafkaio.env import Env, SettingsError
+from kafkaio.settings import Settings, load_settings
 from processors.incidents import IncidentPolicy
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[1] / ".cache" / "worker"
@@ -37,8 +38,8 @@ class WorkerSettings:
     # An open transaction of a worker that died is aborted by the broker after this long.
     transaction_timeout_s: float = 10
     # Incident state (processors.incidents): forget resolved/open incidents after these.
-    resolved_ttl_s: float = 7 * 24 * 3600
-    open_ttl_s: float = 30 * 24 * 3600
+    resolved_ttl_s: float = IncidentPolicy.resolved_ttl_ms / 1000
+    open_ttl_s: float = IncidentPolicy.open_ttl_ms / 1000
     metrics_host: str = "127.0.0.1"
     metrics_port: int = 9464  # 0: no metrics endpoint
     data_dir: Path = DEFAULT_DATA_DIR
@@ -48,58 +49,38 @@ class WorkerSettings:
         return self.processing_guarantee == "exactly-once"
 
 
-def _number(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        return float(raw)
-    except ValueError:
-        raise SettingsError(f"{name}={raw!r} is not a number") from None
-
-
 def load_worker_settings(env: Mapping[str, str] | None = None) -> WorkerSettings:
-    env = os.environ if env is None else env
-    d = WorkerSettings(kafka=Settings())
-    guarantee = env.get("ALERTPIPE_PROCESSING_GUARANTEE", "").strip() or d.processing_guarantee
-    if guarantee not in GUARANTEES:
-        raise SettingsError(
-            f"ALERTPIPE_PROCESSING_GUARANTEE={guarantee!r} must be one of {', '.join(GUARANTEES)}"
-        )
-    commit = _number(env, "ALERTPIPE_WORKER_COMMIT_INTERVAL_S", d.commit_interval_s)
-    session = _number(env, "ALERTPIPE_WORKER_SESSION_TIMEOUT_S", d.session_timeout_s)
-    transaction = _number(env, "ALERTPIPE_WORKER_TRANSACTION_TIMEOUT_S", d.transaction_timeout_s)
-    resolved_ttl = _number(env, "ALERTPIPE_RESOLVED_TTL_S", d.resolved_ttl_s)
-    open_ttl = _number(env, "ALERTPIPE_OPEN_TTL_S", d.open_ttl_s)
-    port = int(_number(env, "ALERTPIPE_WORKER_METRICS_PORT", d.metrics_port))
-    if not 0 < commit <= 60:
+    values = os.environ if env is None else env
+    read, d = Env(values), WorkerSettings(kafka=Settings())
+    commit = read.number("ALERTPIPE_WORKER_COMMIT_INTERVAL_S", d.commit_interval_s, high=60)
+    if commit <= 0:
         raise SettingsError("ALERTPIPE_WORKER_COMMIT_INTERVAL_S must be above 0 and at most 60")
-    if not 6 <= session <= 300:  # the broker's default group.{min,max}.session.timeout.ms
-        raise SettingsError("ALERTPIPE_WORKER_SESSION_TIMEOUT_S must be between 6 and 300")
-    if not 1 <= transaction <= 900:  # the broker's default transaction.max.timeout.ms
-        raise SettingsError("ALERTPIPE_WORKER_TRANSACTION_TIMEOUT_S must be between 1 and 900")
+    # The bounds are the broker's defaults: group.{min,max}.session.timeout.ms and
+    # transaction.max.timeout.ms.
+    session = read.number("ALERTPIPE_WORKER_SESSION_TIMEOUT_S", d.session_timeout_s, 6, 300)
+    transaction = read.number(
+        "ALERTPIPE_WORKER_TRANSACTION_TIMEOUT_S", d.transaction_timeout_s, 1, 900
+    )
     if transaction <= commit:
         raise SettingsError(
             "ALERTPIPE_WORKER_TRANSACTION_TIMEOUT_S must be longer than the commit interval"
         )
-    if min(resolved_ttl, open_ttl) <= 0:
-        raise SettingsError("ALERTPIPE_RESOLVED_TTL_S and ALERTPIPE_OPEN_TTL_S must be positive")
-    if not 0 <= port <= 65535:
-        raise SettingsError("ALERTPIPE_WORKER_METRICS_PORT must be between 0 and 65535")
-    instance = env.get("ALERTPIPE_WORKER_INSTANCE_ID", "").strip() or None
     return WorkerSettings(
-        kafka=load_settings(env),
-        group=env.get("ALERTPIPE_WORKER_GROUP", "").strip() or d.group,
-        processing_guarantee=guarantee,  # checked above
+        kafka=load_settings(values),
+        group=read.text("ALERTPIPE_WORKER_GROUP", d.group),
+        processing_guarantee=cast(
+            Guarantee,
+            read.choice("ALERTPIPE_PROCESSING_GUARANTEE", d.processing_guarantee, GUARANTEES),
+        ),
         commit_interval_s=commit,
-        instance_id=instance,
+        instance_id=read.optional("ALERTPIPE_WORKER_INSTANCE_ID"),
         session_timeout_s=session,
         transaction_timeout_s=transaction,
-        resolved_ttl_s=resolved_ttl,
-        open_ttl_s=open_ttl,
-        metrics_host=env.get("ALERTPIPE_WORKER_METRICS_HOST", d.metrics_host),
-        metrics_port=port,
-        data_dir=Path(env.get("ALERTPIPE_WORKER_DATA_DIR", str(d.data_dir))),
+        resolved_ttl_s=read.positive("ALERTPIPE_RESOLVED_TTL_S", d.resolved_ttl_s),
+        open_ttl_s=read.positive("ALERTPIPE_OPEN_TTL_S", d.open_ttl_s),
+        metrics_host=read.text("ALERTPIPE_WORKER_METRICS_HOST", d.metrics_host),
+        metrics_port=read.integer("ALERTPIPE_WORKER_METRICS_PORT", d.metrics_port, 0, 65535),
+        data_dir=Path(read.text("ALERTPIPE_WORKER_DATA_DIR", str(d.data_dir))),
     )
 
 

@@ -1,8 +1,9 @@
 """Per-source JSON Schema validation on the hot path: jsonschema-rs validators compiled once.
 
 ``jsonschema`` (the reference implementation) is kept as the oracle in a differential test.
-The built-in schemas are used unless a ``SchemaSet`` with fixed ones is passed (the worker and
-the CLI build it once from ``ALERTPIPE_SCHEMA_DIR``).
+A ``SchemaSet`` is the compiled form of a catalog of sources: each one's validator and mapping.
+The built-in sources are used unless one is passed (the ingress, the worker and the CLI build
+it once, from ``ALERTPIPE_SOURCES_DIR`` and ``ALERTPIPE_SCHEMA_DIR``).
 """
 
 from __future__ import annotations
@@ -15,14 +16,17 @@ from typing import Any
 import jsonschema_rs
 
 from processors.deadletter import DeadLetter
-from schemas.registry import RegistryError, SourceInfo, load_sources, with_fixed_schemas
+from processors.sources import mappings_for
+from schemas.registry import RegistryError, SourceInfo, catalog
 
 
 class SchemaSet:
-    """The compiled validator of every source."""
+    """The compiled validator and mapping of every source. Raises RegistryError naming the
+    file (and for a mapping file the line) that cannot be compiled."""
 
     def __init__(self, sources: Mapping[str, SourceInfo]) -> None:
         self.sources = dict(sources)
+        self.mappings = mappings_for(self.sources)
         self._validators: dict[str, Any] = {}
         for name, info in self.sources.items():
             try:
@@ -35,10 +39,10 @@ class SchemaSet:
 
 
 @cache
-def schema_set(fixes: Path | None = None) -> SchemaSet:
-    """The built-in schemas, or those with the fixed ones of directory ``fixes`` in front.
-    Raises RegistryError naming the file that cannot be used."""
-    return SchemaSet(load_sources() if fixes is None else with_fixed_schemas(fixes))
+def schema_set(fixes: Path | None = None, extra: Path | None = None) -> SchemaSet:
+    """The built-in sources with an operator's folders of ``extra`` beside them and the fixed
+    schemas of ``fixes`` in front (``schemas.registry.catalog``). Raises RegistryError."""
+    return SchemaSet(catalog(extra, fixes))
 
 
 def json_path(parts: list[str | int]) -> str:

@@ -18,11 +18,13 @@ from typing import Any
 import jsonschema
 import yaml
 
+from schemas.errors import UsageError
+
 META_SCHEMA = Path(__file__).parent / "source-mapping.schema.json"
 Where = tuple[str | int, ...]
 
 
-class MappingFileError(ValueError):
+class MappingFileError(UsageError, ValueError):
     """An unusable mapping file; the message is ``<file>:<line>: <what is wrong>``."""
 
 

@@ -7,9 +7,11 @@ folder is a declarative source: ``<name>.schema.json``, ``mapping.yaml`` (paths,
 types and how each normalized field is obtained: ``schemas.mappingfile``) and ``samples/``.
 Either way, adding a source needs no ingress change.
 
-A directory of fixed schemas (``ALERTPIPE_SCHEMA_DIR``) can replace the schema of a known
-source without a release, e.g. to accept a field a sender started to send, then redrive its
-dead letters (``alertpipe dlq redrive``).
+An operator adds sources of their own as folders in a directory (``ALERTPIPE_SOURCES_DIR``),
+read beside the built-in ones (``catalog``). A directory of fixed schemas
+(``ALERTPIPE_SCHEMA_DIR``) can replace the schema of a known source without a release, e.g. to
+accept a field a sender started to send, then redrive its dead letters (``alertpipe dlq
+redrive``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from schemas.errors import UsageError
 from schemas.mappingfile import MappingFile, MappingFileError, read_mapping_file
 
 SOURCES_DIR = Path(__file__).parent / "sources"
@@ -28,7 +31,7 @@ FOLDER_MAPPING = "mapping.yaml"
 FOLDER_SAMPLES = "samples"
 
 
-class RegistryError(ValueError):
+class RegistryError(UsageError, ValueError):
     """A schema file is unreadable or lacks its ``x-alertpipe`` block."""
 
 
@@ -99,6 +102,28 @@ def load_sources(directory: Path = SOURCES_DIR) -> dict[str, SourceInfo]:
     (and for a mapping file the line) that cannot be used, or a URL path served twice."""
     found = [_load(p) for p in sorted(directory.glob(f"*{SUFFIX}"))]
     found += [_load_folder(p) for p in sorted(directory.iterdir()) if _is_source_folder(p)]
+    return _by_name(found)
+
+
+@cache
+def catalog(extra: Path | None = None, fixes: Path | None = None) -> dict[str, SourceInfo]:
+    """The sources a process serves: the built-in ones, every source folder of ``extra`` (an
+    operator's own, ``ALERTPIPE_SOURCES_DIR``), then the fixed schemas of ``fixes``
+    (``ALERTPIPE_SCHEMA_DIR``). A flat schema in ``extra`` is refused (its mapping would be
+    Python), as is a name or a URL path that a built-in source already has."""
+    found = list(load_sources().values())
+    if extra is not None:
+        for path in sorted(extra.glob(f"*{SUFFIX}")):
+            raise RegistryError(
+                f"{path}: an operator's source is a folder (<name>/<name>{SUFFIX}, "
+                f"{FOLDER_MAPPING}, {FOLDER_SAMPLES}/), not a flat schema"
+            )
+        found += [_load_folder(p) for p in sorted(extra.iterdir()) if _is_source_folder(p)]
+    sources = _by_name(found)
+    return sources if fixes is None else _with_fixes(sources, fixes)
+
+
+def _by_name(found: list[SourceInfo]) -> dict[str, SourceInfo]:
     sources: dict[str, SourceInfo] = {}
     served: dict[str, str] = {}
     for info in sorted(found, key=lambda i: i.name):
@@ -118,13 +143,10 @@ def _is_source_folder(path: Path) -> bool:
     return path.is_dir() and not path.name.startswith((".", "_"))
 
 
-@cache
-def with_fixed_schemas(fixes: Path, directory: Path = SOURCES_DIR) -> dict[str, SourceInfo]:
-    """The sources of ``directory``, each schema found in ``fixes`` as ``<source>.schema.json``
-    replacing the built-in one. Only the schema changes: URL paths and content types stay the
-    built-in ones (an ``x-alertpipe`` block in a fixed schema is ignored), and a file for a
-    source without a mapping is refused, since a new source needs code too."""
-    sources = load_sources(directory)
+def _with_fixes(sources: dict[str, SourceInfo], fixes: Path) -> dict[str, SourceInfo]:
+    """``sources``, each schema found in ``fixes`` as ``<source>.schema.json`` replacing the
+    one it had. Only the schema changes: URL paths and content types stay (an ``x-alertpipe``
+    block in a fixed schema is ignored), and a file for no known source is refused."""
     fixed = dict(sources)
     for path in sorted(fixes.glob(f"*{SUFFIX}")):
         name = path.name.removesuffix(SUFFIX)

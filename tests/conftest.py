@@ -1,4 +1,4 @@
-"""Session-wide Kafka for the tests, chosen by alertpipe.brokerchoice (the same rule as
+"""Session-wide Kafka for the tests, chosen by alertpipe.localbroker.choice (the same rule as
 ``make run``): KAFKA_BOOTSTRAP_SERVERS, else testcontainers when Docker answers, else a local
 broker from Maven-resolved jars in a temporary state dir. If none can be had, every test that
 needs Kafka errors with the reason: nothing is skipped.
@@ -9,21 +9,28 @@ from __future__ import annotations
 import os
 import re
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Coroutine, Iterator
+from typing import Any, Protocol
 
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from alertpipe.brokerchoice import BrokerKind, choose_broker, docker_daemon_answers
-from alertpipe.kafkajars import LocalKafkaError
-from alertpipe.kafkaprobe import KafkaUnreachable, answers
-from alertpipe.localkafka import LocalBroker
+from alertpipe.localbroker.broker import LocalBroker
+from alertpipe.localbroker.choice import BrokerKind, choose_broker, docker_daemon_answers
+from alertpipe.localbroker.jars import LocalKafkaError
+from kafkaio.admin import KafkaUnreachable, answers
 
 # testcontainers path (machines with Docker): Confluent's image in KRaft mode, the one
 # testcontainers' KafkaContainer is built for.
 KAFKA_IMAGE = "confluentinc/cp-kafka:7.9.0"
 
-NewTopicFactory = Callable[..., Awaitable[str]]
+
+class NewTopicFactory(Protocol):
+    """What the ``new_topic`` fixture gives: an async function returning the topic's name."""
+
+    def __call__(
+        self, partitions: int = 1, configs: dict[str, str] | None = None
+    ) -> Coroutine[Any, Any, str]: ...
 
 
 @pytest.fixture(scope="session")

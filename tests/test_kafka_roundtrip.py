@@ -7,6 +7,7 @@ import asyncio
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from tests.conftest import NewTopicFactory
+from tests.kafka_records import Record, value_of
 
 
 async def test_produce_and_consume_round_trip_keeps_bytes_headers_and_key_order(
@@ -35,7 +36,7 @@ async def test_produce_and_consume_round_trip_keeps_bytes_headers_and_key_order(
         enable_auto_commit=False,
     )
     await consumer.start()
-    received = []
+    received: list[Record] = []
     try:
         async with asyncio.timeout(30):
             while len(received) < len(sent):
@@ -52,4 +53,4 @@ async def test_produce_and_consume_round_trip_keeps_bytes_headers_and_key_order(
         assert len({r.partition for r in received if r.key == key}) == 1
     for record in received:
         assert dict(record.headers)["source"] == b"generic"
-        assert dict(record.headers)["n"] == record.value[:8]
+        assert dict(record.headers)["n"] == value_of(record)[:8]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from alertpipe.cli.common import EXIT_CODES_HELP, configure_logging
+from alertpipe.cli.common import EXIT_CODES_HELP, configure_logging, fail
 from alertpipe.cli.config import config
 from alertpipe.cli.dlq import dlq
 from alertpipe.cli.explain import explain_cmd
@@ -18,6 +18,7 @@ from alertpipe.cli.sources import sources
 from alertpipe.cli.tail import tail
 from alertpipe.cli.topics import topics
 from alertpipe.cli.worker import worker
+from schemas.errors import AlertpipeError
 
 
 @click.group(
@@ -50,4 +51,9 @@ cli.add_command(sources)
 
 
 def main() -> None:
-    cli()
+    """The command, with alertpipe's own errors that no command caught as one line and the
+    exit code their class names (``schemas.errors``)."""
+    try:
+        cli()
+    except AlertpipeError as exc:
+        fail(str(exc), exc.exit_code)

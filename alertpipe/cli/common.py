@@ -9,17 +9,15 @@ from typing import TYPE_CHECKING, NoReturn
 
 import click
 
-from alertpipe.brokerchoice import BrokerKind, choose_broker
-from alertpipe.localkafka import LocalBroker
-from alertpipe.settings import Settings, SettingsError, load_settings
+from alertpipe.localbroker.broker import LocalBroker
+from alertpipe.localbroker.choice import BrokerKind, choose_broker
+from kafkaio.settings import Settings, SettingsError, load_settings
+from schemas.errors import EXIT_FAILURE, EXIT_KAFKA_UNREACHABLE, EXIT_USAGE
 
 if TYPE_CHECKING:
     from processors.validate import SchemaSet
 
-EXIT_FAILURE = 1
-EXIT_USAGE = 2
-# sysexits' EX_UNAVAILABLE: a dependency (Kafka) is not there; retrying later may work.
-EXIT_KAFKA_UNREACHABLE = 69
+__all__ = ["EXIT_FAILURE", "EXIT_KAFKA_UNREACHABLE", "EXIT_USAGE", "fail"]
 
 EXIT_CODES_HELP = "Exit codes: 0 success, 1 failure, 2 usage error, 69 Kafka unreachable."
 
@@ -49,14 +47,15 @@ def settings_or_exit() -> Settings:
 
 
 def schemas_or_exit(settings: Settings) -> SchemaSet:
-    """The source schemas, with the fixed ones of ALERTPIPE_SCHEMA_DIR in front."""
+    """The sources compiled: the built-in ones, ALERTPIPE_SOURCES_DIR's beside them and the
+    fixed schemas of ALERTPIPE_SCHEMA_DIR in front."""
     from processors.validate import schema_set
     from schemas.registry import RegistryError
 
     try:
-        return schema_set(settings.schema_dir)
+        return schema_set(settings.schema_dir, settings.sources_dir)
     except RegistryError as exc:
-        fail(f"bad schema in ALERTPIPE_SCHEMA_DIR: {exc}", EXIT_USAGE)
+        fail(f"bad source: {exc}", EXIT_USAGE)
 
 
 def bootstrap_or_exit(settings: Settings) -> str:

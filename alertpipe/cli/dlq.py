@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
-
 import click
 import orjson
 
@@ -27,46 +21,13 @@ from alertpipe.cli.reading import (
     run_reading,
     stop_on_ctrl_c,
 )
-from alertpipe.publishing import Publisher, publisher
-from alertpipe.rangereader import plan, range_consumer, read_merged
-from alertpipe.ranges import RangeRequest
-from alertpipe.settings import Settings, SettingsError, TopicSettings
-from alertpipe.topics import partition_count
-from processors.redrive import Redriven, redrive
-from processors.routing import RoutingConfig
+from alertpipe.jobs.ranges import RangeRequest
+from alertpipe.jobs.redrive import RedriveJob, RedriveReport, redrive_range
+from kafkaio.admin import partition_count
+from kafkaio.settings import Settings, SettingsError
+from kafkaio.worker_topics import internal_topics
+from processors.redrive import Redriven
 from processors.settings import load_worker_settings
-from processors.validate import SchemaSet
-from processors.worker.names import internal_topics
-
-
-@dataclass
-class RedriveReport:
-    read: int = 0  # dead letters read in the range
-    selected: int = 0  # of which matching --code and --org
-    passed: int = 0
-    alerts: int = 0  # alerts of the passing ones
-    failed: Counter[str] = field(default_factory=Counter)  # fail again, by new code
-    repeats: int = 0  # the same raw record seen before in this run (an earlier redrive)
-    unreadable: int = 0  # not alertpipe dead letters (no raw.* headers)
-    interrupted: bool = False
-
-    def lines(self, dry_run: bool, topics: TopicSettings, stage_one: str) -> list[str]:
-        verb = ("would pass", "would fail again") if dry_run else ("now pass", "fail again")
-        failed = ", ".join(f"{c} {n}" for c, n in sorted(self.failed.items()))
-        out = [
-            f"{self.selected} dead letters selected of {self.read} read; "
-            f"{self.repeats} repeats of a raw record skipped, {self.unreadable} unreadable",
-            f"{verb[0]}: {self.passed} ({self.alerts} alerts)",
-            f"{verb[1]}: {sum(self.failed.values())}" + (f" ({failed})" if failed else ""),
-        ]
-        if dry_run:
-            out.append("dry run: nothing was written to Kafka")
-        else:
-            out.append(
-                f"sent {self.alerts} alerts to {stage_one} (the worker decides their "
-                f"incidents) and {sum(self.failed.values())} dead letters to {topics.dead_letter}"
-            )
-        return out
 
 
 @click.group()
@@ -145,7 +106,7 @@ def redrive_cmd(
             bootstrap, settings.topics, stage_one, routes, schemas, wanted, org, timeout
         )
         request = RangeRequest(since_ms=since, until_ms=until)
-        return await redrive_range(job, request, dry_run, show, bar)
+        return await redrive_range(job, request, dry_run, show, bar, stop_on_ctrl_c())
 
     try:
         report = run_reading(run())
@@ -171,87 +132,3 @@ async def stage_one_topic(settings: Settings, bootstrap: str, timeout: float) ->
             "so redriven alerts have no topic to go to (give the raw topic more partitions)"
         )
     return topic
-
-
-@dataclass(frozen=True)
-class RedriveJob:
-    bootstrap_servers: str
-    topics: TopicSettings
-    stage_one: str  # the worker's repartition topic: alerts that stage 2 decides
-    routes: dict[str, RoutingConfig]
-    schemas: SchemaSet
-    codes: set[str]  # empty: every code
-    org: str | None
-    timeout: float
-
-
-async def redrive_range(
-    job: RedriveJob,
-    request: RangeRequest,
-    dry_run: bool,
-    show: Callable[[str, Redriven], None],
-    bar: ProgressBar,
-) -> RedriveReport:
-    report = RedriveReport()
-    seen: set[tuple[str, int, int]] = set()  # raw records redriven in this run
-    stop = stop_on_ctrl_c()
-    topic = job.topics.dead_letter
-    async with range_consumer(job.bootstrap_servers, job.timeout) as consumer:
-        ranges = await plan(consumer, job.bootstrap_servers, topic, request, job.timeout)
-        bar.start(sum(r.size for r in ranges))
-        publishing = (
-            contextlib.nullcontext(None)
-            if dry_run
-            else publisher(job.bootstrap_servers, job.timeout)
-        )
-        records = read_merged(consumer, topic, ranges, stop=stop)
-        async with publishing as publish, contextlib.aclosing(records) as it:
-            async for record in it:
-                report.read += 1
-                bar.advance(1)
-                await _one(job, record, report, seen, show, publish)
-        report.interrupted = stop.is_set()
-    return report
-
-
-async def _one(
-    job: RedriveJob,
-    record: Any,
-    report: RedriveReport,
-    seen: set[tuple[str, int, int]],
-    show: Callable[[str, Redriven], None],
-    publish: Publisher | None,
-) -> None:
-    headers = {k: v.decode("utf-8", "replace") for k, v in record.headers or ()}
-    if job.codes and headers.get("error.code") not in job.codes:
-        return
-    if job.org is not None and headers.get("org") != job.org:
-        return
-    report.selected += 1
-    origin = f"{record.topic}:{record.partition}:{record.offset}"
-    try:
-        done = redrive(
-            record.key, record.value or b"", list(record.headers), origin, job.routes, job.schemas
-        )
-    except ValueError:
-        report.unreadable += 1
-        return
-    raw = (done.raw.topic, done.raw.partition, done.raw.offset)
-    if raw in seen:
-        report.repeats += 1
-        return
-    seen.add(raw)
-    show(origin, done)
-    if done.passes:
-        report.passed += 1
-        report.alerts += len(done.to_stage_one)
-    else:
-        assert done.result.dead_letter is not None
-        report.failed[done.result.dead_letter.code] += 1
-    if publish is None:
-        return
-    for key, value, out_headers in done.to_stage_one:
-        await publish.send(job.stage_one, key, value, out_headers)
-    if done.to_dead_letter is not None:
-        key, value, out_headers = done.to_dead_letter
-        await publish.send(job.topics.dead_letter, key, value, out_headers)

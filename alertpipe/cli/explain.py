@@ -22,8 +22,8 @@ from alertpipe.cli.reading import (
     run_reading,
 )
 from alertpipe.cli.render import message_type, route_text
-from alertpipe.explaining import ExplainJob, explain
-from alertpipe.ranges import RangeUsageError, parse_ref
+from alertpipe.jobs.explain import ExplainJob, explain
+from alertpipe.jobs.ranges import RangeUsageError, parse_ref
 from processors.explain import Explanation, explanation_json
 from processors.incidents import IncidentState
 from processors.replay import iso_time

@@ -6,8 +6,14 @@ import os
 
 import click
 
-from alertpipe.cli.common import EXIT_USAGE, bootstrap_or_exit, fail, settings_or_exit
-from alertpipe.settings import SettingsError
+from alertpipe.cli.common import (
+    EXIT_USAGE,
+    bootstrap_or_exit,
+    fail,
+    schemas_or_exit,
+    settings_or_exit,
+)
+from kafkaio.settings import SettingsError
 
 
 @click.command()
@@ -42,6 +48,7 @@ def ingress(host: str, port: int, workers: int, null_sink: bool) -> None:
     from ingest.settings import load_ingress_settings
 
     settings = settings_or_exit()
+    schemas_or_exit(settings)  # a bad source stops the ingress here, in one line
     os.environ["KAFKA_BOOTSTRAP_SERVERS"] = bootstrap_or_exit(settings)
     if null_sink:
         os.environ["ALERTPIPE_INGRESS_SINK"] = "null"

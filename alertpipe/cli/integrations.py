@@ -12,10 +12,10 @@ from typing import Any, TypeVar
 import click
 
 from alertpipe.cli.common import EXIT_KAFKA_UNREACHABLE, bootstrap_or_exit, fail, settings_or_exit
-from alertpipe.follower import TopicMissing
-from alertpipe.integrations import IntegrationError, enable, revoke
+from alertpipe.jobs.integrations import IntegrationError, enable, revoke
 from ingest.keystore import read_integrations
-from schemas.registry import load_sources
+from kafkaio.follower import TopicMissing
+from schemas.registry import catalog
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8080"
 T = TypeVar("T")
@@ -59,7 +59,14 @@ def enable_cmd(source: str, org: str, base_url: str, as_json: bool) -> None:
     settings = settings_or_exit()
     bootstrap = bootstrap_or_exit(settings)
     done = run_kafka(
-        enable(bootstrap, settings.topics.integrations, load_sources(), source, org, base_url)
+        enable(
+            bootstrap,
+            settings.topics.integrations,
+            catalog(settings.sources_dir),
+            source,
+            org,
+            base_url,
+        )
     )
     if as_json:
         click.echo(json.dumps(done.to_json()))

@@ -9,9 +9,9 @@ from pathlib import Path
 import click
 
 from alertpipe.cli.common import EXIT_USAGE, fail
-from alertpipe.kafkajars import LocalKafkaError
-from alertpipe.localcluster import LocalCluster, default_cluster_dir
-from alertpipe.localkafka import LocalBroker
+from alertpipe.localbroker.broker import LocalBroker
+from alertpipe.localbroker.cluster import LocalCluster, default_cluster_dir
+from alertpipe.localbroker.jars import LocalKafkaError
 
 state_dir_option = click.option(
     "--state-dir",

@@ -15,11 +15,11 @@ import click
 from tqdm import tqdm
 
 from alertpipe.cli.common import EXIT_KAFKA_UNREACHABLE, EXIT_USAGE, fail
-from alertpipe.follower import TopicMissing
-from alertpipe.kafkaprobe import KafkaUnreachable, fetch_cluster
-from alertpipe.ranges import RangeError, RangeRequest, RangeUsageError
-from alertpipe.settings import SettingsError
+from alertpipe.jobs.ranges import RangeError, RangeRequest, RangeUsageError
 from alertpipe.timespec import TimeSpecError, parse_time
+from kafkaio.admin import KafkaUnreachable, fetch_cluster
+from kafkaio.follower import TopicMissing
+from kafkaio.settings import SettingsError
 from processors.incidents import IncidentPolicy
 from processors.routestore import read_routes
 from processors.routing import RoutingConfig

@@ -26,8 +26,8 @@ from alertpipe.cli.reading import (
     stop_on_ctrl_c,
 )
 from alertpipe.cli.render import OUTCOME_HEADER, outcome_line
-from alertpipe.replayrun import ReplayJob, ReplayResult, run_replay
-from alertpipe.settings import TopicSettings
+from alertpipe.jobs.replay import ReplayJob, ReplayResult, run_replay
+from kafkaio.settings import TopicSettings
 from processors.incidents import IncidentPolicy
 from processors.replay import Outcome, OutcomeFilter, Replayer, outcome_json
 from processors.validate import SchemaSet

@@ -10,16 +10,16 @@ from pathlib import Path
 
 import click
 
-from alertpipe.brokerchoice import BrokerKind, choose_broker
 from alertpipe.cli.common import EXIT_KAFKA_UNREACHABLE, fail, settings_or_exit
 from alertpipe.cli.topics import all_topic_specs, describe_outcomes
 from alertpipe.devkeys import DEV_ORG, ensure_dev_keys, load_dev_keys, save_dev_keys
 from alertpipe.devrun import Service, supervise
-from alertpipe.kafkajars import CACHE_DIR, LocalKafkaError
-from alertpipe.kafkaprobe import KafkaUnreachable
-from alertpipe.localkafka import LocalBroker
-from alertpipe.topics import TopicCreationError, ensure_topics
-from schemas.registry import load_sources
+from alertpipe.localbroker.broker import LocalBroker
+from alertpipe.localbroker.choice import BrokerKind, choose_broker
+from alertpipe.localbroker.jars import CACHE_DIR, LocalKafkaError
+from kafkaio.admin import KafkaUnreachable
+from kafkaio.topics import TopicCreationError, ensure_topics
+from schemas.registry import catalog
 
 
 def pipeline_services(ingress_port: int) -> list[Service]:
@@ -81,7 +81,7 @@ def run(keep_kafka: bool, kafka_state_dir: Path | None, ingress_port: int) -> No
             ensure_dev_keys(
                 bootstrap,
                 settings.topics.integrations,
-                load_sources(),
+                catalog(settings.sources_dir),
                 load_dev_keys(keys_file),
                 base_url,
             )

@@ -10,22 +10,27 @@ from typing import TYPE_CHECKING
 
 import click
 
-from alertpipe.cli.common import EXIT_USAGE, fail
-from schemas.registry import SOURCES_DIR, RegistryError, SourceInfo
+from alertpipe.cli.common import EXIT_USAGE, fail, settings_or_exit
+from schemas.registry import RegistryError, SourceInfo
 
 if TYPE_CHECKING:
     from processors.sources import Mapping
 
 FORM = "application/x-www-form-urlencoded"
-DIR_HELP = "A directory of sources (default: the built-in ones)."
+DIR_HELP = "A directory of sources [default: the built-in ones and ALERTPIPE_SOURCES_DIR's]."
 
 
 def _load(directory: Path | None) -> tuple[dict[str, SourceInfo], dict[str, Mapping]]:
+    """The sources of ``directory``; without one, those the pipeline serves (the built-in
+    ones and ALERTPIPE_SOURCES_DIR's)."""
     from processors.sources import mappings_for
-    from schemas.registry import load_sources
+    from schemas.registry import catalog, load_sources
 
     try:
-        sources = load_sources((directory or SOURCES_DIR).resolve())
+        if directory is not None:
+            sources = load_sources(directory.resolve())
+        else:
+            sources = catalog(settings_or_exit().sources_dir)
         return sources, mappings_for(sources)
     except RegistryError as exc:
         fail(str(exc), EXIT_USAGE)

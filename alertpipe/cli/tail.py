@@ -14,8 +14,8 @@ from aiokafka import TopicPartition
 from alertpipe.cli.common import bootstrap_or_exit, settings_or_exit
 from alertpipe.cli.reading import EXIT_INTERRUPTED, run_reading, stop_on_ctrl_c
 from alertpipe.cli.render import dead_letter_line, normalized_line, raw_line
-from alertpipe.rangereader import range_consumer, topic_partitions
-from alertpipe.settings import TopicSettings
+from alertpipe.jobs.rangereader import range_consumer, topic_partitions
+from kafkaio.settings import TopicSettings
 from processors.replay import iso_time
 
 KINDS = ("normalized", "dead-letter", "raw")

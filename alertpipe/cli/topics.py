@@ -14,9 +14,9 @@ from alertpipe.cli.common import (
     fail,
     settings_or_exit,
 )
-from alertpipe.kafkaprobe import KafkaUnreachable
-from alertpipe.settings import Settings, SettingsError
-from alertpipe.topics import TopicCreationError, TopicOutcome, TopicSpec, ensure_topics, topic_specs
+from kafkaio.admin import KafkaUnreachable
+from kafkaio.settings import Settings, SettingsError
+from kafkaio.topics import TopicCreationError, TopicOutcome, TopicSpec, ensure_topics, topic_specs
 from processors.settings import load_worker_settings
 
 

@@ -17,9 +17,8 @@ from alertpipe.cli.common import (
     schemas_or_exit,
     settings_or_exit,
 )
-from alertpipe.kafkaprobe import KafkaUnreachable
-from alertpipe.settings import SettingsError
-from alertpipe.topics import partition_count
+from kafkaio.admin import KafkaUnreachable, partition_count
+from kafkaio.settings import SettingsError
 
 
 @click.command()
@@ -40,14 +39,15 @@ def worker(loglevel: str) -> None:
     so that a restarted worker takes its partitions back at once. SIGTERM commits and stops.
     Metrics and probes: http://127.0.0.1:9464/metrics, /healthz, /readyz
     (ALERTPIPE_WORKER_METRICS_HOST and _PORT; port 0 = off).
-    Fixed source schemas in ALERTPIPE_SCHEMA_DIR replace the built-in ones (read at start).
+    Fixed source schemas in ALERTPIPE_SCHEMA_DIR replace the built-in ones, and
+    ALERTPIPE_SOURCES_DIR adds your own source folders (both read at start).
     Exit status 75: the processing loop kept failing; start the worker again."""
     from ingest.logs import configure_json_logging
     from processors.settings import load_worker_settings
     from processors.worker.run import run_worker
 
     settings = settings_or_exit()
-    schemas = schemas_or_exit(settings)  # a bad fixed schema stops the worker here, in one line
+    schemas = schemas_or_exit(settings)  # a bad source stops the worker here, in one line
     bootstrap = bootstrap_or_exit(settings)
     try:
         worker_settings = load_worker_settings({**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap})

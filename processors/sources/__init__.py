@@ -1,6 +1,7 @@
 """The source mappings, named explicitly: a Python module per flat schema in
 ``schemas/sources`` (``PYTHON_MAPPINGS``), and the compiled ``mapping.yaml`` of every source
-folder (``processors.declarative``).
+folder (``processors.declarative``). ``processors.validate.SchemaSet`` compiles them once per
+catalog, when a process starts: a bad mapping file stops it.
 
 A registry test fails when a schema has no mapping, a mapping has no schema, or a source has
 no sample body (``tests/fixtures/<name>/`` or the folder's ``samples/``).
@@ -15,7 +16,7 @@ from typing import Any
 from processors.declarative import compile_mapping
 from processors.draft import AlertDraft, MapContext
 from processors.sources import pingometer, thousandeyes
-from schemas.registry import RegistryError, SourceInfo, load_sources
+from schemas.registry import RegistryError, SourceInfo
 
 Mapping = Callable[[dict[str, Any], MapContext], list[AlertDraft]]
 
@@ -38,7 +39,3 @@ def mappings_for(sources: MappingOf[str, SourceInfo]) -> dict[str, Mapping]:
         else:
             raise RegistryError(f"{info.origin}: source {name!r} has no mapping")
     return out
-
-
-# Compiled once, when the worker (or replay, explain) starts: a bad mapping file stops it.
-MAPPINGS: dict[str, Mapping] = mappings_for(load_sources())

@@ -24,7 +24,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from alertpipe.topics import connected_admin
+from kafkaio.admin import connected_admin
 from processors.routestore import RouteStore
 from processors.worker.metrics import WorkerMetrics
 from processors.worker.probes import WorkerHealth

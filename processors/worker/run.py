@@ -26,11 +26,11 @@ from typing import Any
 
 from quixstreams import Application
 
+from kafkaio.worker_topics import internal_topics
 from processors.routestore import RouteStore
 from processors.settings import WorkerSettings, incident_policy
 from processors.validate import SchemaSet
 from processors.worker.metrics import WorkerMetrics
-from processors.worker.names import internal_topics
 from processors.worker.observe import (
     SAMPLE_INTERVAL_S,
     STATS_INTERVAL_MS,

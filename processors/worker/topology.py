@@ -22,6 +22,7 @@ from quixstreams.dataframe import StreamingDataFrame
 from quixstreams.models import Topic
 from quixstreams.models.serializers import SerializationContext, Serializer
 
+from kafkaio.worker_topics import GROUP_BY
 from processors.incidents import IncidentPolicy, IncidentState, decode_state, encode_state
 from processors.pipeline import RawInput
 from processors.routing import RoutingConfig
@@ -29,7 +30,6 @@ from processors.stage_one import Output, stage_one
 from processors.stage_two import decide_alert, decode_applied, encode_applied
 from processors.validate import SchemaSet
 from processors.worker.metrics import WorkerMetrics
-from processors.worker.names import GROUP_BY
 
 # quixstreams scopes state by the record's key (the incident key): one entry per incident,
 # and under at-least-once its applied raw offsets (processors.stage_two.Applied).

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from alertpipe.brokerchoice import BrokerKind, choose_broker
+from alertpipe.localbroker.choice import BrokerKind, choose_broker
 
 
 def docker_must_not_be_asked() -> bool:
@@ -12,7 +12,7 @@ def docker_must_not_be_asked() -> bool:
 def test_env_var_wins_for_tests_and_run() -> None:
     env = {"KAFKA_BOOTSTRAP_SERVERS": " k1:9092,k2:9092 "}
     for purpose in ("tests", "run"):
-        choice = choose_broker(env, purpose, docker_must_not_be_asked)  # type: ignore[arg-type]
+        choice = choose_broker(env, purpose, docker_must_not_be_asked)
         assert choice.kind is BrokerKind.EXTERNAL
         assert choice.bootstrap_servers == "k1:9092,k2:9092"
 
@@ -31,7 +31,7 @@ def test_run_never_uses_testcontainers() -> None:
 
 
 def test_docker_probe_says_no_without_a_daemon(tmp_path: object) -> None:
-    from alertpipe.brokerchoice import docker_daemon_answers
+    from alertpipe.localbroker.choice import docker_daemon_answers
     from alertpipe.ports import free_port
 
     assert docker_daemon_answers({"DOCKER_HOST": f"unix://{tmp_path}/absent.sock"}) is False

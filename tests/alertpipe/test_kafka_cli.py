@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from alertpipe.kafkaprobe import answers, wait_until_answers
+from kafkaio.admin import answers, wait_until_answers
 
 ALERTPIPE = [sys.executable, "-m", "alertpipe.cli"]
 

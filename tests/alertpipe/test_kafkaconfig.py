@@ -3,7 +3,7 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 
-from alertpipe.kafkaconfig import (
+from alertpipe.localbroker.config import (
     jvm_command,
     new_cluster_id,
     quorum_voters,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from alertpipe.ranges import (
+from alertpipe.jobs.ranges import (
     OffsetRange,
     RangeError,
     RangeRequest,

@@ -16,9 +16,9 @@ from pathlib import Path
 import httpx
 from aiokafka import AIOKafkaConsumer
 
-from alertpipe.kafkaprobe import answers
-from alertpipe.localkafka import LocalBroker
+from alertpipe.localbroker.broker import LocalBroker
 from alertpipe.ports import free_port
+from kafkaio.admin import answers
 from schemas.registry import load_sources
 
 

@@ -8,11 +8,11 @@ from dataclasses import replace
 
 import pytest
 
-from alertpipe.kafkaprobe import KafkaUnreachable
 from alertpipe.ports import free_port
-from alertpipe.settings import DAY_MS, TopicSettings, prefixed_topics
-from alertpipe.topics import TopicCreationError, ensure_topics, topic_specs
-from processors.worker.names import internal_topics
+from kafkaio.admin import KafkaUnreachable
+from kafkaio.settings import DAY_MS, TopicSettings, prefixed_topics
+from kafkaio.topics import TopicCreationError, ensure_topics, topic_specs
+from kafkaio.worker_topics import internal_topics
 
 
 def test_specs_follow_settings_and_add_min_isr_only_when_replicated() -> None:

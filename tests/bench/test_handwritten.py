@@ -12,8 +12,7 @@ from hypothesis import strategies as st
 from bench.handwritten import HANDWRITTEN
 from processors.deadletter import MappingFailure
 from processors.draft import MapContext
-from processors.sources import MAPPINGS
-from processors.validate import validate
+from processors.validate import schema_set, validate
 from tests.processors.strategies import samples, structured, variants
 
 CTX = MapContext(received_at=1, entity_id_header="from-the-ingress")
@@ -24,7 +23,7 @@ def test_same_drafts_on_every_sample(source: str) -> None:
     bodies = samples(source)
     assert bodies
     for body in bodies:
-        assert HANDWRITTEN[source](body, CTX) == MAPPINGS[source](body, CTX), body
+        assert HANDWRITTEN[source](body, CTX) == schema_set().mappings[source](body, CTX), body
 
 
 def outcome(mapping: Any, body: Any) -> Any:
@@ -41,4 +40,4 @@ def test_same_drafts_on_valid_variants(source: str, data: st.DataObject) -> None
     body = data.draw(variants(source) | structured(source))
     if validate(source, body) is not None:
         return  # the worker never maps a body its schema refuses
-    assert outcome(HANDWRITTEN[source], body) == outcome(MAPPINGS[source], body)
+    assert outcome(HANDWRITTEN[source], body) == outcome(schema_set().mappings[source], body)

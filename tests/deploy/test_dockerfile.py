@@ -10,7 +10,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
 import pytest
 from dockerfile_parse import DockerfileParser
@@ -22,8 +22,15 @@ PARSED = DockerfileParser(str(DEPLOY / "Dockerfile"))
 BUILD_TOOLS = ("apt-get", "apk ", "gcc", "build-essential", "pip install", "pip wheel", "make ")
 
 
-def stages() -> list[list[dict[str, Any]]]:
-    found: list[list[dict[str, Any]]] = []
+class Instruction(TypedDict):
+    """What the tests read of one item of ``DockerfileParser.structure``."""
+
+    instruction: str
+    value: str
+
+
+def stages() -> list[list[Instruction]]:
+    found: list[list[Instruction]] = []
     for instruction in PARSED.structure:
         if instruction["instruction"] == "FROM":
             found.append([])
@@ -32,7 +39,7 @@ def stages() -> list[list[dict[str, Any]]]:
     return found
 
 
-def values(stage: list[dict[str, Any]], instruction: str) -> list[str]:
+def values(stage: list[Instruction], instruction: str) -> list[str]:
     return [i["value"] for i in stage if i["instruction"] == instruction]
 
 

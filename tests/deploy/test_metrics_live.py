@@ -20,8 +20,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from alertpipe.ports import free_port
-from alertpipe.settings import TopicSettings
-from processors.worker.names import internal_topics
+from kafkaio.settings import TopicSettings
+from kafkaio.worker_topics import internal_topics
 from tests.deploy.queries import SYNTHETIC, dashboard_queries, rule_queries, selectors
 from tests.ingest.kafka_helpers import enable, fresh_topics, ingress_process
 from tests.processors.faults import stop_worker

@@ -20,6 +20,7 @@ from aiokafka import AIOKafkaProducer
 
 from alertpipe.cli import cli
 from alertpipe.configref import SETTINGS
+from tests.conftest import NewTopicFactory
 
 ROOT = Path(__file__).parents[2]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
@@ -107,7 +108,7 @@ def test_the_upgrade_notes_name_only_real_or_removed_settings() -> None:
 
 @pytest.mark.parametrize("doc", DOCS, ids=doc_ids(DOCS))
 def test_paths_in_the_docs_exist(doc: Path) -> None:
-    top = "deploy|docs|schemas|tests|processors|ingest|alertpipe|bench"
+    top = "deploy|docs|schemas|tests|processors|ingest|kafkaio|alertpipe|bench"
     for snippet in quoted(doc.read_text()):
         for path in re.findall(rf"^(?:{top})/[\w./-]*$", snippet.strip()):
             assert (ROOT / path.split("#")[0]).exists(), f"{doc.name}: {path}"
@@ -129,9 +130,9 @@ async def publish(bootstrap: str, topic: str, alerts: list[dict[str, object]]) -
 
 
 def test_the_example_consumer_drops_repeats_by_alert_id(
-    kafka_bootstrap: str, new_topic: object, tmp_path: Path
+    kafka_bootstrap: str, new_topic: NewTopicFactory, tmp_path: Path
 ) -> None:
-    topic = asyncio.run(new_topic(partitions=1))  # type: ignore[operator]
+    topic = asyncio.run(new_topic(partitions=1))
     ids = [str(uuid.uuid4()) for _ in range(3)]
 
     def alert(n: int, message_type: str) -> dict[str, object]:

@@ -15,18 +15,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.structs import ConsumerRecord
 
-from alertpipe.settings import TopicSettings
-from alertpipe.topics import connected_admin, partition_count
+from kafkaio.admin import connected_admin, partition_count
+from kafkaio.settings import TopicSettings
+from kafkaio.worker_topics import internal_topics
 from processors.incidents import IncidentState, decide
 from processors.pipeline import RawInput, process_raw
 from processors.stage_one import alert_outputs
 from processors.stage_two import facts_of
-from processors.worker.names import internal_topics
 from schemas.raw import RawHeaders
+from tests.kafka_records import Record, value_of
 
-Record = ConsumerRecord[bytes, bytes]
 Ref = tuple[int, int]  # raw partition, offset
 
 
@@ -202,10 +201,11 @@ async def stage_two_inputs(
     if repartition is not None:
         records = await read_to_end(bootstrap, repartition)
         ordered = sorted(records, key=lambda r: (r.partition, r.offset))
-        return [(r.key, r.value, list(r.headers)) for r in ordered if r.key is not None]
-    inputs = []
+        return [(r.key, value_of(r), list(r.headers)) for r in ordered if r.key is not None]
+    inputs: list[tuple[bytes, bytes, list[tuple[str, bytes]]]] = []
     for r in sorted(raw, key=lambda r: r.offset):
-        result = process_raw(RawInput(r.value, list(r.headers), r.topic, r.partition, r.offset), {})
+        raw_input = RawInput(value_of(r), list(r.headers), r.topic, r.partition, r.offset)
+        result = process_raw(raw_input, {})
         inputs.extend((o.key, o.value, o.headers) for o in alert_outputs(result) if o.key)
     return inputs
 
@@ -217,15 +217,16 @@ async def ledger(bootstrap: str, topics: TopicSettings, group: str) -> Ledger:
         ref = (r.partition, r.offset)
         with contextlib.suppress(ValueError):  # a record the ingress did not write
             book.by_request.setdefault(RawHeaders.from_kafka(r.headers).request_id, []).append(ref)
-        result = process_raw(RawInput(r.value, list(r.headers), r.topic, r.partition, r.offset), {})
+        raw_input = RawInput(value_of(r), list(r.headers), r.topic, r.partition, r.offset)
+        result = process_raw(raw_input, {})
         if result.dead_letter is not None:
             book.dead_expected.add(ref)
-        for alert in result.alerts:
-            book.stage1_expected[alert.alert_id] = ref
-            book.alerts_of.setdefault(ref, []).append(alert.alert_id)
+        for produced in result.alerts:
+            book.stage1_expected[produced.alert_id] = ref
+            book.alerts_of.setdefault(ref, []).append(produced.alert_id)
     for d in await read_to_end(bootstrap, topics.dead_letter):
-        headers = dict(d.headers)
-        book.dead_found.add((int(headers["raw.partition"]), int(headers["raw.offset"])))
+        dead_headers = dict(d.headers)
+        book.dead_found.add((int(dead_headers["raw.partition"]), int(dead_headers["raw.offset"])))
     # Stage 2 as the worker saw it: the repartition topic, per partition in offset order (for
     # a raw topic of one partition, the raw order: quixstreams re-keys in place).
     states: dict[bytes, IncidentState | None] = {}
@@ -237,7 +238,7 @@ async def ledger(bootstrap: str, topics: TopicSettings, group: str) -> Ledger:
         (book.emitted if decision.emit else book.suppressed).add(alert["alert_id"])
     book.suppressed -= book.emitted  # decided again after a crash: emitted once is what counts
     for n in await read_to_end(bootstrap, topics.normalized):
-        book.delivered[json.loads(n.value)["alert_id"]] += 1
+        book.delivered[json.loads(value_of(n))["alert_id"]] += 1
     return book
 
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from alertpipe.kafkajars import LocalKafkaError
-from alertpipe.localcluster import LocalCluster
-from alertpipe.localkafka import LocalBroker
+from alertpipe.localbroker.broker import LocalBroker
+from alertpipe.localbroker.cluster import LocalCluster
+from alertpipe.localbroker.jars import LocalKafkaError
 from tests.faults.figures import Figures, save
 from tests.faults.scale import SIZE
 

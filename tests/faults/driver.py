@@ -11,8 +11,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from alertpipe.settings import TopicSettings, prefixed_topics
-from alertpipe.topics import ensure_topics, topic_specs
+from kafkaio.settings import TopicSettings, prefixed_topics
+from kafkaio.topics import ensure_topics, topic_specs
 from tests.faults.accounting import Ledger, settled_ledger, wait_for_no_lag, worker_topics
 from tests.faults.load import LoadResult, steady_load
 from tests.faults.processes import (

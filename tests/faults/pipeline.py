@@ -15,10 +15,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from alertpipe.integrations import revoke
+from alertpipe.jobs.integrations import revoke
 from alertpipe.ports import free_port
-from alertpipe.settings import TopicSettings, prefixed_topics
-from alertpipe.topics import ensure_topics, topic_specs
+from kafkaio.settings import TopicSettings, prefixed_topics
+from kafkaio.topics import ensure_topics, topic_specs
 from tests.faults.processes import (
     Ingress,
     Proc,

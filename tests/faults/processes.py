@@ -17,7 +17,7 @@ import pytest
 
 from alertpipe.children import stop_child
 from alertpipe.ports import free_port
-from alertpipe.settings import TopicSettings, kafka_env
+from kafkaio.settings import TopicSettings, kafka_env
 from tests.processors.test_worker_e2e import pipeline_env, wait_until_ready
 
 CLI = [sys.executable, "-m", "alertpipe.cli"]

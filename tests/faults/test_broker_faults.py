@@ -14,12 +14,13 @@ from __future__ import annotations
 import asyncio
 import signal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from alertpipe.localcluster import LocalCluster
-from alertpipe.localkafka import LocalBroker
-from alertpipe.topics import connected_admin
+from alertpipe.localbroker.broker import LocalBroker
+from alertpipe.localbroker.cluster import LocalCluster
+from kafkaio.admin import connected_admin
 from tests.faults.driver import Live, Run, faulted_run, load_figures
 from tests.faults.figures import Figures
 from tests.faults.scale import pick
@@ -27,10 +28,11 @@ from tests.faults.scale import pick
 pytestmark = [pytest.mark.kafka, pytest.mark.faults, pytest.mark.timeout(pick(600, 1800))]
 
 
-async def partitions(bootstrap: str, topic: str) -> list[dict[str, object]]:
+async def partitions(bootstrap: str, topic: str) -> list[dict[str, Any]]:
+    """The partitions of ``topic`` as the admin client describes them (untyped JSON-like)."""
     async with connected_admin(bootstrap, 15.0) as admin:
         [described] = await admin.describe_topics([topic])
-    found: list[dict[str, object]] = described["partitions"]
+    found: list[dict[str, Any]] = described["partitions"]
     return found
 
 
@@ -40,7 +42,7 @@ async def wait_for_full_isr(bootstrap: str, topic: str, copies: int, timeout: fl
     started = loop.time()
     while loop.time() - started < timeout:
         try:
-            if all(len(p["isr"]) == copies for p in await partitions(bootstrap, topic)):  # type: ignore[arg-type]
+            if all(len(p["isr"]) == copies for p in await partitions(bootstrap, topic)):
                 return loop.time() - started
         except Exception:  # leaders moving: ask again
             pass

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from alertpipe.settings import TopicSettings
+from kafkaio.settings import TopicSettings
 from tests.faults.figures import Figures
 from tests.faults.scale import FULL
 from tests.ingest.kafka_helpers import fresh_topics

@@ -6,15 +6,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
-from alertpipe.settings import Settings
 from ingest.app import IngressApp
 from ingest.keys import Integration, KeyTable, hash_key, new_key, new_key_id
 from ingest.settings import IngressSettings
 from ingest.sink import SinkUnavailable
+from kafkaio.settings import Settings
 from schemas.registry import load_sources
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
@@ -67,9 +68,9 @@ class Ingress:
         return f"/integrations/{prefix}/{key}/{routing_key}"
 
 
-def make_app(**overrides: object) -> tuple[IngressApp, RecordingSink, StaticKeys]:
+def make_app(**overrides: Any) -> tuple[IngressApp, RecordingSink, StaticKeys]:
     sink, keys = RecordingSink(), StaticKeys()
-    settings = IngressSettings(kafka=Settings(bootstrap_servers="unused:9092"), **overrides)  # type: ignore[arg-type]
+    settings = IngressSettings(kafka=Settings(bootstrap_servers="unused:9092"), **overrides)
     app = IngressApp(
         settings=settings,
         sources=load_sources(),

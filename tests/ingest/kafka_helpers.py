@@ -13,16 +13,16 @@ from contextlib import asynccontextmanager, contextmanager
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
-from aiokafka.structs import ConsumerRecord
 
-from alertpipe.settings import Settings, TopicSettings, prefixed_topics
-from alertpipe.topics import ensure_topics, topic_specs
 from ingest.app import IngressApp
 from ingest.keys import Integration, hash_key, new_key, new_key_id
 from ingest.keystore import KeyStore, publish_integration
 from ingest.settings import IngressSettings
 from ingest.sink import KafkaSink
+from kafkaio.settings import Settings, TopicSettings, prefixed_topics
+from kafkaio.topics import ensure_topics, topic_specs
 from schemas.registry import load_sources
+from tests.kafka_records import Record
 
 
 async def fresh_topics(bootstrap: str, partitions: int = 3) -> TopicSettings:
@@ -35,9 +35,7 @@ def kafka_settings(bootstrap: str, topics: TopicSettings) -> Settings:
     return Settings(bootstrap_servers=bootstrap, topics=topics)
 
 
-async def read_all(
-    bootstrap: str, topic: str, expected: int, timeout: float = 30
-) -> list[ConsumerRecord[bytes, bytes]]:
+async def read_all(bootstrap: str, topic: str, expected: int, timeout: float = 30) -> list[Record]:
     """Read ``topic`` from the start until ``expected`` records arrived (or the timeout)."""
     consumer = AIOKafkaConsumer(
         topic,
@@ -48,7 +46,7 @@ async def read_all(
         group_id=None,
     )
     await consumer.start()
-    found: list[ConsumerRecord[bytes, bytes]] = []
+    found: list[Record] = []
     try:
         async with asyncio.timeout(timeout):
             while len(found) < expected:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from dataclasses import replace
 
 import orjson
@@ -181,7 +182,7 @@ async def test_oversize_bodies_get_413_declared_or_streamed(ingress: Ingress) ->
     declared = await ingress.client.post(ingress.url("generic", key), content=big, headers=JSON)
     assert declared.status_code == 413
 
-    async def chunks():  # type: ignore[no-untyped-def]
+    async def chunks() -> AsyncIterator[bytes]:
         for _ in range(9):
             yield b"a" * (64 * 1024)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 
-from alertpipe.localkafka import LocalBroker
+from alertpipe.localbroker.broker import LocalBroker
 from schemas.raw import RawHeaders
 from tests.ingest.conftest import FIXTURES
 from tests.ingest.kafka_helpers import enable, fresh_topics, read_all, running_app, wait_for_key

@@ -11,14 +11,14 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import httpx
 import pytest
 
 from alertpipe.ports import free_port
-from alertpipe.settings import TopicSettings, kafka_env
+from kafkaio.settings import TopicSettings, kafka_env
 from tests.ingest.kafka_helpers import fresh_topics, ingress_process
 
 CLI = [sys.executable, "-m", "alertpipe.cli"]
@@ -56,10 +56,10 @@ def cli(env: dict[str, str], *args: str) -> str:
     return result.stdout
 
 
-def first_time(predicate: object, timeout: float) -> float | None:
+def first_time(predicate: Callable[[], object], timeout: float) -> float | None:
     started = time.monotonic()
     while time.monotonic() - started < timeout:
-        if predicate():  # type: ignore[operator]
+        if predicate():
             return time.monotonic() - started
         time.sleep(0.05)
     return None

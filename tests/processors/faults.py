@@ -22,8 +22,8 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from alertpipe.children import stop_child
-from alertpipe.rangereader import merge_key, raw_input_of
-from alertpipe.topics import partition_count
+from alertpipe.jobs.rangereader import merge_key, raw_input_of
+from kafkaio.admin import partition_count
 from processors.incidents import IncidentPolicy
 from processors.replay import Replayer
 from schemas.normalized import RawRef, alert_id_for
@@ -34,6 +34,7 @@ from tests.faults.accounting import (
     repartition_topic,
     worker_topics,
 )
+from tests.kafka_records import Record, key_of, value_of
 
 INCIDENTS = 1000
 EVENTS = 21_000
@@ -96,10 +97,10 @@ async def produce(bootstrap: str, topic: str, records: list[Any], seconds: float
         await producer.stop()
 
 
-def expected_emissions(raw_records: list[Any]) -> dict[str, int]:
+def expected_emissions(raw_records: list[Record]) -> dict[str, int]:
     """What a worker that never failed emits (alert_id -> duplicates_suppressed): the replay core
     over the raw records, each partition in offset order, merged as `alertpipe replay` does."""
-    partitions: dict[int, list[Any]] = defaultdict(list)
+    partitions: dict[int, list[Record]] = defaultdict(list)
     for record in sorted(raw_records, key=lambda r: (r.partition, r.offset)):
         partitions[record.partition].append(record)
     replayer = Replayer({}, IncidentPolicy())
@@ -248,11 +249,11 @@ async def diagnose(bootstrap: str, topics: Any, group: str, lost: set[str]) -> s
     for record in await read_to_end(bootstrap, stage_one):
         if record.value:
             alert = json.loads(record.value)
-            by_key[record.key].append((record.offset, alert))
+            by_key[key_of(record)].append((record.offset, alert))
             if alert["alert_id"] in lost:
                 on_stage1.setdefault(alert["alert_id"], f"{record.partition}:{record.offset}")
     delivered: Counter[str] = Counter(
-        json.loads(r.value)["alert_id"] for r in await read_to_end(bootstrap, topics.normalized)
+        json.loads(value_of(r))["alert_id"] for r in await read_to_end(bootstrap, topics.normalized)
     )
     keys = {k for k, alerts in by_key.items() for _, a in alerts if a["alert_id"] in lost}
     timelines = [

@@ -41,7 +41,7 @@ def variants(draw: st.DrawFn, source: str) -> Any:
     for _ in range(draw(st.integers(0, 3))):
         target = body
         nested = [k for k, v in body.items() if isinstance(v, dict)]
-        if nested and draw(st.booleans()):
+        if bool(nested) and draw(st.booleans()):  # bool(): else mypy wants a list from `draw`
             target = body[draw(st.sampled_from(nested))]
         keys = sorted(target) or ["x"]
         key = draw(st.sampled_from([*keys, "extra"]))

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from processors import sources
 from processors.deadletter import DeadLetter, dead_letter_headers
+from processors.draft import AlertDraft, MapContext
 from processors.pipeline import RawInput, process_raw
+from processors.validate import SchemaSet
 from schemas.normalized import RawRef
+from schemas.registry import load_sources
 from tests.processors.helpers import raw_input
 
 FORM = "application/x-www-form-urlencoded"
@@ -63,12 +67,13 @@ def test_a_record_without_ingress_headers_is_an_invalid_envelope() -> None:
     assert "org" in result.dead_letter.message
 
 
-def test_a_mapping_that_raises_dead_letters_only_that_body(monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(data: object, ctx: object) -> list[object]:
+def test_a_mapping_that_raises_dead_letters_only_that_body() -> None:
+    def broken(data: dict[str, Any], ctx: MapContext) -> list[AlertDraft]:
         raise KeyError("surprise")
 
-    monkeypatch.setitem(sources.MAPPINGS, "generic", broken)  # type: ignore[arg-type]
-    result = process_raw(raw_input("generic", b'{"message_type":"INFO"}'), {})
+    compiled = SchemaSet(load_sources())
+    compiled.mappings["generic"] = broken
+    result = process_raw(raw_input("generic", b'{"message_type":"INFO"}'), {}, compiled)
     assert result.dead_letter == DeadLetter("mapping", "KeyError: 'surprise'")
 
 

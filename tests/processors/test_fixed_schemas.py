@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from alertpipe.settings import SettingsError, load_settings
+from kafkaio.settings import SettingsError, load_settings
 from processors.pipeline import process_raw
 from processors.validate import SchemaSet, schema_errors, schema_set, validate
-from schemas.registry import RegistryError, load_sources, with_fixed_schemas
+from schemas.registry import RegistryError, catalog, load_sources
 from tests.processors.helpers import NULLS_BODY, NULLS_PATHS, raw_input, write_nulls_fix
 
 
@@ -29,7 +29,7 @@ def test_a_fixed_schema_accepts_what_the_built_in_one_refuses(tmp_path: Path) ->
 def test_only_the_schema_changes(tmp_path: Path) -> None:
     path = write_nulls_fix(tmp_path)
     built_in = load_sources()
-    fixed = with_fixed_schemas(tmp_path)
+    fixed = catalog(fixes=tmp_path)
     assert fixed["generic"].origin == path
     assert fixed["generic"].paths == built_in["generic"].paths
     assert fixed["generic"].schema != built_in["generic"].schema
@@ -56,13 +56,13 @@ def test_every_schema_error_is_listed_with_its_path() -> None:
 def test_unusable_files_are_named(tmp_path: Path, name: str, text: str, message: str) -> None:
     (tmp_path / name).write_text(text)
     with pytest.raises(RegistryError, match=message):
-        with_fixed_schemas(tmp_path)
+        catalog(fixes=tmp_path)
 
 
 def test_a_schema_that_does_not_compile_is_named(tmp_path: Path) -> None:
     (tmp_path / "generic.schema.json").write_text('{"type": 5}')
     with pytest.raises(RegistryError, match=r"generic\.schema\.json: not a usable schema"):
-        SchemaSet(with_fixed_schemas(tmp_path))
+        SchemaSet(catalog(fixes=tmp_path))
 
 
 def test_the_setting_must_name_a_directory(tmp_path: Path) -> None:

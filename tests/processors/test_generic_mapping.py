@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -8,7 +9,7 @@ from processors.pipeline import process_raw
 from tests.processors.helpers import assert_valid_alerts, raw_input
 
 
-def alert_for(body: dict[str, object], entity_header: str | None = "hdr-1") -> dict[str, object]:
+def alert_for(body: dict[str, object], entity_header: str | None = "hdr-1") -> dict[str, Any]:
     result = process_raw(
         raw_input("generic", json.dumps(body).encode(), entity_id=entity_header), {}
     )

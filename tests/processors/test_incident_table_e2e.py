@@ -17,9 +17,9 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
-from alertpipe.settings import TopicSettings
-from alertpipe.topics import connected_admin
-from processors.worker.names import internal_topics
+from kafkaio.admin import connected_admin
+from kafkaio.settings import TopicSettings
+from kafkaio.worker_topics import internal_topics
 from schemas.raw import RawHeaders, raw_record_key
 from tests.ingest.kafka_helpers import fresh_topics
 from tests.processors.faults import produce

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Any
 
 import httpx
 from prometheus_client import generate_latest
@@ -33,11 +34,11 @@ def test_a_committed_offset_past_a_stale_end_is_no_negative_lag() -> None:
 
 
 def test_ready_only_when_assigned_steady_recovered_and_routing() -> None:
-    def problem(**changes: object) -> str | None:
-        state: dict[str, object] = {
+    def problem(**changes: bool) -> str | None:
+        state: dict[str, bool] = {
             "joined": True, "rebalancing": False, "recovering": False, "routes_loaded": True,
         }  # fmt: skip
-        return readiness_problem(**{**state, **changes})  # type: ignore[arg-type]
+        return readiness_problem(**{**state, **changes})
 
     assert problem() is None
     assert problem(joined=False) == "waiting to join the consumer group"
@@ -73,11 +74,18 @@ def test_recovery_is_followed_from_quixstreams_log_lines() -> None:
     assert not watch.recovering
 
 
+def answer(path: str, health: WorkerHealth, now: float) -> tuple[int, dict[str, Any]]:
+    """``probe``'s answer for a path it serves."""
+    found = probe(path, health, now)
+    assert found is not None, path
+    return found
+
+
 def test_health_fails_only_when_the_heartbeat_is_stale() -> None:
     assert probe("/healthz", WorkerHealth(), now=1e6) == (200, {"status": "ok"})  # starting
     fresh = WorkerHealth(heartbeat=100.0)
-    assert probe("/healthz", fresh, now=100.0 + STALE_AFTER_S)[0] == 200  # type: ignore[index]
-    status, body = probe("/healthz", fresh, now=100.0 + STALE_AFTER_S + 1)  # type: ignore[misc]
+    assert answer("/healthz", fresh, now=100.0 + STALE_AFTER_S)[0] == 200
+    status, body = answer("/healthz", fresh, now=100.0 + STALE_AFTER_S + 1)
     assert status == 503
     assert "silent" in body["problem"]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, TypedDict, Unpack
+
 import pytest
 
 from processors.pipeline import process_raw
@@ -20,13 +22,23 @@ ROUTES = {
 }
 
 
-def one(source: str, name: str, **kwargs: object) -> dict[str, object]:
+class RawOptions(TypedDict, total=False):
+    """The keywords of ``raw_input`` that ``one`` passes through (it sets the content type)."""
+
+    org: str
+    routing_key: str
+    entity_id: str | None
+    offset: int
+    received_at: int
+
+
+def one(source: str, name: str, **kwargs: Unpack[RawOptions]) -> dict[str, Any]:
     content_type = (
         "application/x-www-form-urlencoded" if name.endswith(".form") else ("application/json")
     )
     result = process_raw(
         raw_input(source, fixture(source, name), content_type=content_type, **kwargs), ROUTES
-    )  # type: ignore[arg-type]
+    )
     assert result.dead_letter is None, result.dead_letter
     [alert] = assert_valid_alerts(result)
     return alert

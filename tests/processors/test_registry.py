@@ -1,12 +1,13 @@
 """Nothing is discovered silently: schemas, mappings and samples must match one to one."""
 
-from processors.sources import MAPPINGS, PYTHON_MAPPINGS
+from processors.sources import PYTHON_MAPPINGS
+from processors.validate import schema_set
 from schemas.registry import load_sources
 from tests.processors.helpers import FIXTURES
 
 
 def test_every_schema_has_a_mapping_and_every_mapping_a_schema() -> None:
-    assert set(load_sources()) == set(MAPPINGS)
+    assert set(load_sources()) == set(schema_set().mappings)
 
 
 def test_python_mappings_are_only_for_sources_without_a_mapping_file() -> None:

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from alertpipe.settings import TopicSettings, kafka_env
-from alertpipe.topics import connected_admin
-from processors.worker.names import internal_topics
+from kafkaio.admin import connected_admin
+from kafkaio.settings import TopicSettings, kafka_env
+from kafkaio.worker_topics import internal_topics
 from schemas.raw import RawHeaders
 from schemas.registry import load_sources
 from tests.ingest.kafka_helpers import enable, fresh_topics, running_app, wait_for_key
@@ -50,10 +50,15 @@ def pipeline_env(bootstrap: str, topics: TopicSettings, data_dir: Path) -> dict[
 
 
 @contextmanager
-def worker_pipeline(bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
+def worker_pipeline(
+    bootstrap: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    extra_env: Mapping[str, str] | None = None,
+) -> Iterator[Pipeline]:
     """Fresh topics and one running `alertpipe worker` on them, stopped on exit."""
     topics = asyncio.run(fresh_topics(bootstrap, partitions=3))
     env = pipeline_env(bootstrap, topics, tmp_path_factory.mktemp("worker"))
+    env.update(extra_env or {})
     log = tmp_path_factory.mktemp("worker-log") / "worker.log"
     with log.open("w") as out, subprocess.Popen([*CLI, "worker"], env=env, stdout=out,
                                                 stderr=subprocess.STDOUT) as proc:  # fmt: skip
@@ -344,7 +349,7 @@ async def test_incident_sequence_open_clear_reopen(pipeline: Pipeline) -> None:
     ] == [("CRITICAL", 0, "e1"), ("RECOVERY", 2, "e3"), ("CRITICAL", 1, "e5")]
 
 
-async def test_the_internal_topics_are_named_as_processors_worker_names_says(
+async def test_the_internal_topics_are_named_as_kafkaio_worker_topics_says(
     pipeline: Pipeline,
 ) -> None:
     """redrive, ``topics create`` and the fault accounting find the worker's topics by these

@@ -4,6 +4,7 @@ and what is wrong; a right one becomes a source beside the flat (Python-mapped) 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -104,9 +105,11 @@ def test_the_built_in_folders_are_sources() -> None:
         (lambda f: (f / "mapping.yaml").write_text("title: [\n"), "mapping.yaml:2: not valid"),
     ],
 )
-def test_a_broken_folder_stops_the_load(tmp_path: Path, change: object, what: str) -> None:
+def test_a_broken_folder_stops_the_load(
+    tmp_path: Path, change: Callable[[Path], object], what: str
+) -> None:
     folder = write_folder(tmp_path)
-    change(folder)  # type: ignore[operator]
+    change(folder)
     with pytest.raises(RegistryError) as caught:
         load_sources(tmp_path)
     assert what in str(caught.value)

@@ -11,11 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from kafkaio.env import Env, SettingsError
+
 DAY_MS = 24 * 60 * 60 * 1000
-
-
-class SettingsError(ValueError):
-    """An environment variable holds a value alertpipe cannot use."""
+__all__ = ["DAY_MS", "TOPIC_ENV", "Settings", "SettingsError", "TopicSettings", "load_settings"]
 
 
 @dataclass(frozen=True)
@@ -46,43 +45,36 @@ class Settings:
     topics: TopicSettings = field(default_factory=TopicSettings)
     # Fixed source schemas (<source>.schema.json) that replace the built-in ones; None: none.
     schema_dir: Path | None = None
-
-
-def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
-    raw = env.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SettingsError(f"{name}={raw!r} is not an integer") from None
-    if value < minimum:
-        raise SettingsError(f"{name}={value} must be at least {minimum}")
-    return value
+    # An operator's own source folders (<name>/<name>.schema.json, mapping.yaml, samples/),
+    # served beside the built-in ones; None: the built-in ones only.
+    sources_dir: Path | None = None
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read every setting from ``env`` (default: ``os.environ``); raises SettingsError."""
-    env = os.environ if env is None else env
-    defaults = TopicSettings()
-    min_isr_raw = env.get("ALERTPIPE_MIN_INSYNC_REPLICAS", "").strip()
+    read = Env(os.environ if env is None else env)
+    d = TopicSettings()
     topics = TopicSettings(
-        raw=env.get(TOPIC_ENV["raw"], defaults.raw),
-        normalized=env.get(TOPIC_ENV["normalized"], defaults.normalized),
-        dead_letter=env.get(TOPIC_ENV["dead_letter"], defaults.dead_letter),
-        integrations=env.get(TOPIC_ENV["integrations"], defaults.integrations),
-        routes=env.get(TOPIC_ENV["routes"], defaults.routes),
-        partitions=_int(env, "ALERTPIPE_TOPIC_PARTITIONS", defaults.partitions),
-        replication_factor=_int(env, "ALERTPIPE_REPLICATION_FACTOR", defaults.replication_factor),
+        raw=read.text(TOPIC_ENV["raw"], d.raw),
+        normalized=read.text(TOPIC_ENV["normalized"], d.normalized),
+        dead_letter=read.text(TOPIC_ENV["dead_letter"], d.dead_letter),
+        integrations=read.text(TOPIC_ENV["integrations"], d.integrations),
+        routes=read.text(TOPIC_ENV["routes"], d.routes),
+        partitions=read.integer("ALERTPIPE_TOPIC_PARTITIONS", d.partitions, low=1),
+        replication_factor=read.integer(
+            "ALERTPIPE_REPLICATION_FACTOR", d.replication_factor, low=1
+        ),
         min_insync_replicas=(
-            _int(env, "ALERTPIPE_MIN_INSYNC_REPLICAS", 1) if min_isr_raw else None
+            read.integer("ALERTPIPE_MIN_INSYNC_REPLICAS", 1, low=1)
+            if read.optional("ALERTPIPE_MIN_INSYNC_REPLICAS")
+            else None
         ),
-        raw_retention_ms=_int(env, "ALERTPIPE_RAW_RETENTION_MS", defaults.raw_retention_ms),
-        normalized_retention_ms=_int(
-            env, "ALERTPIPE_NORMALIZED_RETENTION_MS", defaults.normalized_retention_ms
+        raw_retention_ms=read.integer("ALERTPIPE_RAW_RETENTION_MS", d.raw_retention_ms, low=1),
+        normalized_retention_ms=read.integer(
+            "ALERTPIPE_NORMALIZED_RETENTION_MS", d.normalized_retention_ms, low=1
         ),
-        dead_letter_retention_ms=_int(
-            env, "ALERTPIPE_DEAD_LETTER_RETENTION_MS", defaults.dead_letter_retention_ms
+        dead_letter_retention_ms=read.integer(
+            "ALERTPIPE_DEAD_LETTER_RETENTION_MS", d.dead_letter_retention_ms, low=1
         ),
     )
     names = (
@@ -99,14 +91,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         raise SettingsError(
             "topic names must differ (raw, normalized, dead-letter, integrations, routes)"
         )
-    bootstrap = env.get("KAFKA_BOOTSTRAP_SERVERS", "").strip() or None
-    schema_dir = env.get("ALERTPIPE_SCHEMA_DIR", "").strip() or None
-    if schema_dir is not None and not Path(schema_dir).is_dir():
-        raise SettingsError(f"ALERTPIPE_SCHEMA_DIR={schema_dir!r} is not a directory")
     return Settings(
-        bootstrap_servers=bootstrap,
+        bootstrap_servers=read.optional("KAFKA_BOOTSTRAP_SERVERS"),
         topics=topics,
-        schema_dir=Path(schema_dir) if schema_dir is not None else None,
+        schema_dir=read.directory("ALERTPIPE_SCHEMA_DIR"),
+        sources_dir=read.directory("ALERTPIPE_SOURCES_DIR"),
     )
 
 
@@ -138,6 +127,7 @@ def describe(settings: Settings) -> dict[str, object]:
     """A flat, printable view of the settings (no secrets exist yet; mask them here when added)."""
     out: dict[str, object] = {"bootstrap_servers": settings.bootstrap_servers or "(local broker)"}
     out["schema_dir"] = str(settings.schema_dir or "(built-in schemas)")
+    out["sources_dir"] = str(settings.sources_dir or "(built-in sources only)")
     for f in fields(settings.topics):
         out[f"topics.{f.name}"] = getattr(settings.topics, f.name)
     return out

@@ -10,10 +10,10 @@ from typing import Any
 
 import orjson
 
-from alertpipe.rangereader import plan, range_consumer, raw_input_of, read_merged
-from alertpipe.ranges import OffsetRange, RangeError, RangeRequest, RecordRef
-from alertpipe.replayrun import Progress
-from alertpipe.settings import TopicSettings
+from alertpipe.jobs.rangereader import plan, range_consumer, raw_input_of, read_merged
+from alertpipe.jobs.ranges import OffsetRange, RangeError, RangeRequest, RecordRef
+from alertpipe.jobs.replay import Progress
+from kafkaio.settings import TopicSettings
 from processors.deadletter import read_dead_letter
 from processors.explain import (
     Explanation,

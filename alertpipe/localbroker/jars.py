@@ -11,14 +11,16 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+from schemas.errors import AlertpipeError
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 POM = PROJECT_ROOT / "deploy" / "kafka" / "pom.xml"
 CACHE_DIR = PROJECT_ROOT / ".cache" / "kafka"
 
 Echo = Callable[[str], None]
 
 
-class LocalKafkaError(RuntimeError):
+class LocalKafkaError(AlertpipeError, RuntimeError):
     """The local broker could not be prepared, started or stopped; the message says why."""
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from alertpipe.kafkajars import LocalKafkaError
+from alertpipe.localbroker.jars import LocalKafkaError
 
 
 @dataclass(frozen=True)

@@ -19,12 +19,12 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from alertpipe.brokerprocess import BrokerStatus
-from alertpipe.kafkaconfig import new_cluster_id
-from alertpipe.kafkajars import CACHE_DIR, Echo, LocalKafkaError
-from alertpipe.kafkaprobe import KafkaUnreachable, fetch_cluster
-from alertpipe.localkafka import LocalBroker, Membership
+from alertpipe.localbroker.broker import LocalBroker, Membership
+from alertpipe.localbroker.config import new_cluster_id
+from alertpipe.localbroker.jars import CACHE_DIR, Echo, LocalKafkaError
+from alertpipe.localbroker.process import BrokerStatus
 from alertpipe.ports import free_port, port_is_free
+from kafkaio.admin import KafkaUnreachable, fetch_cluster
 
 
 def default_cluster_dir() -> Path:

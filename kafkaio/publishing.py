@@ -12,7 +12,7 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
-from alertpipe.kafkaprobe import KafkaUnreachable
+from kafkaio.admin import KafkaUnreachable, unreachable
 
 WINDOW = 2000  # records in flight before their acknowledgements are awaited
 
@@ -62,7 +62,7 @@ async def publisher(bootstrap_servers: str, timeout: float) -> AsyncIterator[Pub
             async with asyncio.timeout(timeout):
                 await producer.start()
         except Exception as exc:  # aiokafka raises several unrelated types for "not there"
-            raise KafkaUnreachable(f"cannot reach Kafka at {bootstrap_servers}: {exc!r}") from exc
+            raise unreachable(bootstrap_servers, timeout, exc) from exc
         out = Publisher(producer)
         yield out
         await out.settle()

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from alertpipe.settings import DAY_MS, SettingsError, TopicSettings, describe, load_settings
+from kafkaio.settings import DAY_MS, SettingsError, TopicSettings, describe, load_settings
 
 
 def test_defaults_match_the_brief() -> None:
@@ -43,7 +43,7 @@ def test_environment_overrides() -> None:
         ({"ALERTPIPE_TOPIC_PARTITIONS": "many"}, "not an integer"),
         ({"ALERTPIPE_TOPIC_PARTITIONS": "0"}, "at least 1"),
         ({"ALERTPIPE_TOPIC_RAW": "alerts.normalized"}, "names must differ"),
-        ({"ALERTPIPE_TOPIC_RAW": ""}, "1-249"),
+        ({"ALERTPIPE_TOPIC_RAW": "r" * 250}, "1-249"),
     ],
 )
 def test_bad_values_are_named(env: dict[str, str], message: str) -> None:
@@ -54,7 +54,7 @@ def test_bad_values_are_named(env: dict[str, str], message: str) -> None:
 def test_kafka_env_is_the_inverse_of_load_settings() -> None:
     from dataclasses import fields
 
-    from alertpipe.settings import TOPIC_ENV, kafka_env
+    from kafkaio.settings import TOPIC_ENV, kafka_env
 
     topics = TopicSettings(raw="r", normalized="n", dead_letter="d", integrations="i", routes="o")
     loaded = load_settings(kafka_env("k:1", topics))

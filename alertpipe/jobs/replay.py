@@ -10,9 +10,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from alertpipe.publishing import Publisher, publisher
-from alertpipe.rangereader import plan, range_consumer, raw_input_of, read_merged, topic_partitions
-from alertpipe.ranges import RangeRequest
+from alertpipe.jobs.rangereader import (
+    plan,
+    range_consumer,
+    raw_input_of,
+    read_merged,
+    topic_partitions,
+)
+from alertpipe.jobs.ranges import RangeRequest
+from kafkaio.publishing import Publisher, publisher
 from processors.replay import Outcome, OutcomeFilter, Replayer, Summary
 
 PROGRESS_EVERY = 256  # records between progress updates

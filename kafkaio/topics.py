@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin import NewTopic
 from aiokafka.errors import TopicAlreadyExistsError, for_code
 
-from alertpipe.kafkaprobe import KafkaUnreachable
-from alertpipe.settings import TopicSettings
-from processors.worker.names import internal_topics
+from kafkaio.admin import connected_admin, partitions_by_topic
+from kafkaio.settings import TopicSettings
+from kafkaio.worker_topics import internal_topics
+from schemas.errors import AlertpipeError
 
 
-class TopicCreationError(RuntimeError):
+class TopicCreationError(AlertpipeError, RuntimeError):
     """The broker refused to create a topic (e.g. replication factor above the broker count)."""
 
 
@@ -71,27 +69,6 @@ def topic_specs(settings: TopicSettings, worker_group: str | None = None) -> lis
     return specs
 
 
-@contextlib.asynccontextmanager
-async def connected_admin(
-    bootstrap_servers: str, timeout: float
-) -> AsyncIterator[AIOKafkaAdminClient]:
-    """An admin client that answered within ``timeout`` seconds, else KafkaUnreachable."""
-    admin = AIOKafkaAdminClient(
-        bootstrap_servers=bootstrap_servers, request_timeout_ms=int(timeout * 1000)
-    )
-    try:
-        try:
-            async with asyncio.timeout(timeout):
-                await admin.start()
-        except Exception as exc:  # aiokafka raises several unrelated types for "not there"
-            raise KafkaUnreachable(
-                f"cannot reach Kafka at {bootstrap_servers} within {timeout:.0f}s ({exc!r})"
-            ) from exc
-        yield admin
-    finally:
-        await admin.close()
-
-
 async def ensure_topics(
     bootstrap_servers: str, specs: list[TopicSpec], *, timeout: float = 15.0
 ) -> list[TopicOutcome]:
@@ -116,11 +93,11 @@ async def ensure_topics(
             if refused:
                 raise TopicCreationError("Kafka refused to create " + "; ".join(refused))
         present = [s.name for s in specs if s.name in existing or s.name in raced]
-        partitions = await _partition_counts(admin, present)
+        found = await partitions_by_topic(admin, present)
     outcomes = []
     for s in specs:
         if s.name in existing or s.name in raced:
-            have = partitions.get(s.name, 0)
+            have = len(found.get(s.name, []))
             warning = (
                 f"has {have} partitions, settings ask for {s.partitions} (left unchanged)"
                 if have != s.partitions
@@ -130,17 +107,3 @@ async def ensure_topics(
         else:
             outcomes.append(TopicOutcome(s.name, True, s.partitions))
     return outcomes
-
-
-async def _partition_counts(admin: AIOKafkaAdminClient, names: list[str]) -> dict[str, int]:
-    if not names:
-        return {}
-    described = await admin.describe_topics(names)
-    return {t["topic"]: len(t["partitions"]) for t in described}
-
-
-async def partition_count(bootstrap_servers: str, topic: str, *, timeout: float = 15.0) -> int:
-    """Partitions of ``topic``; 0 when it does not exist. Raises KafkaUnreachable."""
-    async with connected_admin(bootstrap_servers, timeout) as admin:
-        counts = await _partition_counts(admin, [topic])
-    return counts.get(topic, 0)

@@ -19,15 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from alertpipe.brokerprocess import (
-    BrokerState,
-    BrokerStatus,
-    is_our_broker,
-    kill_broker,
-    read_state,
-    write_state,
-)
-from alertpipe.kafkaconfig import (
+from alertpipe.localbroker.config import (
     BrokerLayout,
     jvm_command,
     new_cluster_id,
@@ -35,9 +27,17 @@ from alertpipe.kafkaconfig import (
     render_log4j_config,
     render_server_properties,
 )
-from alertpipe.kafkajars import CACHE_DIR, Echo, LocalKafkaError, resolve_jars
-from alertpipe.kafkaprobe import KafkaUnreachable, wait_until_answers
+from alertpipe.localbroker.jars import CACHE_DIR, Echo, LocalKafkaError, resolve_jars
+from alertpipe.localbroker.process import (
+    BrokerState,
+    BrokerStatus,
+    is_our_broker,
+    kill_broker,
+    read_state,
+    write_state,
+)
 from alertpipe.ports import free_port, port_is_free
+from kafkaio.admin import KafkaUnreachable, wait_until_answers
 
 NODE_ID = 1
 

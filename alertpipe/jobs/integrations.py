@@ -7,10 +7,11 @@ from dataclasses import dataclass, replace
 
 from ingest.keys import ORG_PATTERN, Integration, hash_key, new_key, new_key_id
 from ingest.keystore import publish_integration, read_integrations
+from schemas.errors import UsageError
 from schemas.registry import SourceInfo
 
 
-class IntegrationError(ValueError):
+class IntegrationError(UsageError, ValueError):
     """Bad input (unknown source, bad org name, unknown key id)."""
 
 

@@ -1,4 +1,4 @@
-"""Reading a range of a topic from Kafka: planned by ``alertpipe.ranges``, merged across
+"""Reading a range of a topic from Kafka: planned by ``alertpipe.jobs.ranges``, merged across
 partitions in record-time order, in bounded memory.
 
 Memory: at most ``max_records`` records are buffered per partition (aiokafka prefetches at
@@ -20,9 +20,8 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import OffsetOutOfRangeError
 
-from alertpipe.kafkaprobe import KafkaUnreachable
-from alertpipe.ranges import OffsetRange, RangeError, RangeRequest, plan_ranges
-from alertpipe.topics import partition_count
+from alertpipe.jobs.ranges import OffsetRange, RangeError, RangeRequest, plan_ranges
+from kafkaio.admin import KafkaUnreachable, partition_count, unreachable
 from processors.pipeline import RawInput
 
 FETCH_MAX_BYTES = 8 * 1024 * 1024
@@ -55,9 +54,7 @@ async def range_consumer(bootstrap_servers: str, timeout: float) -> AsyncIterato
             # of them is cancelled before it ever ran (aiokafka 0.14)
             await asyncio.sleep(0)
         except Exception as exc:  # aiokafka raises several unrelated types for "not there"
-            raise KafkaUnreachable(
-                f"cannot reach Kafka at {bootstrap_servers} within {timeout:.0f}s ({exc!r})"
-            ) from exc
+            raise unreachable(bootstrap_servers, timeout, exc) from exc
         yield consumer
     finally:
         await consumer.stop()

@@ -8,8 +8,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from schemas.errors import UsageError
 
-class RangeError(ValueError):
+
+class RangeError(UsageError, ValueError):
     """A range that cannot be read (no such topic or partition, offset out of range)."""
 
 

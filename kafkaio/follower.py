@@ -12,35 +12,25 @@ import contextlib
 import logging
 from collections.abc import Callable
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from kafkaio.admin import partition_ids
+from kafkaio.publishing import publisher
+from schemas.errors import UsageError
 
 log = logging.getLogger("alertpipe.follower")
 
 OnRecord = Callable[[bytes | None, bytes | None], None]
 
 
-class TopicMissing(RuntimeError):
+class TopicMissing(UsageError, RuntimeError):
     pass
-
-
-async def _partitions(bootstrap_servers: str, topic: str) -> list[int]:
-    # The admin client, because a consumer's partitions_for_topic() only knows topics it has
-    # already fetched metadata for (consumer.topics() does not refresh that cache).
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
-    await admin.start()
-    try:
-        described = await admin.describe_topics([topic])
-    finally:
-        await admin.close()
-    found = [t for t in described if t["error_code"] == 0]
-    return sorted(p["partition"] for t in found for p in t["partitions"])
 
 
 async def _assign_from_start(
     consumer: AIOKafkaConsumer, bootstrap_servers: str, topic: str
 ) -> tuple[list[TopicPartition], dict[TopicPartition, int]]:
-    partitions = await _partitions(bootstrap_servers, topic)
+    partitions = await partition_ids(bootstrap_servers, topic)
     if not partitions:
         raise TopicMissing(
             f"topic {topic} does not exist (create it with `alertpipe topics create`)"
@@ -131,13 +121,10 @@ class CompactedTopicFollower:
             await consumer.stop()
 
 
-async def publish_compacted(bootstrap_servers: str, topic: str, key: bytes, value: bytes) -> None:
-    """Write one record (the latest value for ``key``) and wait for all replicas to have it."""
-    producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap_servers, acks="all", enable_idempotence=True
-    )
-    await producer.start()
-    try:
-        await producer.send_and_wait(topic, value, key=key)
-    finally:
-        await producer.stop()
+async def publish_compacted(
+    bootstrap_servers: str, topic: str, key: bytes, value: bytes, timeout: float = 15.0
+) -> None:
+    """Write one record (the latest value for ``key``) and wait for all replicas to have it.
+    Raises KafkaUnreachable."""
+    async with publisher(bootstrap_servers, timeout) as out:
+        await out.send(topic, key, value)

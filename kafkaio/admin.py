@@ -1,0 +1,120 @@
+"""The admin client, opened one way (``connected_admin``), and what is asked of it: whether
+the broker answers (the one definition of it), and a topic's partitions."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import ClassVar
+
+from aiokafka.admin import AIOKafkaAdminClient
+
+from schemas.errors import EXIT_KAFKA_UNREACHABLE, AlertpipeError
+
+
+class KafkaUnreachable(AlertpipeError, ConnectionError):
+    """No broker answered a metadata request within the allowed time."""
+
+    exit_code: ClassVar[int] = EXIT_KAFKA_UNREACHABLE
+
+
+def unreachable(bootstrap_servers: str, timeout: float, cause: BaseException) -> KafkaUnreachable:
+    """The one wording of "a client could not connect", for every client kind."""
+    return KafkaUnreachable(
+        f"cannot reach Kafka at {bootstrap_servers} within {timeout:.0f}s ({cause!r})"
+    )
+
+
+@contextlib.asynccontextmanager
+async def connected_admin(
+    bootstrap_servers: str, timeout: float
+) -> AsyncIterator[AIOKafkaAdminClient]:
+    """An admin client that answered within ``timeout`` seconds, else KafkaUnreachable."""
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap_servers, request_timeout_ms=max(1000, int(timeout * 1000))
+    )
+    try:
+        try:
+            async with asyncio.timeout(timeout):
+                await admin.start()
+        except Exception as exc:  # aiokafka raises several unrelated types for "not there"
+            raise unreachable(bootstrap_servers, timeout, exc) from exc
+        yield admin
+    finally:
+        await admin.close()
+
+
+async def fetch_cluster(bootstrap_servers: str, timeout: float) -> dict[str, object]:
+    """One metadata round trip: aiokafka's cluster description, or KafkaUnreachable."""
+    try:
+        async with asyncio.timeout(timeout), connected_admin(bootstrap_servers, timeout) as admin:
+            description: dict[str, object] = await admin.describe_cluster()
+            return description
+    except KafkaUnreachable:
+        raise
+    except Exception as exc:  # aiokafka raises several unrelated types for "not there"
+        raise unreachable(bootstrap_servers, timeout, exc) from exc
+
+
+async def partitions_by_topic(
+    admin: AIOKafkaAdminClient, topics: list[str]
+) -> dict[str, list[int]]:
+    """The partition ids of each topic that exists (a missing one is left out). The admin
+    client, because a consumer only knows topics it has already fetched metadata for."""
+    if not topics:
+        return {}
+    described = await admin.describe_topics(topics)
+    return {
+        t["topic"]: sorted(p["partition"] for p in t["partitions"])
+        for t in described
+        if t["error_code"] == 0
+    }
+
+
+async def partition_ids(bootstrap_servers: str, topic: str, *, timeout: float = 15.0) -> list[int]:
+    """Partitions of ``topic``; empty when it does not exist. Raises KafkaUnreachable."""
+    async with connected_admin(bootstrap_servers, timeout) as admin:
+        found = await partitions_by_topic(admin, [topic])
+    return found.get(topic, [])
+
+
+async def partition_count(bootstrap_servers: str, topic: str, *, timeout: float = 15.0) -> int:
+    """Partitions of ``topic``; 0 when it does not exist. Raises KafkaUnreachable."""
+    return len(await partition_ids(bootstrap_servers, topic, timeout=timeout))
+
+
+async def wait_until_answers(bootstrap_servers: str, timeout: float) -> None:
+    """Retry metadata requests until one succeeds or ``timeout`` seconds pass."""
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    # aiokafka logs each refused connection at ERROR; polling a starting broker, that is noise.
+    quiet = logging.getLogger("aiokafka")
+    previous = quiet.level
+    quiet.setLevel(logging.CRITICAL)
+    try:
+        while time.monotonic() < deadline:
+            try:
+                await fetch_cluster(
+                    bootstrap_servers, min(5.0, max(0.5, deadline - time.monotonic()))
+                )
+                return
+            except KafkaUnreachable as exc:
+                last = exc
+                await asyncio.sleep(0.2)
+    finally:
+        quiet.setLevel(previous)
+    raise KafkaUnreachable(
+        f"no Kafka broker answered at {bootstrap_servers} within {timeout:.0f}s"
+    ) from last
+
+
+def answers(bootstrap_servers: str, timeout: float = 2.0) -> bool:
+    """Synchronous yes/no probe, for status commands; never raises."""
+    try:
+        asyncio.run(fetch_cluster(bootstrap_servers, timeout))
+    except KafkaUnreachable:
+        return False
+    return True
