@@ -79,7 +79,7 @@ bench-ingress: install ## Durable webhooks/s of one ingress process vs its no-Ka
 	$(BIN)/python -m bench.ingress_ceiling $(BENCH_ARGS)
 
 bench-stage1: install ## Validation/pipeline µs per body, worker records/s vs a passthrough
-	$(BIN)/python -m bench.stage1 $(BENCH_ARGS)
+	$(BIN)/python -m bench.run --only micro,worker $(BENCH_ARGS)
 
 bench-replay: install ## `alertpipe replay` records/s and peak memory on 100,000 raw records
 	$(BIN)/python -m bench.replay $(BENCH_ARGS)

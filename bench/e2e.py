@@ -26,10 +26,10 @@ import orjson
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import TopicPartition
 
+from alertpipe.harness import WORKER_READY
 from bench.figures import figure, latency_set, latency_summary
 from bench.stack import (
     GUARANTEES,
-    WORKER_READY,
     BenchError,
     fresh_topics,
     service_urls,

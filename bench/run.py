@@ -44,11 +44,12 @@ from bench.ingress_ceiling import measure_ingress
 from bench.plot import draw
 from bench.profiles import PROFILES, Profile, parse_sections, with_repeat
 from bench.replay import measure_replay
-from bench.stack import BenchError, kafka, log_dir, machine
+from bench.stack import kafka, log_dir, machine
 from bench.stage1 import micro
 from bench.state import measure_state
 from bench.table import markdown
 from bench.worker import measure_worker
+from schemas.errors import AlertpipeError
 
 RESULTS = Path("bench-results")
 
@@ -70,7 +71,7 @@ def run_section(name: str, collected: Collected, body: Callable[[], None]) -> No
     started = time.monotonic()
     try:
         body()
-    except (BenchError, Exception) as exc:  # one failed section must not hide the others
+    except Exception as exc:  # one failed section must not hide the others
         collected.errors.append(f"{name}: {exc}")
         collected.details.setdefault("tracebacks", {})[name] = traceback.format_exc()
         print(f"== {name} FAILED: {exc}", file=sys.stderr, flush=True)
@@ -170,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             with kafka() as bootstrap:
                 got = run_sections(profile, sections, bootstrap)
-        except BenchError as exc:
+        except AlertpipeError as exc:  # a bench or its harness could not run
             print(f"error: {exc}", file=sys.stderr)
             return 1
         collected.figures += got.figures

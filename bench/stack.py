@@ -8,33 +8,25 @@ import asyncio
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
-
-from alertpipe.children import stop_child
+from alertpipe import harness
+from alertpipe.harness import Proc, spawn, wait_http_ready
 from alertpipe.jobs.integrations import enable
 from alertpipe.localbroker.broker import LocalBroker
 from alertpipe.localbroker.jars import CACHE_DIR
 from alertpipe.ports import free_port
-from kafkaio.settings import TopicSettings, kafka_env, prefixed_topics
-from kafkaio.topics import ensure_topics, topic_specs
+from kafkaio.settings import TopicSettings, kafka_env
 from schemas.errors import AlertpipeError
 from schemas.registry import load_sources
 
-CLI = [sys.executable, "-m", "alertpipe.cli"]
 NOOP_APP = [sys.executable, "-m", "bench.noop_app"]
-# What the worker logs (JSON lines, ingest.logs) once it holds partitions, has restored its
-# state and loaded the routes.
-WORKER_READY = '"msg":"worker ready"'
 GUARANTEES = ("exactly-once", "at-least-once")  # the default first
 ORG = "bench"
 # The ingress limits each key to 1,000 requests/s by default; the benches offer more on purpose.
@@ -68,9 +60,7 @@ def kafka() -> Iterator[str]:
 
 
 def fresh_topics(bootstrap: str, partitions: int) -> TopicSettings:
-    topics = prefixed_topics(f"bench.{uuid.uuid4().hex[:8]}", partitions=partitions)
-    asyncio.run(ensure_topics(bootstrap, topic_specs(topics)))
-    return topics
+    return asyncio.run(harness.fresh_topics(bootstrap, partitions, prefix="bench"))
 
 
 def service_urls(bootstrap: str, topics: TopicSettings, sources: list[str]) -> dict[str, str]:
@@ -85,69 +75,8 @@ def service_urls(bootstrap: str, topics: TopicSettings, sources: list[str]) -> d
     return urls
 
 
-@dataclass
-class Proc:
-    name: str
-    popen: subprocess.Popen[bytes]
-    log: Path
-    port: int = 0
-    extra: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def pid(self) -> int:
-        return self.popen.pid
-
-    def tail(self, chars: int = 3000) -> str:
-        try:
-            return self.log.read_text(errors="replace")[-chars:]
-        except OSError:
-            return ""
-
-    def check_alive(self) -> None:
-        if self.popen.poll() is not None:
-            raise BenchError(f"{self.name} exited ({self.popen.returncode}):\n{self.tail()}")
-
-    def rss_mib(self) -> float:
-        """Resident memory now (Linux /proc), MiB."""
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return 0.0
-
-    def stop(self, grace: float = 30.0) -> None:
-        stop_child(self.popen, grace)
-
-
 def log_dir() -> Path:
     return Path(tempfile.mkdtemp(prefix="alertpipe-bench-"))
-
-
-def spawn(
-    name: str,
-    args: list[str],
-    env: dict[str, str],
-    logs: Path,
-    port: int = 0,
-    command: list[str] = CLI,
-) -> Proc:
-    log = logs / f"{name}.log"
-    with log.open("ab") as out:
-        popen = subprocess.Popen([*command, *args], env=env, stdout=out, stderr=subprocess.STDOUT)
-    return Proc(name, popen, log, port)
-
-
-def wait_http_ready(proc: Proc, url: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        proc.check_alive()
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    proc.stop()
-    raise BenchError(f"{proc.name} was not ready within {timeout:.0f}s:\n{proc.tail()}")
 
 
 def start_ingress(
@@ -156,37 +85,28 @@ def start_ingress(
     port = free_port()
     env = {**os.environ, **kafka_env(bootstrap, topics), **UNLIMITED}
     args = ["ingress", "--port", str(port), *(["--null-sink"] if null_sink else [])]
-    proc = spawn(name, args, env, logs, port)
-    wait_http_ready(proc, f"http://127.0.0.1:{port}/readyz")
+    proc = spawn(name, args, env, logs / f"{name}.log", port)
+    wait_http_ready(proc, f"{proc.base_url}/readyz")
     return proc
 
 
 def worker_env(
-    bootstrap: str,
-    topics: TopicSettings,
-    data_dir: Path,
-    metrics_port: int = 0,
-    guarantee: str = GUARANTEES[0],
+    bootstrap: str, topics: TopicSettings, data_dir: Path, guarantee: str = GUARANTEES[0]
 ) -> dict[str, str]:
     """A worker's (or the no-work app's) environment: a fresh group, its own data dir."""
-    return {
-        **os.environ,
-        **kafka_env(bootstrap, topics),
-        "ALERTPIPE_WORKER_GROUP": f"bench-{uuid.uuid4().hex[:8]}",
-        "ALERTPIPE_WORKER_METRICS_PORT": str(metrics_port),
-        "ALERTPIPE_WORKER_DATA_DIR": str(data_dir),
-        "ALERTPIPE_PROCESSING_GUARANTEE": guarantee,
-    }
+    return harness.worker_env(
+        bootstrap, topics, data_dir, "bench", ALERTPIPE_PROCESSING_GUARANTEE=guarantee
+    )
 
 
 def start_worker(name: str, env: dict[str, str], logs: Path) -> Proc:
     """Started, not waited for: callers wait for what they measure (outputs, recovery)."""
-    return spawn(name, ["worker", "--loglevel", "info"], env, logs)
+    return spawn(name, ["worker", "--loglevel", "info"], env, logs / f"{name}.log")
 
 
 def start_noop_app(name: str, env: dict[str, str], logs: Path, *args: str) -> Proc:
     """bench.noop_app with a worker's environment (same settings, same kind of group)."""
-    return spawn(name, list(args), env, logs, command=NOOP_APP)
+    return spawn(name, list(args), env, logs / f"{name}.log", command=NOOP_APP)
 
 
 def log_time(proc: Proc, needle: str) -> float | None:

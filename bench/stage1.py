@@ -1,16 +1,10 @@
 """Stage 1 figures: validation and pipeline µs per body per source (in-process), and the
-records the worker bench uses; `make bench-stage1` also runs bench.worker (one worker draining
-a prefilled raw topic through both stages, next to a bare aiokafka passthrough).
-
-    python -m bench.stage1 --records 50000
-"""
+records the worker bench uses. `make bench-stage1` runs them with the worker bench
+(`python -m bench.run --only micro,worker`)."""
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import json
-import os
 import random
 import time
 import timeit
@@ -151,32 +145,3 @@ async def prefill(bootstrap: str, topic: str, records: list[Any]) -> None:
         await asyncio.gather(*futures)
     finally:
         await producer.stop()
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--records", type=int, default=50_000)
-    parser.add_argument("--partitions", type=int, default=6)
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
-
-    from bench.stack import kafka, log_dir
-    from bench.table import figures_table, micro_table
-    from bench.worker import measure_worker
-
-    rows = micro()
-    print(micro_table({"micro": rows}))
-    with kafka() as bootstrap:
-        figures, details = measure_worker(
-            bootstrap, args.records, args.partitions, args.repeat, log_dir()
-        )
-    print(
-        f"\nworker, one process, {args.records} raw records (mixed sources, ~20% repeats, "
-        f"~1% invalid), {args.partitions} partitions, {args.repeat} runs, {os.cpu_count()} cores"
-    )
-    print(figures_table({"figures": figures}))
-    print(json.dumps(details))
-
-
-if __name__ == "__main__":
-    main()

@@ -24,10 +24,10 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 
+from alertpipe.harness import WORKER_READY
 from bench.figures import figure
 from bench.stack import (
     GUARANTEES,
-    WORKER_READY,
     BenchError,
     fresh_topics,
     log_time,

@@ -23,11 +23,11 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import CoordinatorLoadInProgressError, GroupCoordinatorNotAvailableError
 from aiokafka.structs import TopicPartition
 
+from alertpipe.harness import Proc
 from bench.figures import figure
 from bench.stack import (
     GUARANTEES,
     BenchError,
-    Proc,
     fresh_topics,
     start_noop_app,
     start_worker,

@@ -33,10 +33,16 @@ def module_of(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def imports_of(path: Path) -> list[tuple[int, str]]:
-    """(line, module) of every absolute import of a first-party package in ``path``."""
+def imports_of(path: Path, typing_only: bool = True) -> list[tuple[int, str]]:
+    """(line, module) of every absolute import of a first-party package in ``path``; without
+    ``typing_only``, not those under ``if TYPE_CHECKING:``."""
     found = []
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    tree = ast.parse(path.read_text(), str(path))
+    if not typing_only:
+        for block in ast.walk(tree):
+            if isinstance(block, ast.If) and ast.unparse(block.test) == "TYPE_CHECKING":
+                block.body = []
+    for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             found += [(node.lineno, alias.name) for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
@@ -86,3 +92,33 @@ def test_no_import_runs_up_the_floors() -> None:
 )
 def test_the_floor_rule_itself(importer: str, imported: str, expected: bool) -> None:
     assert allowed(importer, imported) is expected
+
+
+def module_imports() -> dict[str, set[str]]:
+    """Each module's imports of first-party modules (those that are files of the packages),
+    at run time (a type-only import cannot make a cycle)."""
+    modules = {module_of(path): path for path in sources()}
+    return {
+        name: {i for _, i in imports_of(path, False) if i in modules and i != name}
+        for name, path in modules.items()
+    }
+
+
+def test_no_import_cycle() -> None:
+    """A cycle (bench once had stage1 <-> worker, one side inside a function) means two
+    modules are one concept."""
+    graph = module_imports()
+    done: set[str] = set()
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        if name in path:
+            cycle = (*path[path.index(name) :], name)
+            raise AssertionError(" -> ".join(cycle))
+        if name in done:
+            return
+        for imported in sorted(graph.get(name, ())):
+            visit(imported, (*path, name))
+        done.add(name)
+
+    for name in sorted(graph):
+        visit(name, ())

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 
 import pytest
 
+from alertpipe.harness import fresh_topics
 from alertpipe.ports import free_port
 from bench.stage1 import mixed_records, prefill
 from kafkaio.settings import TopicSettings, kafka_env
-from tests.ingest.kafka_helpers import fresh_topics
 
 CLI = [sys.executable, "-m", "alertpipe.cli"]
 RECORDS = 5000

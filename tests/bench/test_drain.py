@@ -8,8 +8,9 @@ from pathlib import Path
 
 from aiokafka.structs import TopicPartition
 
+from alertpipe.harness import WORKER_READY, Proc
 from bench.e2e import P99_LIMIT_MS, holds
-from bench.stack import GUARANTEES, WORKER_READY, Proc, log_time
+from bench.stack import GUARANTEES, log_time
 from bench.state import incident_records
 from bench.worker import committed_all
 from ingest.logs import JsonFormatter

@@ -19,13 +19,14 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from alertpipe.harness import fresh_topics, worker_env
 from alertpipe.ports import free_port
 from kafkaio.settings import TopicSettings
 from kafkaio.worker_topics import internal_topics
 from tests.deploy.queries import SYNTHETIC, dashboard_queries, rule_queries, selectors
-from tests.ingest.kafka_helpers import enable, fresh_topics, ingress_process
+from tests.ingest.kafka_helpers import enable, ingress_process
 from tests.processors.faults import stop_worker
-from tests.processors.test_worker_e2e import pipeline_env, wait_until_ready
+from tests.processors.test_worker_e2e import wait_until_ready
 
 OPERATIONS = Path(__file__).parents[2] / "docs" / "operations.md"
 PARTITIONS = 2
@@ -73,7 +74,7 @@ def live(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
     topics = asyncio.run(fresh_topics(kafka_bootstrap, partitions=PARTITIONS))
     worker_port, ingress_port = free_port(), free_port()
     env = {
-        **pipeline_env(kafka_bootstrap, topics, tmp_path_factory.mktemp("worker")),
+        **worker_env(kafka_bootstrap, topics, tmp_path_factory.mktemp("worker")),
         "ALERTPIPE_WORKER_METRICS_PORT": str(worker_port),
     }
     log = tmp_path_factory.mktemp("worker-log") / "worker.log"

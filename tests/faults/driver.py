@@ -11,18 +11,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from alertpipe.harness import Proc, pipeline_env, worker_env
 from kafkaio.settings import TopicSettings, prefixed_topics
 from kafkaio.topics import ensure_topics, topic_specs
 from tests.faults.accounting import Ledger, settled_ledger, wait_for_no_lag, worker_topics
 from tests.faults.load import LoadResult, steady_load
-from tests.faults.processes import (
-    Ingress,
-    Proc,
-    ingress_env,
-    running_ingress,
-    running_worker,
-    worker_env,
-)
+from tests.faults.processes import running_ingress, running_worker
 from tests.ingest.kafka_helpers import enable
 
 ROUTING_KEYS = 6  # spread over the raw partitions
@@ -46,7 +40,7 @@ class Run:
     book: Ledger
     timeline: Timeline
     worker: Proc
-    ingress: Ingress
+    ingress: Proc
     lag: int
     drained_s: float
     worker_alive: bool
@@ -61,7 +55,7 @@ class Live:
     topics: TopicSettings
     group: str
     worker: Proc
-    ingress: Ingress
+    ingress: Proc
 
 
 FaultScript = Callable[[Live], Awaitable[None]]
@@ -103,7 +97,7 @@ async def faulted_run(
     specs = topic_specs(topics, wenv["ALERTPIPE_WORKER_GROUP"])
     await ensure_topics(bootstrap, specs, timeout=60)
     key, _ = await enable(bootstrap, topics, "generic", org="faults")
-    ienv = ingress_env(bootstrap, topics, ALERTPIPE_PRODUCE_TIMEOUT_S=str(produce_timeout_s))
+    ienv = pipeline_env(bootstrap, topics, ALERTPIPE_PRODUCE_TIMEOUT_S=str(produce_timeout_s))
     timeline = Timeline()
     with (
         running_worker(wenv, tmp_path / "worker.log") as worker,

@@ -15,18 +15,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from alertpipe.harness import Proc, pipeline_env, worker_env
 from alertpipe.jobs.integrations import revoke
 from alertpipe.ports import free_port
 from kafkaio.settings import TopicSettings, prefixed_topics
 from kafkaio.topics import ensure_topics, topic_specs
-from tests.faults.processes import (
-    Ingress,
-    Proc,
-    ingress_env,
-    running_ingress,
-    running_worker,
-    worker_env,
-)
+from tests.faults.processes import running_ingress, running_worker
 from tests.ingest.kafka_helpers import enable
 
 PATHS = {
@@ -42,7 +36,7 @@ class Pipeline:
     topics: TopicSettings
     group: str
     worker: Proc
-    ingress: Ingress
+    ingress: Proc
     worker_metrics_url: str
     ingress_env: dict[str, str]
     # Every integration key minted for this pipeline: none may ever show up anywhere.
@@ -85,7 +79,7 @@ def running_pipeline(bootstrap: str, tmp: Path, **ingress_extra: str) -> Iterato
     wenv = worker_env(
         bootstrap, topics, tmp / "worker-data", ALERTPIPE_WORKER_METRICS_PORT=str(metrics_port)
     )
-    ienv = ingress_env(bootstrap, topics, ALERTPIPE_ACCESS_LOG="1", **ingress_extra)
+    ienv = pipeline_env(bootstrap, topics, ALERTPIPE_ACCESS_LOG="1", **ingress_extra)
     with (
         running_worker(wenv, tmp / "worker.log") as worker,
         running_ingress(ienv, tmp / "ingress.log") as ingress,

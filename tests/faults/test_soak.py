@@ -67,7 +67,7 @@ async def test_soak_steady_rate_with_repeats(
                 lag = await group_lag(kafka_bootstrap, live.group, consumed)
             except Exception:
                 lag = -1
-            samples.append((live.ingress.rss_mb(), live.worker.rss_mb(), lag))
+            samples.append((live.ingress.rss_mib(), live.worker.rss_mib(), lag))
 
     run = await faulted_run(
         kafka_bootstrap, tmp_path, rate=RATE, faults=watch, tail_s=0.0,

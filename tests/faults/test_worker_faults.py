@@ -26,10 +26,10 @@ from pathlib import Path
 
 import pytest
 
+from alertpipe.harness import fresh_topics, worker_env
 from kafkaio.settings import TopicSettings
 from tests.faults.figures import Figures
 from tests.faults.scale import FULL
-from tests.ingest.kafka_helpers import fresh_topics
 from tests.processors.faults import (
     Outcome,
     Watch,
@@ -40,7 +40,6 @@ from tests.processors.faults import (
     start_worker,
     stop_worker,
 )
-from tests.processors.test_worker_e2e import pipeline_env
 
 pytestmark = pytest.mark.faults
 SEED = int(os.environ.get("FAULT_SEED", str(random.randrange(1 << 30))))
@@ -54,7 +53,7 @@ class Workers:
         self.bootstrap, self.topics = bootstrap, topics
         self.group = f"faults-{uuid.uuid4().hex[:8]}"
         self.guarantee = guarantee
-        self.env = pipeline_env(bootstrap, topics, tmp / "data-0")
+        self.env = worker_env(bootstrap, topics, tmp / "data-0")
         self.env["ALERTPIPE_WORKER_GROUP"] = self.group
         self.env["ALERTPIPE_PROCESSING_GUARANTEE"] = guarantee
         self.tmp = tmp

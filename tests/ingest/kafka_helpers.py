@@ -6,7 +6,6 @@ import asyncio
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 
@@ -19,16 +18,9 @@ from ingest.keys import Integration, hash_key, new_key, new_key_id
 from ingest.keystore import KeyStore, publish_integration
 from ingest.settings import IngressSettings
 from ingest.sink import KafkaSink
-from kafkaio.settings import Settings, TopicSettings, prefixed_topics
-from kafkaio.topics import ensure_topics, topic_specs
+from kafkaio.settings import Settings, TopicSettings
 from schemas.registry import load_sources
 from tests.kafka_records import Record
-
-
-async def fresh_topics(bootstrap: str, partitions: int = 3) -> TopicSettings:
-    topics = prefixed_topics(f"t.{uuid.uuid4().hex[:8]}", partitions=partitions)
-    await ensure_topics(bootstrap, topic_specs(topics))
-    return topics
 
 
 def kafka_settings(bootstrap: str, topics: TopicSettings) -> Settings:

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import httpx
 
+from alertpipe.harness import fresh_topics
 from alertpipe.localbroker.broker import LocalBroker
 from schemas.raw import RawHeaders
 from tests.ingest.conftest import FIXTURES
-from tests.ingest.kafka_helpers import enable, fresh_topics, read_all, running_app, wait_for_key
+from tests.ingest.kafka_helpers import enable, read_all, running_app, wait_for_key
 
 JSON = {"content-type": "application/json"}
 

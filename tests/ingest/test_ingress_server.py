@@ -17,9 +17,10 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
+from alertpipe.harness import fresh_topics
 from alertpipe.ports import free_port
 from kafkaio.settings import TopicSettings, kafka_env
-from tests.ingest.kafka_helpers import fresh_topics, ingress_process
+from tests.ingest.kafka_helpers import ingress_process
 
 CLI = [sys.executable, "-m", "alertpipe.cli"]
 

@@ -12,8 +12,8 @@ import time
 import pytest
 from aiokafka.errors import OutOfOrderSequenceNumber
 
+from alertpipe.harness import fresh_topics
 from ingest.sink import KafkaSink, SinkUnavailable
-from tests.ingest.kafka_helpers import fresh_topics
 
 
 async def until_delivered(sink: KafkaSink, topic: str, timeout: float) -> float:

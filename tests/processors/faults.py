@@ -12,7 +12,6 @@ import heapq
 import json
 import random
 import subprocess
-import sys
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from alertpipe.children import stop_child
+from alertpipe.harness import spawn
 from alertpipe.jobs.rangereader import merge_key, raw_input_of
 from kafkaio.admin import partition_count
 from processors.incidents import IncidentPolicy
@@ -118,13 +118,7 @@ def stop_worker(worker: subprocess.Popen[bytes] | None) -> None:
 
 
 def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("a") as out:  # the child keeps its own copy of the descriptor
-        return subprocess.Popen(
-            [sys.executable, "-m", "alertpipe.cli", "worker"],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    return spawn("worker", ["worker"], env, log).popen
 
 
 @dataclass

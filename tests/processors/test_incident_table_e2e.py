@@ -17,13 +17,13 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
+from alertpipe.harness import fresh_topics, worker_env
 from kafkaio.admin import connected_admin
 from kafkaio.settings import TopicSettings
 from kafkaio.worker_topics import internal_topics
 from schemas.raw import RawHeaders, raw_record_key
-from tests.ingest.kafka_helpers import fresh_topics
 from tests.processors.faults import produce
-from tests.processors.test_worker_e2e import by_org, consume, pipeline_env, wait_until_ready
+from tests.processors.test_worker_e2e import by_org, consume, wait_until_ready
 
 ORG = "expiry"
 
@@ -32,7 +32,7 @@ ORG = "expiry"
 def short_lived(kafka_bootstrap: str, tmp_path: Path) -> Iterator[tuple[TopicSettings, str]]:
     """A worker that forgets resolved incidents 2 s after they were last seen."""
     topics = asyncio.run(fresh_topics(kafka_bootstrap, partitions=1))
-    env = pipeline_env(kafka_bootstrap, topics, tmp_path / "data")
+    env = worker_env(kafka_bootstrap, topics, tmp_path / "data")
     env.update(ALERTPIPE_RESOLVED_TTL_S="2")
     log = tmp_path / "worker.log"
     with log.open("w") as out, subprocess.Popen(

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import subprocess
 import sys
 import time
@@ -20,12 +19,13 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer
 
+from alertpipe.harness import Proc, fresh_topics, wait_worker_ready, worker_env
 from kafkaio.admin import connected_admin
-from kafkaio.settings import TopicSettings, kafka_env
+from kafkaio.settings import TopicSettings
 from kafkaio.worker_topics import internal_topics
 from schemas.raw import RawHeaders
 from schemas.registry import load_sources
-from tests.ingest.kafka_helpers import enable, fresh_topics, running_app, wait_for_key
+from tests.ingest.kafka_helpers import enable, running_app, wait_for_key
 from tests.processors.faults import stop_worker
 from tests.processors.helpers import FIXTURES, alert_validator
 
@@ -39,16 +39,6 @@ class Pipeline:
     env: dict[str, str]
 
 
-def pipeline_env(bootstrap: str, topics: TopicSettings, data_dir: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        **kafka_env(bootstrap, topics),
-        "ALERTPIPE_WORKER_GROUP": f"test-{uuid.uuid4().hex[:8]}",
-        "ALERTPIPE_WORKER_METRICS_PORT": "0",
-        "ALERTPIPE_WORKER_DATA_DIR": str(data_dir),
-    }
-
-
 @contextmanager
 def worker_pipeline(
     bootstrap: str,
@@ -57,7 +47,7 @@ def worker_pipeline(
 ) -> Iterator[Pipeline]:
     """Fresh topics and one running `alertpipe worker` on them, stopped on exit."""
     topics = asyncio.run(fresh_topics(bootstrap, partitions=3))
-    env = pipeline_env(bootstrap, topics, tmp_path_factory.mktemp("worker"))
+    env = worker_env(bootstrap, topics, tmp_path_factory.mktemp("worker"))
     env.update(extra_env or {})
     log = tmp_path_factory.mktemp("worker-log") / "worker.log"
     with log.open("w") as out, subprocess.Popen([*CLI, "worker"], env=env, stdout=out,
@@ -78,15 +68,7 @@ def pipeline(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> 
 
 def wait_until_ready(proc: subprocess.Popen[bytes], log: Path, timeout: float = 90) -> None:
     """The worker has joined its group and loaded its routes; fail at once if it died."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        text = log.read_text()
-        if proc.poll() is not None:
-            pytest.fail(f"the worker exited ({proc.returncode}):\n{text[-3000:]}")
-        if '"msg":"worker ready"' in text:
-            return
-        time.sleep(0.2)
-    pytest.fail(f"the worker was not ready within {timeout:.0f}s:\n{log.read_text()[-3000:]}")
+    wait_worker_ready(Proc("worker", proc, log), timeout)
 
 
 async def consume(bootstrap: str, topic: str, want: int, match: Any, timeout: float = 60) -> list[
