@@ -88,13 +88,15 @@ def checked_sources(settings: Settings) -> dict[str, SourceInfo]:
     return sources
 
 
-def create_app() -> IngressApp:
-    """uvicorn factory: settings and dependencies are read here, once per worker process."""
+def create_app(settings: IngressSettings | None = None) -> IngressApp:
+    """The app and its dependencies. Without ``settings`` (uvicorn's factory, once per worker
+    process) they are read from the environment."""
     configure_json_logging()
-    try:
-        settings = load_ingress_settings()
-    except SettingsError as exc:
-        raise SystemExit(f"error: bad setting: {exc}") from None
+    if settings is None:
+        try:
+            settings = load_ingress_settings()
+        except SettingsError as exc:
+            raise SystemExit(f"error: bad setting: {exc}") from None
     bootstrap = settings.kafka.bootstrap_servers
     if not bootstrap:
         raise SystemExit("error: the ingress needs KAFKA_BOOTSTRAP_SERVERS")
@@ -108,12 +110,20 @@ def create_app() -> IngressApp:
 
 
 def serve(host: str, port: int, workers: int, settings: IngressSettings) -> None:
-    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        # One /metrics view across worker processes.
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="alertpipe-metrics-")
+    """One process serving an app built from ``settings``; or ``workers`` processes, which
+    uvicorn starts from an import string: each reads its settings from the environment, so
+    the ones decided here travel in it (``settings_env``)."""
+    app: IngressApp | str = "ingest.server:create_app"
+    if workers == 1:
+        app = create_app(settings)
+    else:
+        os.environ.update(settings_env(settings))
+        if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            # One /metrics view across worker processes.
+            os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="alertpipe-metrics-")
     uvicorn.run(
-        "ingest.server:create_app",
-        factory=True,
+        app,
+        factory=workers > 1,
         host=host,
         port=port,
         workers=workers,
@@ -125,3 +135,12 @@ def serve(host: str, port: int, workers: int, settings: IngressSettings) -> None
         log_config=None,
         server_header=False,
     )
+
+
+def settings_env(settings: IngressSettings) -> dict[str, str]:
+    """What a worker process started from the environment needs to read ``settings`` back:
+    the values the CLI decides rather than the environment (the cluster, the sink)."""
+    env = {"ALERTPIPE_INGRESS_SINK": settings.sink}
+    if settings.kafka.bootstrap_servers:
+        env["KAFKA_BOOTSTRAP_SERVERS"] = settings.kafka.bootstrap_servers
+    return env

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+from dataclasses import replace
 
 import click
 
@@ -49,11 +49,11 @@ def ingress(host: str, port: int, workers: int, null_sink: bool) -> None:
 
     settings = settings_or_exit()
     schemas_or_exit(settings)  # a bad source stops the ingress here, in one line
-    os.environ["KAFKA_BOOTSTRAP_SERVERS"] = bootstrap_or_exit(settings)
-    if null_sink:
-        os.environ["ALERTPIPE_INGRESS_SINK"] = "null"
     try:
-        ingress_settings = load_ingress_settings()
+        loaded = load_ingress_settings()
     except SettingsError as exc:
         fail(f"bad setting: {exc}", EXIT_USAGE)
-    serve(host, port, workers, ingress_settings)
+    kafka = replace(settings, bootstrap_servers=bootstrap_or_exit(settings))
+    serve(
+        host, port, workers, replace(loaded, kafka=kafka, sink="null" if null_sink else loaded.sink)
+    )

@@ -95,11 +95,11 @@ async def wait_for_key(app: IngressApp, key: str, source: str) -> None:
 
 @contextmanager
 def ingress_process(
-    env: Mapping[str, str], port: int, timeout: float = 60
+    env: Mapping[str, str], port: int, timeout: float = 60, *args: str
 ) -> Iterator[subprocess.Popen[str]]:
-    """A real `alertpipe ingress` on 127.0.0.1:``port``, ready (``/readyz`` 200) when yielded;
-    killed afterwards if it still runs. Its output is on the process's stdout."""
-    argv = [sys.executable, "-m", "alertpipe.cli", "ingress", "--port", str(port)]
+    """A real `alertpipe ingress` on 127.0.0.1:``port`` (then ``args``), ready (``/readyz``
+    200) when yielded; killed afterwards if it still runs. Its output is on its stdout."""
+    argv = [sys.executable, "-m", "alertpipe.cli", "ingress", "--port", str(port), *args]
     with subprocess.Popen(
         argv, env=dict(env), text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     ) as proc:

@@ -129,3 +129,36 @@ def test_sigterm_stops_the_server_cleanly(server: Server) -> None:
     log = server.proc.stdout.read()
     assert "Application shutdown complete" in log  # lifespan ran: the producer was flushed
     assert "Traceback" not in log
+
+
+def test_two_worker_processes_read_their_settings_and_both_serve(kafka_bootstrap: str) -> None:
+    """With --workers, uvicorn starts each process from an import string: the cluster the CLI
+    chose reaches them through the environment, and /metrics sums them."""
+    topics = asyncio.run(fresh_topics(kafka_bootstrap, partitions=1))
+    env = {**topic_env(kafka_bootstrap, topics)}
+    port = free_port()
+    with ingress_process(env, port, 60, "--workers", "2") as proc:
+        base = f"http://127.0.0.1:{port}"
+        enabled = json.loads(
+            cli(env, "integrations", "enable", "generic", "--org", "acme", "--base-url", base,
+                "--json")
+        )  # fmt: skip
+        url = enabled["url"].replace("$routing_key", "ops")
+        body, json_type = b'{"message_type":"INFO"}', {"content-type": "application/json"}
+        ok = first_time(
+            lambda: httpx.post(url, content=body, headers=json_type).status_code == 200, 10
+        )
+        assert ok is not None, "the key was not accepted within 10s"
+        statuses = [httpx.post(url, content=body, headers=json_type).status_code for _ in range(20)]
+        assert statuses == [200] * 20
+        assert proc.poll() is None
+        # every answered request counted once, whichever process answered it
+        text = httpx.get(f"{base}/metrics").text
+        counted = sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines()
+            if line.startswith("alertpipe_ingress_requests_total{")
+            and 'source="generic"' in line
+            and 'status="200"' in line
+        )
+        assert counted >= 21
