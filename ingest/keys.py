@@ -1,9 +1,10 @@
 """Integration keys: minted as UUIDs (or, for a source whose senders expect PagerDuty's
 format, 32 lower-case hex digits), stored and compared only as SHA-256 hashes.
 
-The keys are 122 (or 128) random bits, so a plain SHA-256 is enough (no salt or slow hash needed: there
-is nothing to brute-force). Records live in a compacted topic keyed by ``key_id``; this module is
-the pure part: the record, its codec, and the in-memory table each ingress process keeps.
+The keys are 122 (or 128) random bits, so a plain SHA-256 is enough (no salt or slow hash
+needed: there is nothing to brute-force). Records live in a compacted topic keyed by ``key_id``;
+this module is the pure part: the record, its codec, and the in-memory table each ingress
+process keeps.
 """
 
 from __future__ import annotations

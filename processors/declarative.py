@@ -199,7 +199,7 @@ class _Compiled:
                 continue
             value = (body if root else alert).get(key) if read is None else read(alert, body)
             if type(value) is str and value:
-                annotations.append(Annotation(kind, title, value))
+                annotations.append(Annotation(kind, title, value))  # type: ignore[arg-type]
         if self.note_truncated and (
             (type(raw_state) is str and len(raw_state) > STATE_MESSAGE_LIMIT)
             or (type(raw_display) is str and len(raw_display) > FIELD_LIMIT)
