@@ -108,7 +108,8 @@ async def test_an_invalid_event_is_400_and_still_recorded(
     [(_, _, value, headers)] = ingress.sink.records  # recorded raw: never dropped silently
     assert orjson.loads(value)["routing_key"] == key
     letter = process_raw(RawInput(value, headers, "alerts.raw", 0, 1), {}).dead_letter
-    assert letter is not None and letter.code == "schema"
+    assert letter is not None
+    assert letter.code == "schema"
 
 
 @pytest.mark.parametrize(
