@@ -33,7 +33,7 @@ def with_body_key(body: bytes, key: str, give: bool) -> tuple[bytes, bool]:
     whether the ingress can authenticate it (only then does it record it)."""
     try:
         parsed = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past what json reads
         return body, False
     if not give or not isinstance(parsed, dict):
         return body, False
