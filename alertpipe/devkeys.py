@@ -46,11 +46,13 @@ async def ensure_dev_keys(
     table = await read_integrations(bootstrap, topic)
     urls: dict[str, str] = {}
     for name, info in sorted(sources.items()):
-        key = saved.get(name)
-        if key is not None and table.lookup(key, name) is not None:
-            urls[name] = service_url(base_url, info, key)
+        if info.keys_from is not None:  # PagerDuty's change events: its alert events' key
             continue
-        done = await enable(bootstrap, topic, sources, name, DEV_ORG, base_url)
-        saved[name] = done.key
-        urls[name] = done.url
+        key = saved.get(name)
+        if key is None or table.lookup(key, name) is None:
+            done = await enable(bootstrap, topic, sources, name, DEV_ORG, base_url)
+            key = saved[name] = done.key
+        urls[name] = service_url(base_url, info, key)
+        if info.key_in_body:  # PagerDuty: the key goes in the body's routing_key
+            urls[name] += f" (routing_key {key})"
     return urls, saved

@@ -14,6 +14,17 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Protocol
 
+from ingest.admission import (
+    Admission,
+    Gate,
+    ReadBody,
+    Rejection,
+    RequestHead,
+    admit,
+    endpoint_table,
+    too_large,
+)
+from ingest.answers import Answer, accepted, rejection_answer
 from ingest.asgi import (
     BodyTimeout,
     BodyTooLarge,
@@ -28,11 +39,10 @@ from ingest.asgi import (
 )
 from ingest.keys import KeyTable
 from ingest.metrics import IngressMetrics
-from ingest.paths import PathRejected, build_prefix_table, match_service_path
+from ingest.paths import build_prefix_table
 from ingest.ratelimit import RateLimiter
 from ingest.settings import IngressSettings
 from ingest.sink import RawSink, SinkUnavailable
-from ingest.victorops import check_generic_body
 from schemas.raw import RawHeaders, raw_record_key
 from schemas.registry import SourceInfo
 
@@ -68,6 +78,7 @@ class IngressApp:
 
     def __post_init__(self) -> None:
         self.prefixes = build_prefix_table(self.sources)
+        self.endpoints = endpoint_table(self.sources)
         self.limiter = RateLimiter(self.settings.rate_limit_per_s, self.settings.rate_limit_burst)
         self.openapi = resources.files("ingest").joinpath("openapi.json").read_bytes()
 
@@ -97,7 +108,7 @@ class IngressApp:
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope["path"]
         method: str = scope["method"]
-        if path.startswith("/integrations/"):
+        if path.startswith("/integrations/") or path.rstrip("/").encode() in self.endpoints:
             if method != "POST":
                 await send_json(
                     send, 405, {"result": "failure", "message": "Use POST"}, [(b"allow", b"POST")]
@@ -151,145 +162,118 @@ class IngressApp:
                     },
                 )
 
-    async def _reject(
-        self,
-        send: Send,
-        status: int,
-        reason: str,
-        message: str,
-        request_id: str,
-        headers: list[tuple[bytes, bytes]] | None = None,
-        **extra: object,
-    ) -> int:
-        self.metrics.rejected.labels(reason).inc()
-        payload = {"result": "failure", "message": message, "request_id": request_id, **extra}
-        await send_json(
-            send, status, payload, [(b"x-request-id", request_id.encode()), *(headers or [])]
+    async def _answer(self, send: Send, answer: Answer) -> int:
+        await send_bytes(send, answer.status, answer.body, answer.content_type, [*answer.headers])
+        return answer.status
+
+    async def _refuse(self, send: Send, rejection: Rejection, request_id: str) -> int:
+        self.metrics.rejected.labels(rejection.reason).inc()
+        return await self._answer(send, rejection_answer(rejection, request_id))
+
+    def _gate(self) -> Gate:
+        settings = self.settings
+        return Gate(
+            sources=self.sources,
+            prefixes=self.prefixes,
+            endpoints=self.endpoints,
+            keys=self.keys.table,
+            keys_loaded=self.keys.caught_up,
+            rate_wait=lambda key_id: self.limiter.acquire(key_id, self.monotonic()),
+            max_body_bytes=settings.max_body_bytes,
+            retry_after_s=settings.retry_after_s,
+            rate_limit_per_s=settings.rate_limit_per_s,
+            rate_limit_burst=settings.rate_limit_burst,
+            new_id=self.new_id,
         )
-        return status
+
+    async def _read(
+        self, receive: Receive, info: SourceInfo
+    ) -> bytes | Rejection | ClientDisconnected:
+        limit, timeout = self.settings.max_body_bytes, self.settings.body_timeout_s
+        try:
+            return await read_body(receive, limit, timeout)
+        except BodyTooLarge:
+            return too_large(info, limit)
+        except BodyTimeout:
+            return Rejection(
+                info.name,
+                408,
+                "body_timeout",
+                f"Body not received within {timeout:g}s",
+                ((b"connection", b"close"),),
+                protocol=info.protocol,
+            )
+        except ClientDisconnected as gone:
+            return gone
 
     async def _handle(
         self, scope: Scope, receive: Receive, send: Send, request_id: str
     ) -> tuple[str, int]:
-        route = match_service_path(scope.get("raw_path") or scope["path"].encode(), self.prefixes)
-        if isinstance(route, PathRejected):
-            reason = "not_found" if route.status == 404 else "bad_routing_key"
-            return "unknown", await self._reject(
-                send, route.status, reason, route.message, request_id
-            )
-        source = route.source
-        retry_after = [(b"retry-after", str(self.settings.retry_after_s).encode())]
-        if not self.keys.caught_up:
-            return source, await self._reject(
-                send,
-                503,
-                "starting",
-                "Starting up: integration keys not loaded yet",
-                request_id,
-                retry_after,
-            )
-        integration = self.keys.table.lookup(route.integration_key, source)
-        if integration is None:
-            # Same answer for unknown, revoked and other-source keys, and for unknown sources.
-            return source, await self._reject(send, 404, "unknown_key", "Not found", request_id)
         content_type = (header(scope, b"content-type") or b"").decode("latin-1")
-        media = content_type.split(";", 1)[0].strip().lower()
-        allowed = self.sources[source].content_types
-        if (
-            media
-            and media not in allowed
-            and not (media.endswith("+json") and "application/json" in allowed)
-        ):
-            return source, await self._reject(
-                send,
-                415,
-                "content_type",
-                f"Unsupported content type {media!r} for {source}; "
-                f"use {' or '.join(sorted(allowed))}",
-                request_id,
-            )
-        length = header(scope, b"content-length")
-        limit = self.settings.max_body_bytes
-        if length is not None and length.isdigit() and int(length) > limit:
-            return source, await self._reject(
-                send, 413, "too_large", f"Body larger than {limit} bytes", request_id
-            )
-        wait = self.limiter.acquire(integration.key_id, self.monotonic())
-        if wait > 0:
-            return source, await self._reject(
-                send,
-                429,
-                "rate_limited",
-                f"Rate limit exceeded: {self.settings.rate_limit_per_s:g} requests/s "
-                f"(burst {self.settings.rate_limit_burst}) per integration key",
-                request_id,
-                [(b"retry-after", str(max(1, round(wait + 0.5))).encode())],
-                limit={
-                    "per_second": self.settings.rate_limit_per_s,
-                    "burst": self.settings.rate_limit_burst,
-                },
-            )
-        try:
-            body = await read_body(receive, limit, self.settings.body_timeout_s)
-        except BodyTooLarge:
-            return source, await self._reject(
-                send, 413, "too_large", f"Body larger than {limit} bytes", request_id
-            )
-        except BodyTimeout:
-            return source, await self._reject(
-                send,
-                408,
-                "body_timeout",
-                f"Body not received within {self.settings.body_timeout_s:g}s",
-                request_id,
-                [(b"connection", b"close")],
-            )
-        except ClientDisconnected:
+        raw_path = scope.get("raw_path") or scope["path"].encode()
+        head = RequestHead(raw_path, content_type, header(scope, b"content-length"))
+        gate = self._gate()
+        decision = admit(head, gate)
+        if isinstance(decision, Rejection):
+            return decision.source, await self._refuse(send, decision, request_id)
+        info = decision.source
+        body = await self._read(receive, info)
+        if isinstance(body, ClientDisconnected):
             self.metrics.rejected.labels("client_disconnected").inc()
-            return source, 499
+            return info.name, 499
+        if isinstance(body, Rejection):
+            return info.name, await self._refuse(send, body, request_id)
+        if isinstance(decision, ReadBody):  # the key is in the body
+            decision = admit(head, gate, body)
+            if isinstance(decision, Rejection):
+                return info.name, await self._refuse(send, decision, request_id)
+            assert isinstance(decision, Admission)  # admit asks for the body only once
+        return info.name, await self._record(scope, send, decision, body, request_id)
 
-        verdict = check_generic_body(body, self.new_id()) if source == "generic" else None
+    async def _record(
+        self, scope: Scope, send: Send, admission: Admission, body: bytes, request_id: str
+    ) -> int:
+        """Write the raw record; answer once Kafka has it (or 503)."""
+        info, integration = admission.source, admission.integration
+        done = accepted(admission, body, request_id, self.new_id())
         client = scope.get("client")
         user_agent = (header(scope, b"user-agent") or b"").decode("latin-1")[:MAX_USER_AGENT]
         raw = RawHeaders(
-            source=source,
+            source=info.name,
             org=integration.org,
             key_id=integration.key_id,
-            routing_key=route.routing_key,
-            content_type=content_type,
+            routing_key=admission.routing_key,
+            content_type=(header(scope, b"content-type") or b"").decode("latin-1"),
             received_at=int(self.clock() * 1000),
             request_id=request_id,
             remote_addr=client[0] if client else "",
             user_agent=user_agent,
-            entity_id=verdict.entity_id if verdict else None,
+            entity_id=done.entity_id,
         )
         produce_started = self.monotonic()
         try:
             await self.sink.send(
                 self.settings.kafka.topics.raw,
-                raw_record_key(integration.org, route.routing_key),
+                raw_record_key(integration.org, admission.routing_key),
                 body,
                 raw.to_kafka(),
             )
         except SinkUnavailable as exc:
             log.warning(
-                "503 for request %s (%s, key %s): %s", request_id, source, integration.key_id, exc
+                "503 for request %s (%s, key %s): %s",
+                request_id,
+                info.name,
+                integration.key_id,
+                exc,
             )
-            return source, await self._reject(
-                send,
+            unavailable = Rejection(
+                info.name,
                 503,
                 "kafka_unavailable",
                 "Temporarily unable to accept alerts; retry later",
-                request_id,
-                retry_after,
+                ((b"retry-after", str(self.settings.retry_after_s).encode()),),
+                protocol=info.protocol,
             )
+            return await self._refuse(send, unavailable, request_id)
         self.metrics.produce_seconds.observe(self.monotonic() - produce_started)
-        rid = [(b"x-request-id", request_id.encode())]
-        if verdict is None:
-            await send_json(send, 200, {"result": "success", "request_id": request_id}, rid)
-            return source, 200
-        if verdict.failure is not None:  # recorded raw all the same: never dropped silently
-            await send_json(send, 400, {"result": "failure", "message": verdict.failure}, rid)
-            return source, 400
-        await send_json(send, 200, {"result": "success", "entity_id": verdict.entity_id}, rid)
-        return source, 200
+        return await self._answer(send, done.answer)

@@ -1,8 +1,10 @@
-"""Integration keys: minted as UUIDs, stored and compared only as SHA-256 hashes.
+"""Integration keys: minted as UUIDs (or, for a source whose senders expect PagerDuty's
+format, 32 lower-case hex digits), stored and compared only as SHA-256 hashes.
 
-The keys are 122 random bits, so a plain SHA-256 is enough (no salt or slow hash needed: there
-is nothing to brute-force). Records live in a compacted topic keyed by ``key_id``; this module is
-the pure part: the record, its codec, and the in-memory table each ingress process keeps.
+The keys are 122 (or 128) random bits, so a plain SHA-256 is enough (no salt or slow hash
+needed: there is nothing to brute-force). Records live in a compacted topic keyed by ``key_id``;
+this module is the pure part: the record, its codec, and the in-memory table each ingress
+process keeps.
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ class Integration:
     key_sha256: str
     created_at: int  # epoch ms
     revoked_at: int | None = None
+    # The alertpipe routing key its alerts go to, for a source whose URL has no routing key
+    # segment (PagerDuty's key is in the body). None: the URL's, or the default route.
+    routing_key: str | None = None
 
     @property
     def active(self) -> bool:
@@ -34,6 +39,11 @@ class Integration:
 
 def new_key() -> str:
     return str(uuid.uuid4())
+
+
+def new_hex_key() -> str:
+    """32 lower-case hex digits: what PagerDuty Events API v2 clients expect a key to be."""
+    return secrets.token_hex(16)
 
 
 def new_key_id() -> str:
@@ -46,7 +56,11 @@ def hash_key(key: str) -> str:
 
 
 def encode_integration(integration: Integration) -> bytes:
-    return orjson.dumps(asdict(integration))
+    """A record without a routing key is written as before it had one (older readers)."""
+    fields = asdict(integration)
+    if fields["routing_key"] is None:
+        del fields["routing_key"]
+    return orjson.dumps(fields)
 
 
 def decode_integration(value: bytes) -> Integration:
@@ -60,6 +74,8 @@ def decode_integration(value: bytes) -> Integration:
             key_sha256=str(raw["key_sha256"]),
             created_at=int(raw["created_at"]),
             revoked_at=None if raw.get("revoked_at") is None else int(raw["revoked_at"]),
+            # records written before routing keys were kept have none
+            routing_key=None if raw.get("routing_key") is None else str(raw["routing_key"]),
         )
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"not an integration record: {exc}") from exc

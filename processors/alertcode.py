@@ -118,7 +118,11 @@ def generate(compiled: _Compiled, text_of: Callable[[Any, int], str | None]) -> 
             "    if value is not None:",
             f"        details[{name!r}] = value",
         ]
-    for n, (kind, title, root, key, get) in enumerate(compiled.annotations):
+    for n, (kind, title, root, key, get, many) in enumerate(compiled.annotations):
+        if many is not None:
+            ns[f"m{n}"] = many
+            code += [f"    annotations += m{n}(alert, body)"]
+            continue
         code += [
             f"    value = {_read(f'a{n}', root, key, get, ns)}",
             "    if type(value) is str and value:",

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any, get_args
 
 from processors.alertcode import generate
+from processors.annotationspec import compile_annotations, needs_many
 from processors.deadletter import MappingFailure
 from processors.draft import FIELD_LIMIT, STATE_MESSAGE_LIMIT, AlertDraft, MapContext, clip
 from processors.fieldpath import Getter, SpecError, Where, compile_path, parse_path
@@ -69,6 +70,7 @@ class _Compiled:
         "fast_one",
         "from_ingress",
         "hostname",
+        "ingress_prefix",
         "is_test",
         "key_kinds",
         "key_prefix",
@@ -101,11 +103,23 @@ class _Compiled:
             (str(name), *_reader(spec, ("details", str(name))))
             for name, spec in (data.get("details") or {}).items()
         )
+        # (kind, title, root, key, read, None) for one field with a fixed title, or
+        # ("", "", False, "", None, many) for a list or a title read from the body
         self.annotations = tuple(
-            (item["kind"], item["title"], *_reader(item["value"], ("annotations", i, "value")))
+            ("", "", False, "", None, compile_annotations(item, ("annotations", i)))
+            if needs_many(item)
+            else (
+                item["kind"],
+                item["title"],
+                *_reader(item["value"], ("annotations", i, "value")),
+                None,
+            )
             for i, item in enumerate(data.get("annotations") or [])
         )
-        self.from_ingress = bool(data.get("entity_id_from_ingress"))
+        from_ingress = data.get("entity_id_from_ingress")
+        self.from_ingress = bool(from_ingress)
+        # text before the ingress's id, as the entity_id spec has before a body's
+        self.ingress_prefix = from_ingress["prefix"] if isinstance(from_ingress, dict) else ""
         rest = data.get("details_rest")
         self.rest_except = frozenset(rest["except"]) if rest is not None else None
         keyed = data.get("annotations_from_keys")
@@ -179,10 +193,13 @@ class _Compiled:
             value = (body if root else alert).get(key) if read is None else read(alert, body)
             if value is not None:
                 details[name] = value
-        for kind, title, root, key, read in self.annotations:
+        for kind, title, root, key, read, many in self.annotations:
+            if many is not None:
+                annotations += many(alert, body)
+                continue
             value = (body if root else alert).get(key) if read is None else read(alert, body)
             if type(value) is str and value:
-                annotations.append(Annotation(kind, title, value))
+                annotations.append(Annotation(kind, title, value))  # type: ignore[arg-type]
         if self.note_truncated and (
             (type(raw_state) is str and len(raw_state) > STATE_MESSAGE_LIMIT)
             or (type(raw_display) is str and len(raw_display) > FIELD_LIMIT)
@@ -209,7 +226,7 @@ class _Compiled:
             raise MappingFailure("mapping", f"no entity id for a {self.name} alert")
         if not ctx.entity_id_header:
             raise MappingFailure("mapping", "no entity_id in the body and none from the ingress")
-        return ctx.entity_id_header
+        return self.ingress_prefix + ctx.entity_id_header
 
     def note_cut(self, raw_state: Any, raw_display: Any, details: dict[str, Any]) -> None:
         cut = [

@@ -48,6 +48,25 @@ class SourceInfo:
     mapping: MappingFile | None = None
     # Sample bodies shipped in a declarative source's folder (samples/), sorted.
     samples: tuple[Path, ...] = ()
+    # An exact URL path outside /integrations/ (PagerDuty's /v2/enqueue), if any.
+    endpoint: str | None = None
+    # How the ingress finds the key and answers (schemas/source-mapping.schema.json).
+    protocol: str = "alertpipe"
+    # Another source whose integration keys this one accepts (None: its own).
+    keys_from: str | None = None
+
+    @property
+    def key_in_body(self) -> bool:
+        """PagerDuty's protocols carry the integration key in the body's routing_key."""
+        return self.protocol in BODY_KEY_PROTOCOLS
+
+    @property
+    def key_source(self) -> str:
+        """The source whose integration keys are accepted here."""
+        return self.keys_from or self.name
+
+
+BODY_KEY_PROTOCOLS = frozenset({"pagerduty_events", "pagerduty_change"})
 
 
 def _load(path: Path) -> SourceInfo:
@@ -90,10 +109,22 @@ def _load_folder(folder: Path) -> SourceInfo:
         mapping = read_mapping_file(mapping_path)
     except MappingFileError as exc:
         raise RegistryError(str(exc)) from exc
-    paths = tuple(str(p).strip("/") for p in mapping.data["paths"])
-    types = frozenset(str(t).lower() for t in mapping.data["content_types"])
+    data = mapping.data
+    paths = tuple(str(p).strip("/") for p in data.get("paths") or ())
+    types = frozenset(str(t).lower() for t in data["content_types"])
     samples = tuple(sorted(p for p in (folder / FOLDER_SAMPLES).glob("*") if p.is_file()))
-    return SourceInfo(folder.name, paths, types, schema, schema_path, mapping, samples)
+    return SourceInfo(
+        folder.name,
+        paths,
+        types,
+        schema,
+        schema_path,
+        mapping,
+        samples,
+        endpoint=data.get("endpoint"),
+        protocol=data.get("protocol", "alertpipe"),
+        keys_from=data.get("keys_from"),
+    )
 
 
 @cache
@@ -129,13 +160,16 @@ def _by_name(found: list[SourceInfo]) -> dict[str, SourceInfo]:
     for info in sorted(found, key=lambda i: i.name):
         if info.name in sources:
             raise RegistryError(f"{info.origin}: source {info.name!r} is defined twice")
-        for path in info.paths:
+        for path in (*info.paths, *([info.endpoint] if info.endpoint else [])):
             if path in served:
                 raise RegistryError(
                     f"{info.origin}: path {path!r} is already served by {served[path]!r}"
                 )
             served[path] = info.name
         sources[info.name] = info
+    for info in sources.values():
+        if info.keys_from is not None and info.keys_from not in sources:
+            raise RegistryError(f"{info.origin}: keys_from names no source ({info.keys_from!r})")
     return sources
 
 

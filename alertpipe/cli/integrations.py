@@ -51,31 +51,47 @@ def integrations() -> None:
     show_default="$ALERTPIPE_PUBLIC_URL or " + DEFAULT_BASE_URL,
     help="Public address of the ingress, used to print the service URL.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print url, key, key_id, org, source.")
-def enable_cmd(source: str, org: str, base_url: str, as_json: bool) -> None:
-    """Create a key for SOURCE (thousandeyes, pingometer, generic, ...) and print the service
-    URL, ending in /$routing_key for you to replace. The key is shown only this once.
-    Running ingress processes accept it within seconds."""
+@click.option(
+    "--routing-key",
+    default=None,
+    help="The routing key its alerts go to: in the printed URL, or for pagerduty (whose URL "
+    "has none) recorded with the key. Default: $routing_key in the URL, or the default route.",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print url, key, key_id, org, source, routing_key."
+)
+def enable_cmd(
+    source: str, org: str, base_url: str, routing_key: str | None, as_json: bool
+) -> None:
+    """Create a key for SOURCE (thousandeyes, pingometer, generic, pagerduty, ...) and print
+    the service URL, ending in /$routing_key for you to replace unless --routing-key is given.
+    For pagerduty, the URL is the events URL and the key (32 hex digits) is the integration key
+    the sender puts in the body. The key is shown only this once. Running ingress processes
+    accept it within seconds."""
     settings = settings_or_exit()
     bootstrap = bootstrap_or_exit(settings)
+    sources = catalog(settings.sources_dir)
     done = run_kafka(
-        enable(
-            bootstrap,
-            settings.topics.integrations,
-            catalog(settings.sources_dir),
-            source,
-            org,
-            base_url,
-        )
+        enable(bootstrap, settings.topics.integrations, sources, source, org, base_url, routing_key)
     )
     if as_json:
         click.echo(json.dumps(done.to_json()))
         return
     i = done.integration
     click.echo(f"Enabled {i.source} for org {i.org} (key id {i.key_id}).")
-    click.echo("Service URL (replace $routing_key with a routing key, or leave it for the")
-    click.echo("default route):")
-    click.echo(f"  {done.url}")
+    if sources[i.source].key_in_body:
+        click.echo("Events URL (PagerDuty Events API v2; change events: /v2/change/enqueue):")
+        click.echo(f"  {done.url}")
+        click.echo(f"Integration key (the body's routing_key): {done.key}")
+        where = i.routing_key or "the default route"
+        click.echo(f"Alerts go to {where}.")
+    else:
+        if i.routing_key is None:
+            click.echo("Service URL (replace $routing_key with a routing key, or leave it for the")
+            click.echo("default route):")
+        else:
+            click.echo("Service URL:")
+        click.echo(f"  {done.url}")
     click.echo("The key is shown only now: alertpipe keeps only its hash.")
 
 
@@ -100,6 +116,7 @@ def list_cmd(org: str | None, as_json: bool) -> None:
                         "source": i.source,
                         "created_at": i.created_at,
                         "revoked_at": i.revoked_at,
+                        "routing_key": i.routing_key,
                         "status": status,
                     }
                 )

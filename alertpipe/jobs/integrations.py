@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, replace
 
-from ingest.keys import ORG_PATTERN, Integration, hash_key, new_key, new_key_id
+from ingest.keys import ORG_PATTERN, Integration, hash_key, new_hex_key, new_key, new_key_id
 from ingest.keystore import publish_integration, read_integrations
 from schemas.errors import UsageError
 from schemas.registry import SourceInfo
+
+ROUTING_KEY = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
 class IntegrationError(UsageError, ValueError):
@@ -21,7 +24,7 @@ class EnabledIntegration:
     key: str  # shown once, never stored
     url: str
 
-    def to_json(self) -> dict[str, str]:
+    def to_json(self) -> dict[str, str | None]:
         i = self.integration
         return {
             "url": self.url,
@@ -29,12 +32,17 @@ class EnabledIntegration:
             "key_id": i.key_id,
             "org": i.org,
             "source": i.source,
+            "routing_key": i.routing_key,
         }
 
 
-def service_url(base_url: str, source: SourceInfo, key: str) -> str:
-    """The URL a user pastes into the monitoring tool, with VictorOps' placeholder at the end."""
-    return f"{base_url.rstrip('/')}/integrations/{source.paths[0]}/{key}/$routing_key"
+def service_url(base_url: str, source: SourceInfo, key: str, routing_key: str | None = None) -> str:
+    """The URL a user pastes into the monitoring tool: with the routing key, or VictorOps'
+    placeholder at the end; for a source with the key in the body (PagerDuty) its endpoint."""
+    if source.endpoint is not None and not source.paths:
+        return f"{base_url.rstrip('/')}{source.endpoint}"
+    base, tail = base_url.rstrip("/"), routing_key or "$routing_key"
+    return f"{base}/integrations/{source.paths[0]}/{key}/{tail}"
 
 
 async def enable(
@@ -44,18 +52,31 @@ async def enable(
     source: str,
     org: str,
     base_url: str,
+    routing_key: str | None = None,
 ) -> EnabledIntegration:
+    """``routing_key``: the alertpipe routing key the integration's alerts go to (recorded
+    with the key; a source whose URL carries one gets it in the printed URL)."""
     if source not in sources:
         raise IntegrationError(f"unknown source {source!r}; known: {', '.join(sorted(sources))}")
+    info = sources[source]
+    if info.keys_from is not None:
+        raise IntegrationError(
+            f"{source} takes the keys of {info.keys_from}: enable {info.keys_from} instead"
+        )
+    if routing_key is not None and not ROUTING_KEY.match(routing_key):
+        raise IntegrationError(
+            f"routing key {routing_key!r}: use letters, digits, '-' and '_' (at most 256)"
+        )
     if not ORG_PATTERN.match(org):
         raise IntegrationError(
             f"org {org!r}: use 1-64 lower-case letters, digits, '-' or '_', starting with a "
             "letter or digit"
         )
-    key = new_key()
-    item = Integration(new_key_id(), org, source, hash_key(key), int(time.time() * 1000))
+    key = new_hex_key() if info.key_in_body else new_key()
+    now = int(time.time() * 1000)
+    item = Integration(new_key_id(), org, source, hash_key(key), now, None, routing_key)
     await publish_integration(bootstrap, topic, item)
-    return EnabledIntegration(item, key, service_url(base_url, sources[source], key))
+    return EnabledIntegration(item, key, service_url(base_url, info, key, routing_key))
 
 
 async def revoke(bootstrap: str, topic: str, key_id: str) -> tuple[Integration, bool]:

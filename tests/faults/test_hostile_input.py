@@ -6,6 +6,7 @@ neither crashes nor leaves a partition behind (its consumer group catches up to 
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -27,6 +28,19 @@ pytestmark = [pytest.mark.kafka, pytest.mark.faults, pytest.mark.timeout(pick(60
 EXAMPLES = pick(200, 2000)
 
 
+def with_body_key(body: bytes, key: str, give: bool) -> tuple[bytes, bool]:
+    """``body`` with ``key`` as its routing_key when ``give`` and it is a JSON object; and
+    whether the ingress can authenticate it (only then does it record it)."""
+    try:
+        parsed = json.loads(body)
+    except (ValueError, RecursionError):  # not JSON, or nested past what json reads
+        return body, False
+    if not give or not isinstance(parsed, dict):
+        return body, False
+    parsed["routing_key"] = key
+    return json.dumps(parsed).encode(), True
+
+
 @pytest.fixture(scope="module")
 def pipeline(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
     yield from running_pipeline(kafka_bootstrap, tmp_path_factory.mktemp("hostile"))
@@ -36,8 +50,10 @@ def test_hostile_bodies_to_every_endpoint_are_all_accounted_for(
     pipeline: Pipeline, figures: Figures
 ) -> None:
     org = f"h{uuid.uuid4().hex[:8]}"
-    sources = sorted(load_sources())
-    keys = {source: pipeline.new_key(source, org) for source in sources}
+    infos = load_sources()
+    sources = sorted(infos)
+    keys = {s: pipeline.new_key(s, org) for s in sources if infos[s].keys_from is None}
+    keys |= {s: keys[i.key_source] for s, i in infos.items() if i.keys_from is not None}
     recorded: list[str] = []  # request ids of bodies the ingress wrote to Kafka
     statuses: Counter[int] = Counter()
     client = httpx.Client(timeout=60)
@@ -48,17 +64,24 @@ def test_hostile_bodies_to_every_endpoint_are_all_accounted_for(
         database=None,
         suppress_health_check=list(HealthCheck),
     )
-    @given(st.sampled_from(sources).flatmap(lambda s: st.tuples(st.just(s), bodies(s))))
-    def post(case: tuple[str, tuple[str, bytes]]) -> None:
+    @given(
+        st.sampled_from(sources).flatmap(lambda s: st.tuples(st.just(s), bodies(s))),
+        st.booleans(),
+    )
+    def post(case: tuple[str, tuple[str, bytes]], give_key: bool) -> None:
         source, (content_type, body) = case
+        authenticated = True
+        if infos[source].key_in_body:  # PagerDuty: the key is the body's routing_key
+            body, authenticated = with_body_key(body, keys[infos[source].key_source], give_key)
         response = client.post(
             pipeline.url(source, keys[source]), content=body, headers={"content-type": content_type}
         )
         statuses[response.status_code] += 1
-        assert response.status_code in (200, 400, 413), (response.status_code, response.text)
+        assert response.status_code in (200, 202, 400, 413), (response.status_code, response.text)
         rid = response.headers.get("x-request-id")
-        # 200, and the generic endpoint's VictorOps-style 400, are recorded in Kafka
-        if response.status_code in (200, 400) and rid:
+        # 2xx, and the VictorOps- and PagerDuty-style 400s of an authenticated body, are
+        # recorded in Kafka
+        if response.status_code in (200, 202, 400) and rid and authenticated:
             recorded.append(rid)
 
     try:

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from ingest.app import IngressApp
-from ingest.keys import Integration, KeyTable, hash_key, new_key, new_key_id
+from ingest.keys import Integration, KeyTable, hash_key, new_hex_key, new_key, new_key_id
 from ingest.settings import IngressSettings
 from ingest.sink import SinkUnavailable
 from kafkaio.settings import Settings
@@ -50,9 +50,10 @@ class StaticKeys:
 
     async def stop(self) -> None: ...
 
-    def enable(self, source: str, org: str = "acme") -> str:
-        key = new_key()
-        self.table.apply(Integration(new_key_id(), org, source, hash_key(key), 1))
+    def enable(self, source: str, org: str = "acme", routing_key: str | None = None) -> str:
+        key = new_hex_key() if load_sources()[source].key_in_body else new_key()
+        integration = Integration(new_key_id(), org, source, hash_key(key), 1, None, routing_key)
+        self.table.apply(integration)
         return key
 
 

@@ -14,7 +14,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 
 from ingest.app import IngressApp
-from ingest.keys import Integration, hash_key, new_key, new_key_id
+from ingest.keys import Integration, hash_key, new_hex_key, new_key, new_key_id
 from ingest.keystore import KeyStore, publish_integration
 from ingest.settings import IngressSettings
 from ingest.sink import KafkaSink
@@ -79,10 +79,16 @@ async def running_app(
 
 
 async def enable(
-    bootstrap: str, topics: TopicSettings, source: str, org: str = "acme"
+    bootstrap: str,
+    topics: TopicSettings,
+    source: str,
+    org: str = "acme",
+    routing_key: str | None = None,
 ) -> tuple[str, Integration]:
-    key = new_key()
-    item = Integration(new_key_id(), org, source, hash_key(key), int(time.time() * 1000))
+    """A key as ``alertpipe integrations enable`` mints it (32 hex digits for PagerDuty)."""
+    key = new_hex_key() if load_sources()[source].key_in_body else new_key()
+    now = int(time.time() * 1000)
+    item = Integration(new_key_id(), org, source, hash_key(key), now, None, routing_key)
     await publish_integration(bootstrap, topics.integrations, item)
     return key, item
 

@@ -317,6 +317,11 @@ def test_openapi_documents_every_source_path_and_status() -> None:
 
     doc = orjson.loads((FIXTURES.parents[1] / "ingest" / "openapi.json").read_bytes())
     for info in load_sources().values():
+        if info.endpoint is not None:  # PagerDuty's own URLs, the key in the body
+            assert {"202", "400", "413", "415", "429"} <= set(
+                doc["paths"][info.endpoint]["post"]["responses"]
+            ), info.endpoint
+            continue
         templated = f"/integrations/{info.paths[0]}/{{integration_key}}/{{routing_key}}"
         if templated not in doc["paths"]:
             assert info.paths[0].endswith("/v1"), templated  # served by the {source}/v1 route

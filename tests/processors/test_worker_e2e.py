@@ -191,6 +191,51 @@ async def test_declarative_sources_come_out_one_alert_per_element(pipeline: Pipe
     assert len({a["alert_id"] for a in alerts}) == expected
 
 
+async def test_pagerduty_events_drive_one_incident_by_dedup_key(pipeline: Pipeline) -> None:
+    """PagerDuty Events API v2 through the real ingress and worker: a trigger without
+    dedup_key gets one answered, and acknowledge and resolve with it act on the same incident;
+    a change event is INFO. The integration's routing key is the requested one."""
+    org = new_org()
+    key, _ = await enable(pipeline.bootstrap, pipeline.topics, "pagerduty", org, "db-team")
+    sources = load_sources()
+    [trigger] = [
+        p for p in sources["pagerduty"].samples if p.name == "trigger-without-dedup-key.json"
+    ]
+    [change] = [p for p in sources["pagerduty_change"].samples if p.name == "change.json"]
+    async with running_app(pipeline.bootstrap, pipeline.topics) as (app, client):
+        await wait_for_key(app, key, "pagerduty")
+        body = {**json.loads(trigger.read_text()), "routing_key": key}
+        response = await client.post("/v2/enqueue", json=body)
+        assert response.status_code == 202, response.text
+        dedup_key = response.json()["dedup_key"]
+        for action in ("acknowledge", "resolve"):
+            event = {"routing_key": key, "event_action": action, "dedup_key": dedup_key}
+            response = await client.post("/v2/enqueue", json=event)
+            assert response.status_code == 202, response.text
+            assert response.json()["dedup_key"] == dedup_key
+        changed = {**json.loads(change.read_text()), "routing_key": key}
+        response = await client.post("/v2/change/enqueue", json=changed)
+        assert response.json() == {"status": "success", "message": "Change event processed"}
+    records = await consume(pipeline.bootstrap, pipeline.topics.normalized, 4, by_org(org))
+    alerts = [json.loads(r.value) for r in records]
+    for alert in alerts:
+        assert not list(alert_validator().iter_errors(alert))
+        assert alert["routing"]["requested"] == "db-team"
+    incident = [a for a in alerts if a["source"] == "pagerduty"]
+    assert [(a["message_type"], a["entity_id"]) for a in incident] == [
+        (kind, f"pagerduty:{dedup_key}") for kind in ("WARNING", "ACKNOWLEDGEMENT", "RECOVERY")
+    ]
+    assert len({a["incident_key"] for a in incident}) == 1
+    [info] = [a for a in alerts if a["source"] == "pagerduty_change"]
+    assert (info["message_type"], info["entity_id"]) == (
+        "INFO",
+        "pagerduty-change:acme-build-pipeline",
+    )
+    assert info["annotations"] == [
+        {"kind": "url", "title": "Build 2", "value": "https://ci.example.com/build/2"}
+    ]
+
+
 async def test_malformed_bodies_go_to_the_dead_letter_topic_intact(pipeline: Pipeline) -> None:
     org = new_org()
     key, _ = await enable(pipeline.bootstrap, pipeline.topics, "thousandeyes", org)
