@@ -8,7 +8,7 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
-from typing import ClassVar
+from typing import ClassVar, Protocol
 
 from aiokafka.admin import AIOKafkaAdminClient
 
@@ -28,6 +28,20 @@ def unreachable(bootstrap_servers: str, timeout: float, cause: BaseException) ->
     )
 
 
+class Startable(Protocol):
+    async def start(self) -> None: ...
+
+
+async def start_within(client: Startable, bootstrap_servers: str, timeout: float) -> None:
+    """Start an aiokafka client (admin, producer, consumer), or KafkaUnreachable after
+    ``timeout`` seconds."""
+    try:
+        async with asyncio.timeout(timeout):
+            await client.start()
+    except Exception as exc:  # aiokafka raises several unrelated types for "not there"
+        raise unreachable(bootstrap_servers, timeout, exc) from exc
+
+
 @contextlib.asynccontextmanager
 async def connected_admin(
     bootstrap_servers: str, timeout: float
@@ -37,11 +51,7 @@ async def connected_admin(
         bootstrap_servers=bootstrap_servers, request_timeout_ms=max(1000, int(timeout * 1000))
     )
     try:
-        try:
-            async with asyncio.timeout(timeout):
-                await admin.start()
-        except Exception as exc:  # aiokafka raises several unrelated types for "not there"
-            raise unreachable(bootstrap_servers, timeout, exc) from exc
+        await start_within(admin, bootstrap_servers, timeout)
         yield admin
     finally:
         await admin.close()

@@ -12,7 +12,7 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
-from kafkaio.admin import KafkaUnreachable, unreachable
+from kafkaio.admin import KafkaUnreachable, start_within
 
 WINDOW = 2000  # records in flight before their acknowledgements are awaited
 
@@ -58,11 +58,7 @@ async def publisher(bootstrap_servers: str, timeout: float) -> AsyncIterator[Pub
         request_timeout_ms=int(timeout * 1000),
     )
     try:
-        try:
-            async with asyncio.timeout(timeout):
-                await producer.start()
-        except Exception as exc:  # aiokafka raises several unrelated types for "not there"
-            raise unreachable(bootstrap_servers, timeout, exc) from exc
+        await start_within(producer, bootstrap_servers, timeout)
         out = Publisher(producer)
         yield out
         await out.settle()

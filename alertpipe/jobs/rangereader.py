@@ -21,7 +21,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import OffsetOutOfRangeError
 
 from alertpipe.jobs.ranges import OffsetRange, RangeError, RangeRequest, plan_ranges
-from kafkaio.admin import KafkaUnreachable, partition_count, unreachable
+from kafkaio.admin import KafkaUnreachable, partition_count, start_within
 from processors.pipeline import RawInput
 
 FETCH_MAX_BYTES = 8 * 1024 * 1024
@@ -47,14 +47,10 @@ async def range_consumer(bootstrap_servers: str, timeout: float) -> AsyncIterato
         max_partition_fetch_bytes=PARTITION_FETCH_BYTES,
     )
     try:
-        try:
-            async with asyncio.timeout(timeout):
-                await consumer.start()
-            # let the consumer's background tasks start: stop() raises CancelledError when one
-            # of them is cancelled before it ever ran (aiokafka 0.14)
-            await asyncio.sleep(0)
-        except Exception as exc:  # aiokafka raises several unrelated types for "not there"
-            raise unreachable(bootstrap_servers, timeout, exc) from exc
+        await start_within(consumer, bootstrap_servers, timeout)
+        # let the consumer's background tasks start: stop() raises CancelledError when one of
+        # them is cancelled before it ever ran (aiokafka 0.14)
+        await asyncio.sleep(0)
         yield consumer
     finally:
         await consumer.stop()
