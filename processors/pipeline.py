@@ -16,7 +16,7 @@ from typing import Any
 from processors.deadletter import DeadLetter, from_exception
 from processors.draft import AlertDraft, MapContext
 from processors.parse import parse_body
-from processors.routing import RoutingConfig, route_alert
+from processors.routing import RouteDecision, RoutingConfig, route_alert
 from processors.sources import MAPPINGS
 from processors.validate import SchemaSet, validate
 from schemas.normalized import (
@@ -82,9 +82,17 @@ def process_raw(
         ctx = MapContext(received_at=envelope.received_at, entity_id_header=envelope.entity_id)
         drafts = MAPPINGS[source](data, ctx)
         ref, config = raw.ref, routes.get(envelope.org)
-        alerts = tuple([normalize(d, i, envelope, ref, config) for i, d in enumerate(drafts)])
+        # Without rules the decision depends on the envelope only: one for the whole body.
+        shared = (
+            None
+            if config is not None and config.rules
+            else route_alert(config, envelope.routing_key, NO_FIELDS)
+        )
+        alerts = tuple(
+            [normalize(d, i, envelope, ref, config, shared) for i, d in enumerate(drafts)]
+        )
         encoded = tuple([encode_alert(a) for a in alerts])
-        prints = tuple([fingerprint(d, i, raw.value) for i, d in enumerate(drafts)])
+        prints = fingerprints(drafts, raw.value)
     except Exception as exc:  # the error policy: a mapping bug dead-letters this body only
         return StageOneResult(
             source, envelope=envelope, dead_letter=from_exception(exc), parsed=data
@@ -95,11 +103,22 @@ def process_raw(
 NO_FIELDS: Mapping[str, Any] = MappingProxyType({})
 
 
-def fingerprint(draft: AlertDraft, index: int, body: bytes) -> str:
-    """The source's event id when it has one; else the body's content (and the index)."""
-    if draft.source_event_id is not None:
-        return f"event:{draft.source_event_id}:{index}"
-    return f"body:{hashlib.blake2b(body, digest_size=16).hexdigest()}:{index}"
+def body_hash(body: bytes) -> str:
+    return hashlib.blake2b(body, digest_size=16).hexdigest()
+
+
+def fingerprints(drafts: list[AlertDraft], body: bytes) -> tuple[str, ...]:
+    """The redelivery identity of each draft: the source's event id when it has one; else the
+    body's content (and the index). The body is hashed once however many alerts it holds."""
+    digest = None
+    out = []
+    for index, draft in enumerate(drafts):
+        if draft.source_event_id is not None:
+            out.append(f"event:{draft.source_event_id}:{index}")
+        else:
+            digest = digest or body_hash(body)
+            out.append(f"body:{digest}:{index}")
+    return tuple(out)
 
 
 def normalize(
@@ -108,20 +127,23 @@ def normalize(
     envelope: RawHeaders,
     ref: RawRef,
     routes: RoutingConfig | None,
+    decision: RouteDecision | None = None,
 ) -> NormalizedAlert:
-    # what routing rules match on (none to match without rules)
-    fields = (
-        {
-            "source": envelope.source,
-            "message_type": draft.message_type,
-            "entity_id": draft.entity_id,
-            "entity_display_name": draft.entity_display_name,
-            "details": draft.details,
-        }
-        if routes is not None and routes.rules
-        else NO_FIELDS
-    )
-    decision = route_alert(routes, envelope.routing_key, fields)
+    """``decision``: the routing decision when it is already known (no rules to match)."""
+    if decision is None:
+        # what routing rules match on (none to match without rules)
+        fields = (
+            {
+                "source": envelope.source,
+                "message_type": draft.message_type,
+                "entity_id": draft.entity_id,
+                "entity_display_name": draft.entity_display_name,
+                "details": draft.details,
+            }
+            if routes is not None and routes.rules
+            else NO_FIELDS
+        )
+        decision = route_alert(routes, envelope.routing_key, fields)
     return NormalizedAlert(
         alert_id=alert_id_for(ref, index),
         org=envelope.org,

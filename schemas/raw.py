@@ -52,27 +52,34 @@ class RawHeaders:
 
     @classmethod
     def from_kafka(cls, headers: Iterable[tuple[str, bytes]]) -> RawHeaders:
-        """Decode headers; raises ValueError naming a missing or malformed header."""
-        found = {name: value.decode("utf-8", "replace") for name, value in headers}
-        missing = [n for n in HEADER_NAMES if n != "entity_id" and n not in found]
-        if missing:
+        """Decode headers; raises ValueError naming a missing or malformed header. A repeated
+        header keeps its last value. (Once per raw record: the names are checked as one set
+        operation and each value decoded once, with no intermediate dict of text.)"""
+        found = dict(headers)
+        if not found.keys() >= _REQUIRED:
+            missing = [n for n in HEADER_NAMES if n != "entity_id" and n not in found]
             raise ValueError(f"raw record lacks headers: {', '.join(missing)}")
+        received = found["received_at"].decode("utf-8", "replace")
         try:
-            received_at = int(found["received_at"])
+            received_at = int(received)
         except ValueError:
-            raise ValueError(f"received_at={found['received_at']!r} is not epoch ms") from None
+            raise ValueError(f"received_at={received!r} is not epoch ms") from None
+        entity_id = found.get("entity_id")
         return cls(
-            source=found["source"],
-            org=found["org"],
-            key_id=found["key_id"],
-            routing_key=found["routing_key"],
-            content_type=found["content_type"],
-            received_at=received_at,
-            request_id=found["request_id"],
-            remote_addr=found["remote_addr"],
-            user_agent=found["user_agent"],
-            entity_id=found.get("entity_id"),
+            found["source"].decode("utf-8", "replace"),
+            found["org"].decode("utf-8", "replace"),
+            found["key_id"].decode("utf-8", "replace"),
+            found["routing_key"].decode("utf-8", "replace"),
+            found["content_type"].decode("utf-8", "replace"),
+            received_at,
+            found["request_id"].decode("utf-8", "replace"),
+            found["remote_addr"].decode("utf-8", "replace"),
+            found["user_agent"].decode("utf-8", "replace"),
+            None if entity_id is None else entity_id.decode("utf-8", "replace"),
         )
+
+
+_REQUIRED = frozenset(HEADER_NAMES) - {"entity_id"}
 
 
 def raw_record_key(org: str, routing_key: str) -> bytes:

@@ -20,6 +20,7 @@ from schemas.normalized import Annotation, MessageType
 
 TRIGGERS = {"ALERT_NOTIFICATION_TRIGGER", "AGENT_ALERT_NOTIFICATION_TRIGGER"}
 CLEARS = {"ALERT_NOTIFICATION_CLEAR", "AGENT_ALERT_NOTIFICATION_CLEAR"}
+KNOWN = TRIGGERS | CLEARS
 SEVERITY: dict[str, MessageType] = {
     "info": "INFO",
     "minor": "WARNING",
@@ -45,7 +46,7 @@ def map_event(data: dict[str, Any], ctx: MapContext) -> list[AlertDraft]:
                 source_event_id=event_id,
             )
         ]
-    if event_type not in TRIGGERS | CLEARS:
+    if event_type not in KNOWN:
         raise MappingFailure("unknown_event_type", f"unknown ThousandEyes eventType {event_type!r}")
     if isinstance(data.get("alert"), dict):
         return [_from_alert(data["alert"], event_type, event_id)]
