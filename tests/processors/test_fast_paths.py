@@ -1,16 +1,22 @@
 """The core's fast paths against the plain code they stand in for: the same answer on any
-input (``processors.draft.utc_text_ms`` vs strptime, ``alert_id_for`` vs ``uuid.uuid5``)."""
+input (``processors.draft.utc_text_ms`` vs strptime, ``alert_id_for`` vs ``uuid.uuid5``, stage
+2's partial parse of an alert vs parsing it whole)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from processors.draft import utc_text_ms
+from processors.pipeline import process_raw
+from processors.stage_two import _facts_only, facts_of, stage_one_headers
 from schemas.normalized import ALERT_ID_NAMESPACE, RawRef, alert_id_for
+from tests.processors.helpers import raw_input
+from tests.processors.strategies import variants
 
 
 def strptime_ms(value: object) -> int | None:
@@ -62,3 +68,48 @@ def test_alert_ids_are_uuid5(topic: str, partition: int, offset: int, index: int
     name = f"{topic}/{partition}/{offset}/{index}"
     expected = str(uuid.uuid5(ALERT_ID_NAMESPACE, name))
     assert alert_id_for(RawRef(topic, partition, offset), index) == expected
+
+
+SOURCES = ["thousandeyes", "pingometer", "generic", "alertmanager", "grafana"]
+# Text that looks like the keys stage 2 looks for, in the details (keys and values).
+LOOKALIKES = {
+    "routing": {"requested": "x", "teams": []},
+    "raw": {"topic": "t", "partition": 99, "offset": 99},
+    "text": ',"routing":{ ,"raw":{"topic": \\", "\\\\',
+    ',"raw":{"topic":': ',"routing":{',
+}
+
+
+def lookalike() -> dict[str, object]:
+    """A fresh copy of LOOKALIKES (its values are dicts a body may share)."""
+    copied: dict[str, object] = json.loads(json.dumps(LOOKALIKES))
+    return copied
+
+
+def whole_facts(encoded: bytes, fingerprint: str) -> tuple[object, ...]:
+    alert = json.loads(encoded)
+    facts = facts_of(alert, stage_one_headers(fingerprint))
+    return facts, alert["raw"], alert.get("is_test")
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), lookalikes=st.booleans())
+def test_stage_two_reads_the_facts_a_whole_parse_gives(
+    data: st.DataObject, lookalikes: bool
+) -> None:
+    """Stage 2 parses the head and the tail of a stage-1 alert only (``_facts_only``): the same
+    facts as parsing it whole, on any body stage 1 maps, whatever its details hold."""
+    source = data.draw(st.sampled_from(SOURCES))
+    body = data.draw(variants(source))
+    if lookalikes and isinstance(body, dict):  # at the top and one level down
+        body = {**lookalike(), **body}
+        for value in body.values():
+            if isinstance(value, dict):
+                value.update({k: v for k, v in lookalike().items() if k not in value})
+    text = json.dumps(body, ensure_ascii=data.draw(st.booleans()))
+    result = process_raw(raw_input(source, text.encode()), {})
+    for encoded, fingerprint in zip(result.encoded, result.fingerprints, strict=True):
+        alert = _facts_only(encoded)
+        assert isinstance(alert, dict)
+        got = facts_of(alert, stage_one_headers(fingerprint)), alert["raw"], alert.get("is_test")
+        assert got == whole_facts(encoded, fingerprint)
