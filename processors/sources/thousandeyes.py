@@ -80,8 +80,9 @@ def _from_alert(alert: dict[str, Any], event_type: str, event_id: str) -> AlertD
                 f"- {agent.get('agentName', agent.get('agentId', '?'))}: "
                 f"{metrics or agent.get('metricsAtStart') or ''}".rstrip(": ")
             )
-    start = utc_text_ms(alert.get("dateStart"))
-    end = utc_text_ms(alert.get("dateEnd"))
+    event_time = utc_text_ms(alert.get("dateStart"))
+    if message_type == "RECOVERY":  # a clear is timed by its end (read only then)
+        event_time = utc_text_ms(alert.get("dateEnd")) or event_time
     annotations = []
     if isinstance(alert.get("permalink"), str):
         annotations.append(Annotation("url", "ThousandEyes alert", alert["permalink"]))
@@ -91,7 +92,7 @@ def _from_alert(alert: dict[str, Any], event_type: str, event_id: str) -> AlertD
         entity_display_name=clip(f"{rule} ({test})" if test else rule),
         state_message=clip("\n".join(lines), STATE_MESSAGE_LIMIT),
         monitoring_tool="ThousandEyes",
-        event_time=(end or start) if message_type == "RECOVERY" else start,
+        event_time=event_time,
         annotations=tuple(annotations),
         details={"event_type": event_type, "event_id": event_id, "alert": alert},
         source_event_id=event_id,
