@@ -79,7 +79,7 @@ def process_raw(
     if letter is not None:
         return StageOneResult(source, envelope=envelope, dead_letter=letter, parsed=data)
     try:
-        ctx = MapContext(received_at=envelope.received_at, entity_id_header=envelope.entity_id)
+        ctx = MapContext(envelope.received_at, envelope.entity_id)
         drafts = MAPPINGS[source](data, ctx)
         ref, config = raw.ref, routes.get(envelope.org)
         # Without rules the decision depends on the envelope only: one for the whole body.
@@ -98,9 +98,8 @@ def process_raw(
         return StageOneResult(
             source, envelope=envelope, dead_letter=from_exception(exc), parsed=data
         )
-    return StageOneResult(
-        source, tuple(alerts), tuple(encoded), prints, envelope=envelope, parsed=data
-    )
+    # positional (dead_letter None), as in normalize: keywords cost more per call
+    return StageOneResult(source, tuple(alerts), tuple(encoded), prints, None, envelope, data)
 
 
 NO_FIELDS: Mapping[str, Any] = MappingProxyType({})
@@ -147,23 +146,24 @@ def normalize(
             else NO_FIELDS
         )
         decision = route_alert(routes, envelope.routing_key, fields)
+    # Positional, in field order: with 18 keywords the call takes ~1 µs more (4x, CPython 3.11).
     return NormalizedAlert(
-        alert_id=alert_id_for(ref, index),
-        org=envelope.org,
-        source=envelope.source,
-        message_type=draft.message_type,
-        entity_id=draft.entity_id,
-        entity_display_name=draft.entity_display_name,
-        state_message=draft.state_message,
-        monitoring_tool=draft.monitoring_tool,
-        hostname=draft.hostname,
-        event_time=draft.event_time or envelope.received_at,
-        received_at=envelope.received_at,
-        routing_key=decision.routing_key,
-        routing=decision.routing,
-        incident_key=incident_key_for(envelope.org, draft.entity_id),
-        annotations=draft.annotations,
-        details=draft.details,
-        raw=ref,
-        is_test=draft.is_test,
+        alert_id_for(ref, index),
+        envelope.org,
+        envelope.source,
+        draft.message_type,
+        draft.entity_id,
+        draft.entity_display_name,
+        draft.state_message,
+        draft.monitoring_tool,
+        draft.hostname,
+        draft.event_time or envelope.received_at,  # event_time
+        envelope.received_at,
+        decision.routing_key,
+        decision.routing,
+        incident_key_for(envelope.org, draft.entity_id),
+        draft.annotations,
+        draft.details,
+        ref,  # raw
+        draft.is_test,
     )

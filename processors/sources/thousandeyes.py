@@ -86,16 +86,19 @@ def _from_alert(alert: dict[str, Any], event_type: str, event_id: str) -> AlertD
     annotations = []
     if isinstance(alert.get("permalink"), str):
         annotations.append(Annotation("url", "ThousandEyes alert", alert["permalink"]))
+    # Positional, in field order (the common event: keywords cost ~0.3 µs more, 2.5x).
     return AlertDraft(
-        message_type=message_type,
-        entity_id=f"thousandeyes:{alert['alertId']}",
-        entity_display_name=clip(f"{rule} ({test})" if test else rule),
-        state_message=clip("\n".join(lines), STATE_MESSAGE_LIMIT),
-        monitoring_tool="ThousandEyes",
-        event_time=event_time,
-        annotations=tuple(annotations),
-        details={"event_type": event_type, "event_id": event_id, "alert": alert},
-        source_event_id=event_id,
+        message_type,
+        f"thousandeyes:{alert['alertId']}",  # entity_id
+        clip(f"{rule} ({test})" if test else rule),  # entity_display_name
+        clip("\n".join(lines), STATE_MESSAGE_LIMIT),  # state_message
+        "ThousandEyes",  # monitoring_tool
+        None,  # hostname
+        event_time,
+        tuple(annotations),
+        {"event_type": event_type, "event_id": event_id, "alert": alert},  # details
+        False,  # is_test
+        event_id,  # source_event_id
     )
 
 
