@@ -59,23 +59,23 @@ def epoch_ms(value: Any) -> int | None:
     return int(number if number > 1e11 else number * 1000)
 
 
-_CANONICAL = re.compile(r"(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)", re.ASCII)
+_CANONICAL = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", re.ASCII)
+_EPOCH = dt.datetime(1970, 1, 1)
+_MS = dt.timedelta(milliseconds=1)
 
 
 def utc_text_ms(value: Any) -> int | None:
     """ "YYYY-MM-DD HH:MM:SS" (UTC, ThousandEyes' unzoned form) -> epoch ms. What strptime's
-    "%Y-%m-%d %H:%M:%S" accepts, with the zero-padded form (nearly every one) read directly:
-    strptime costs ~15 µs a call."""
+    "%Y-%m-%d %H:%M:%S" accepts; the zero-padded form (nearly every one) is read by
+    ``fromisoformat``, which reads exactly that form (and range-checks it as strptime does)
+    at a twentieth of strptime's ~15 µs, and a third of reading the digits in Python."""
     if not isinstance(value, str):
         return None
     text = value.strip()[:19]
     try:
-        found = _CANONICAL.fullmatch(text)
-        if found is not None:
-            y, mo, d, h, mi, sec = map(int, found.groups())
-            parsed = dt.datetime(y, mo, d, h, mi, sec, tzinfo=dt.UTC)
-        else:
-            parsed = dt.datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=dt.UTC)
+        if _CANONICAL.fullmatch(text) is not None:
+            return (dt.datetime.fromisoformat(text) - _EPOCH) // _MS
+        parsed = dt.datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=dt.UTC)
     except ValueError:
         return None
     return int(parsed.timestamp() * 1000)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -13,6 +14,7 @@ from processors.deadletter import DeadLetter
 FORM = "application/x-www-form-urlencoded"
 
 
+@lru_cache(maxsize=64)  # a handful of distinct values in practice; bounded all the same
 def media_type(content_type: str) -> str:
     return content_type.split(";", 1)[0].strip().lower()
 

@@ -16,7 +16,7 @@ from typing import Any
 from processors.deadletter import DeadLetter, from_exception
 from processors.draft import AlertDraft, MapContext
 from processors.parse import parse_body
-from processors.routing import RoutingConfig, route_alert
+from processors.routing import RouteDecision, RoutingConfig, route_alert
 from processors.validate import SchemaSet, schema_set, validate
 from schemas.normalized import (
     NormalizedAlert,
@@ -80,27 +80,48 @@ def process_raw(
     if letter is not None:
         return StageOneResult(source, envelope=envelope, dead_letter=letter, parsed=data)
     try:
-        ctx = MapContext(received_at=envelope.received_at, entity_id_header=envelope.entity_id)
+        ctx = MapContext(envelope.received_at, envelope.entity_id)
         drafts = mapping(data, ctx)
         ref, config = raw.ref, routes.get(envelope.org)
-        alerts = tuple([normalize(d, i, envelope, ref, config) for i, d in enumerate(drafts)])
-        encoded = tuple([encode_alert(a) for a in alerts])
-        prints = tuple([fingerprint(d, i, raw.value) for i, d in enumerate(drafts)])
+        # Without rules the decision depends on the envelope only: one for the whole body.
+        shared = (
+            None
+            if config is not None and config.rules
+            else route_alert(config, envelope.routing_key, NO_FIELDS)
+        )
+        alerts, encoded = [], []
+        for index, draft in enumerate(drafts):  # one loop: no comprehension frames per body
+            alert = normalize(draft, index, envelope, ref, config, shared)
+            alerts.append(alert)
+            encoded.append(encode_alert(alert))
+        prints = fingerprints(drafts, raw.value)
     except Exception as exc:  # the error policy: a mapping bug dead-letters this body only
         return StageOneResult(
             source, envelope=envelope, dead_letter=from_exception(exc), parsed=data
         )
-    return StageOneResult(source, alerts, encoded, prints, envelope=envelope, parsed=data)
+    # positional (dead_letter None), as in normalize: keywords cost more per call
+    return StageOneResult(source, tuple(alerts), tuple(encoded), prints, None, envelope, data)
 
 
 NO_FIELDS: Mapping[str, Any] = MappingProxyType({})
 
 
-def fingerprint(draft: AlertDraft, index: int, body: bytes) -> str:
-    """The source's event id when it has one; else the body's content (and the index)."""
-    if draft.source_event_id is not None:
-        return f"event:{draft.source_event_id}:{index}"
-    return f"body:{hashlib.blake2b(body, digest_size=16).hexdigest()}:{index}"
+def body_hash(body: bytes) -> str:
+    return hashlib.blake2b(body, digest_size=16).hexdigest()
+
+
+def fingerprints(drafts: list[AlertDraft], body: bytes) -> tuple[str, ...]:
+    """The redelivery identity of each draft: the source's event id when it has one; else the
+    body's content (and the index). The body is hashed once however many alerts it holds."""
+    digest = None
+    out = []
+    for index, draft in enumerate(drafts):
+        if draft.source_event_id is not None:
+            out.append(f"event:{draft.source_event_id}:{index}")
+        else:
+            digest = digest or body_hash(body)
+            out.append(f"body:{digest}:{index}")
+    return tuple(out)
 
 
 def normalize(
@@ -109,37 +130,41 @@ def normalize(
     envelope: RawHeaders,
     ref: RawRef,
     routes: RoutingConfig | None,
+    decision: RouteDecision | None = None,
 ) -> NormalizedAlert:
-    # what routing rules match on (none to match without rules)
-    fields = (
-        {
-            "source": envelope.source,
-            "message_type": draft.message_type,
-            "entity_id": draft.entity_id,
-            "entity_display_name": draft.entity_display_name,
-            "details": draft.details,
-        }
-        if routes is not None and routes.rules
-        else NO_FIELDS
-    )
-    decision = route_alert(routes, envelope.routing_key, fields)
+    """``decision``: the routing decision when it is already known (no rules to match)."""
+    if decision is None:
+        # what routing rules match on (none to match without rules)
+        fields = (
+            {
+                "source": envelope.source,
+                "message_type": draft.message_type,
+                "entity_id": draft.entity_id,
+                "entity_display_name": draft.entity_display_name,
+                "details": draft.details,
+            }
+            if routes is not None and routes.rules
+            else NO_FIELDS
+        )
+        decision = route_alert(routes, envelope.routing_key, fields)
+    # Positional, in field order: with 18 keywords the call takes ~1 µs more (4x, CPython 3.11).
     return NormalizedAlert(
-        alert_id=alert_id_for(ref, index),
-        org=envelope.org,
-        source=envelope.source,
-        message_type=draft.message_type,
-        entity_id=draft.entity_id,
-        entity_display_name=draft.entity_display_name,
-        state_message=draft.state_message,
-        monitoring_tool=draft.monitoring_tool,
-        hostname=draft.hostname,
-        event_time=draft.event_time or envelope.received_at,
-        received_at=envelope.received_at,
-        routing_key=decision.routing_key,
-        routing=decision.routing,
-        incident_key=incident_key_for(envelope.org, draft.entity_id),
-        annotations=draft.annotations,
-        details=draft.details,
-        raw=ref,
-        is_test=draft.is_test,
+        alert_id_for(ref, index),
+        envelope.org,
+        envelope.source,
+        draft.message_type,
+        draft.entity_id,
+        draft.entity_display_name,
+        draft.state_message,
+        draft.monitoring_tool,
+        draft.hostname,
+        draft.event_time or envelope.received_at,  # event_time
+        envelope.received_at,
+        decision.routing_key,
+        decision.routing,
+        incident_key_for(envelope.org, draft.entity_id),
+        draft.annotations,
+        draft.details,
+        ref,  # raw
+        draft.is_test,
     )

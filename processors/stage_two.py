@@ -36,12 +36,12 @@ def facts_of(alert: dict[str, Any], headers: Sequence[tuple[str, bytes]]) -> Ale
     for name, value in headers:
         if name == FINGERPRINT_HEADER:
             fingerprint = value.decode()
-    return AlertFacts(
-        message_type=alert["message_type"],
-        event_time=int(alert["event_time"]),
-        received_at=int(alert["received_at"]),
-        fingerprint=fingerprint or f"alert:{alert['alert_id']}",
-        is_test=bool(alert.get("is_test")),
+    return AlertFacts(  # positional, in field order: keywords take twice as long
+        alert["message_type"],
+        int(alert["event_time"]),
+        int(alert["received_at"]),
+        fingerprint or f"alert:{alert['alert_id']}",
+        bool(alert.get("is_test")),
     )
 
 
@@ -119,10 +119,44 @@ def with_count(value: bytes, count: int) -> bytes | None:
     return b"%b%b%d%b" % (value[: -len(_COUNT_TAIL)], _COUNT_AT, count, _TAIL_END)
 
 
+# Stage 1's form (``schemas.normalized.alert_json``) starts with scalar fields up to "routing"
+# and ends with "raw" and what follows it. In JSON text `,"` never occurs inside a string (a
+# quote there is escaped), so the first `,"routing":{` ends the scalar head and the last
+# `,"raw":{"topic":` starts the tail, whatever the details hold.
+_HEAD_END = b',"routing":{'
+_TAIL_START = b',"raw":{"topic":'
+_FACT_KEYS = frozenset(("alert_id", "message_type", "event_time", "received_at", "raw"))
+# Below this size a whole parse is as cheap as the two partial ones (timeit, µs whole vs
+# partial: 1.5 vs 1.8 at 700 bytes, about even at 1.2 kB, 4.7 vs 2.7 at 2.4 kB).
+_PARTIAL_FROM = 1280
+
+
 def _facts_only(value: bytes) -> object:
-    """The alert for its facts only (its bytes are never re-encoded): orjson turns integers
-    beyond 64 bits into floats, which no fact is (they are validated epoch ms)."""
+    """The alert for its facts only (its bytes are never re-encoded). A large ``value`` in stage
+    1's form: its head and tail parsed, not the details between them (parsing those was most
+    of stage 2's cost on a 2 kB alert); anything else is parsed whole. orjson turns
+    integers beyond 64 bits into floats, which no fact is (they are validated epoch ms)."""
+    if len(value) >= _PARTIAL_FROM:
+        facts = _head_and_tail(value)
+        if facts is not None:
+            return facts
     try:
         return orjson.loads(value)
     except orjson.JSONDecodeError:
         return parse_json(value)
+
+
+def _head_and_tail(value: bytes) -> dict[str, Any] | None:
+    """The head and tail fields of ``value``; None when it is not in stage 1's form."""
+    head_end, tail_start = value.find(_HEAD_END), value.rfind(_TAIL_START)
+    if not 0 < head_end < tail_start:
+        return None
+    try:
+        facts = orjson.loads(value[:head_end] + b"}")
+        tail = orjson.loads(b"{" + value[tail_start + 1 :])
+    except orjson.JSONDecodeError:
+        return None
+    if type(facts) is not dict or type(tail) is not dict:
+        return None
+    facts.update(tail)
+    return facts if facts.keys() >= _FACT_KEYS else None

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from dataclasses import asdict, field
+from dataclasses import field
 from typing import Any, Literal
 
 import orjson
@@ -73,16 +73,18 @@ class NormalizedAlert:
     schema_version: int = field(default=SCHEMA_VERSION)
 
 
+# The RFC 4122 variant bits over the first hex digit of the clock_seq field: 10xx.
+_VARIANT = {f"{n:x}": f"{n & 0x3 | 0x8:x}" for n in range(16)}
+
+
 def alert_id_for(raw: RawRef, index: int) -> str:
     """Deterministic id of the index-th alert mapped from one raw record: the name-based
     (SHA-1) UUID of RFC 4122 §4.3 in ALERT_ID_NAMESPACE, as ``uuid.uuid5`` makes it, without
-    its object overhead (a third of the cost)."""
+    its object overhead. The version and variant bits are set on the hex digits (digit 12 is
+    the version, digit 16 carries the variant): a third faster than editing the digest."""
     name = f"{raw.topic}/{raw.partition}/{raw.offset}/{index}".encode()
-    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + name, usedforsecurity=False).digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
-    digest[8] = (digest[8] & 0x3F) | 0x80  # the RFC 4122 variant
-    h = digest.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    h = hashlib.sha1(_NAMESPACE_BYTES + name).hexdigest()
+    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
 
 
 def incident_key_for(org: str, entity_id: str) -> str:
@@ -91,12 +93,48 @@ def incident_key_for(org: str, entity_id: str) -> str:
 
 
 def encode_alert(alert: NormalizedAlert) -> bytes:
-    """JSON bytes; orjson serializes the dataclasses directly (``asdict`` would deep-copy
-    ``details`` on every alert, which dominated the pipeline's cost)."""
+    """JSON bytes, the fields in their declared order (stage 2 relies on how it ends). orjson
+    writes a plain dict in half the time it takes over the slotted dataclasses (~1 µs an
+    alert); ``asdict`` would deep-copy ``details``. Tuples are written as lists either way."""
+    data = alert_json(alert)
     try:
-        return orjson.dumps(alert)
+        return orjson.dumps(data)
     except TypeError:  # integers beyond 64 bits, or nesting past orjson's depth limit
-        return dump_json(asdict(alert))
+        return dump_json(data)
+
+
+def alert_json(alert: NormalizedAlert) -> dict[str, Any]:
+    """The alert as JSON data, shallow: ``details`` is the alert's own dict, not a copy."""
+    routing, raw = alert.routing, alert.raw
+    return {
+        "alert_id": alert.alert_id,
+        "org": alert.org,
+        "source": alert.source,
+        "message_type": alert.message_type,
+        "entity_id": alert.entity_id,
+        "entity_display_name": alert.entity_display_name,
+        "state_message": alert.state_message,
+        "monitoring_tool": alert.monitoring_tool,
+        "hostname": alert.hostname,
+        "event_time": alert.event_time,
+        "received_at": alert.received_at,
+        "routing_key": alert.routing_key,
+        "routing": {
+            "requested": routing.requested,
+            "reason": routing.reason,
+            "teams": routing.teams,
+            "rule": routing.rule,
+        },
+        "incident_key": alert.incident_key,
+        "annotations": [
+            {"kind": a.kind, "title": a.title, "value": a.value} for a in alert.annotations
+        ],
+        "details": alert.details,
+        "raw": {"topic": raw.topic, "partition": raw.partition, "offset": raw.offset},
+        "is_test": alert.is_test,
+        "duplicates_suppressed": alert.duplicates_suppressed,
+        "schema_version": alert.schema_version,
+    }
 
 
 def dump_json(data: Any) -> bytes:

@@ -20,6 +20,7 @@ from schemas.normalized import Annotation, MessageType
 
 TRIGGERS = {"ALERT_NOTIFICATION_TRIGGER", "AGENT_ALERT_NOTIFICATION_TRIGGER"}
 CLEARS = {"ALERT_NOTIFICATION_CLEAR", "AGENT_ALERT_NOTIFICATION_CLEAR"}
+KNOWN = TRIGGERS | CLEARS
 SEVERITY: dict[str, MessageType] = {
     "info": "INFO",
     "minor": "WARNING",
@@ -45,7 +46,7 @@ def map_event(data: dict[str, Any], ctx: MapContext) -> list[AlertDraft]:
                 source_event_id=event_id,
             )
         ]
-    if event_type not in TRIGGERS | CLEARS:
+    if event_type not in KNOWN:
         raise MappingFailure("unknown_event_type", f"unknown ThousandEyes eventType {event_type!r}")
     if isinstance(data.get("alert"), dict):
         return [_from_alert(data["alert"], event_type, event_id)]
@@ -79,21 +80,25 @@ def _from_alert(alert: dict[str, Any], event_type: str, event_id: str) -> AlertD
                 f"- {agent.get('agentName', agent.get('agentId', '?'))}: "
                 f"{metrics or agent.get('metricsAtStart') or ''}".rstrip(": ")
             )
-    start = utc_text_ms(alert.get("dateStart"))
-    end = utc_text_ms(alert.get("dateEnd"))
+    event_time = utc_text_ms(alert.get("dateStart"))
+    if message_type == "RECOVERY":  # a clear is timed by its end (read only then)
+        event_time = utc_text_ms(alert.get("dateEnd")) or event_time
     annotations = []
     if isinstance(alert.get("permalink"), str):
         annotations.append(Annotation("url", "ThousandEyes alert", alert["permalink"]))
+    # Positional, in field order (the common event: keywords cost ~0.3 µs more, 2.5x).
     return AlertDraft(
-        message_type=message_type,
-        entity_id=f"thousandeyes:{alert['alertId']}",
-        entity_display_name=clip(f"{rule} ({test})" if test else rule),
-        state_message=clip("\n".join(lines), STATE_MESSAGE_LIMIT),
-        monitoring_tool="ThousandEyes",
-        event_time=(end or start) if message_type == "RECOVERY" else start,
-        annotations=tuple(annotations),
-        details={"event_type": event_type, "event_id": event_id, "alert": alert},
-        source_event_id=event_id,
+        message_type,
+        f"thousandeyes:{alert['alertId']}",  # entity_id
+        clip(f"{rule} ({test})" if test else rule),  # entity_display_name
+        clip("\n".join(lines), STATE_MESSAGE_LIMIT),  # state_message
+        "ThousandEyes",  # monitoring_tool
+        None,  # hostname
+        event_time,
+        tuple(annotations),
+        {"event_type": event_type, "event_id": event_id, "alert": alert},  # details
+        False,  # is_test
+        event_id,  # source_event_id
     )
 
 
