@@ -62,9 +62,13 @@ class RawHeaders:
             missing = [n for n in HEADER_NAMES if n != "entity_id" and n not in found]
             raise ValueError(f"raw record lacks headers: {', '.join(missing)}")
         try:
-            return cls._decoded(found, bytes.decode)
-        except UnicodeDecodeError:
-            return cls._decoded(found, _lenient)
+            try:
+                return cls._decoded(found, bytes.decode)
+            except UnicodeDecodeError:
+                return cls._decoded(found, _lenient)
+        except TypeError:  # Kafka allows a header without a value (null)
+            empty = [n for n in HEADER_NAMES if n in found and not isinstance(found[n], bytes)]
+            raise ValueError(f"raw record headers without a value: {', '.join(empty)}") from None
 
     @classmethod
     def _decoded(cls, found: dict[str, bytes], text: Callable[[bytes], str]) -> RawHeaders:

@@ -67,6 +67,18 @@ def test_a_record_without_ingress_headers_is_an_invalid_envelope() -> None:
     assert "org" in result.dead_letter.message
 
 
+def test_a_header_without_a_value_is_an_invalid_envelope() -> None:
+    """Kafka allows null header values; one must dead-letter its record, not stop the
+    partition by raising out of stage 1."""
+    good = raw_input("generic", b'{"message_type":"INFO"}')
+    for name in ("org", "received_at"):
+        headers: list[tuple[str, Any]] = [(k, None if k == name else v) for k, v in good.headers]
+        result = process_raw(RawInput(good.value, headers, "alerts.raw", 0, 1), {})
+        assert result.dead_letter is not None
+        assert result.dead_letter.code == "invalid_envelope"
+        assert f"headers without a value: {name}" in result.dead_letter.message
+
+
 def test_a_mapping_that_raises_dead_letters_only_that_body() -> None:
     def broken(data: dict[str, Any], ctx: MapContext) -> list[AlertDraft]:
         raise KeyError("surprise")
