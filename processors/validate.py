@@ -45,17 +45,30 @@ def schema_set(fixes: Path | None = None, extra: Path | None = None) -> SchemaSe
     return SchemaSet(catalog(extra, fixes))
 
 
-def json_path(parts: list[str | int]) -> str:
-    """``["alert", "agents", 0]`` -> ``$.alert.agents[0]`` (bracketed when not identifier-like)."""
-    out = "$"
+def json_path(parts: list[str | int], data: Any = None) -> str:
+    """``["alert", "agents", 0]`` -> ``$.alert.agents[0]`` (bracketed when not identifier-like).
+    With ``data``, the instance the parts point into: jsonschema-rs reports an object's key
+    "0" as the integer 0, and a key of an object is rendered as the string it is."""
+    out, node = "$", data
     for part in parts:
+        if isinstance(node, dict):
+            part = str(part)
         if isinstance(part, int):
             out += f"[{part}]"
         elif part.isidentifier():
             out += f".{part}"
         else:
             out += "[" + repr(part) + "]"
+        node = _child(node, part)
     return out
+
+
+def _child(node: Any, part: str | int) -> Any:
+    if isinstance(node, dict):
+        return node.get(part)
+    if isinstance(node, list) and isinstance(part, int) and -len(node) <= part < len(node):
+        return node[part]
+    return None
 
 
 def validate(source: str, data: Any, schemas: SchemaSet | None = None) -> DeadLetter | None:
@@ -68,7 +81,7 @@ def validate(source: str, data: Any, schemas: SchemaSet | None = None) -> DeadLe
         error = next(iter(check.iter_errors(data)))
     except ValueError as exc:  # a value jsonschema-rs cannot represent
         return DeadLetter("schema", f"body cannot be validated: {exc}")
-    return DeadLetter("schema", error.message[:1000], json_path(list(error.instance_path)))
+    return DeadLetter("schema", error.message[:1000], json_path(list(error.instance_path), data))
 
 
 def schema_errors(
@@ -78,6 +91,8 @@ def schema_errors(
     first is the one a dead letter names (for ``alertpipe explain``)."""
     check = (schemas or schema_set()).validator(source)
     try:
-        return [(json_path(list(e.instance_path)), e.message) for e in check.iter_errors(data)]
+        return [
+            (json_path(list(e.instance_path), data), e.message) for e in check.iter_errors(data)
+        ]
     except ValueError as exc:
         return [("$", f"body cannot be validated: {exc}")]

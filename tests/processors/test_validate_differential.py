@@ -53,3 +53,11 @@ def test_json_path_rendering() -> None:
     assert json_path([]) == "$"
     assert json_path(["alert", "agents", 0, "agentId"]) == "$.alert.agents[0].agentId"
     assert json_path(["vo_annotate.u.Run book"]) == "$['vo_annotate.u.Run book']"
+
+
+def test_an_object_key_that_looks_like_an_index_is_a_key() -> None:
+    """jsonschema-rs reports the key "0" of an object as the integer 0."""
+    body = {"labels": {"0": 5}, "alerts": [{"x": 1}]}
+    assert json_path(["labels", 0], body) == "$.labels['0']"
+    assert json_path(["alerts", 0, "x"], body) == "$.alerts[0].x"
+    assert json_path(["alerts", 7, "x"], body) == "$.alerts[7].x"
