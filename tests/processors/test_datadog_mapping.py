@@ -39,7 +39,7 @@ def sample(name: str) -> bytes:
 
 def documented_template() -> str:
     [template] = re.findall(r"```json\n(.*?)```", DOC.read_text(), flags=re.S)
-    return template
+    return str(template)
 
 
 def test_the_documented_template_is_json_whose_keys_the_samples_use() -> None:
