@@ -108,3 +108,21 @@ def decide_in_order(results: list[StageOneResult], now: int) -> list[tuple[str, 
             states[record.key] = decided.state
             out.append((alert.entity_id, decided.decision.emit, decided.decision.reason))
     return out
+
+
+class SourceUnderTest:
+    """What a source's mapping tests say of its bodies: the valid alerts a body becomes (no
+    dead letter), a sample of its folder by file name."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def alerts_of(self, body: bytes, **kwargs: Any) -> list[dict[str, Any]]:
+        from processors.pipeline import process_raw
+
+        result = process_raw(raw_input(self.source, body, **kwargs), {})
+        assert result.dead_letter is None, result.dead_letter
+        return assert_valid_alerts(result)
+
+    def sample(self, name: str) -> bytes:
+        return source_sample(self.source, name)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -16,10 +15,9 @@ from processors.pipeline import process_raw
 from schemas.registry import load_sources
 from tests.processors.helpers import (
     RECEIVED_AT,
-    assert_valid_alerts,
+    SourceUnderTest,
     decide_in_order,
     raw_input,
-    source_sample,
 )
 
 SOURCE = "datadog"
@@ -27,14 +25,8 @@ DOC = Path(__file__).parents[2] / "docs" / "sources" / "datadog.md"
 GROUP = "datadog:8812406:host:web-07"
 
 
-def alerts_of(body: bytes, **kwargs: Any) -> list[dict[str, Any]]:
-    result = process_raw(raw_input(SOURCE, body, **kwargs), {})
-    assert result.dead_letter is None, result.dead_letter
-    return assert_valid_alerts(result)
-
-
-def sample(name: str) -> bytes:
-    return source_sample(SOURCE, name)
+MAPPED = SourceUnderTest(SOURCE)
+alerts_of, sample = MAPPED.alerts_of, MAPPED.sample
 
 
 def documented_template() -> str:

@@ -4,7 +4,6 @@ parse -> validate -> map -> route, field by field, and its incidents through sta
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
 
@@ -12,23 +11,16 @@ from processors.pipeline import process_raw
 from schemas.registry import load_sources
 from tests.processors.helpers import (
     RECEIVED_AT,
-    assert_valid_alerts,
+    SourceUnderTest,
     decide_in_order,
     raw_input,
-    source_sample,
 )
 
 SOURCE = "grafana"
 
 
-def alerts_of(body: bytes, **kwargs: Any) -> list[dict[str, Any]]:
-    result = process_raw(raw_input(SOURCE, body, **kwargs), {})
-    assert result.dead_letter is None, result.dead_letter
-    return assert_valid_alerts(result)
-
-
-def sample(name: str) -> bytes:
-    return source_sample(SOURCE, name)
+MAPPED = SourceUnderTest(SOURCE)
+alerts_of, sample = MAPPED.alerts_of, MAPPED.sample
 
 
 def test_every_sample_maps_to_valid_alerts_one_per_element() -> None:

@@ -6,7 +6,6 @@ on one incident each."""
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
 
@@ -14,24 +13,17 @@ from processors.pipeline import process_raw
 from schemas.registry import load_sources
 from tests.processors.helpers import (
     RECEIVED_AT,
-    assert_valid_alerts,
+    SourceUnderTest,
     decide_in_order,
     raw_input,
-    source_sample,
 )
 
 SOURCE = "sentry"
 ISSUE = "sentry:issue:4521893307"
 
 
-def alerts_of(body: bytes, **kwargs: Any) -> list[dict[str, Any]]:
-    result = process_raw(raw_input(SOURCE, body, **kwargs), {})
-    assert result.dead_letter is None, result.dead_letter
-    return assert_valid_alerts(result)
-
-
-def sample(name: str) -> bytes:
-    return source_sample(SOURCE, name)
+MAPPED = SourceUnderTest(SOURCE)
+alerts_of, sample = MAPPED.alerts_of, MAPPED.sample
 
 
 def test_every_sample_maps_to_one_valid_alert() -> None:
