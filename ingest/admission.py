@@ -135,7 +135,7 @@ def admit(
     info = gate.sources[route.source]
     if not gate.keys_loaded:
         return _starting(gate, info)
-    integration = gate.keys.lookup(route.integration_key, info.key_source)
+    integration = gate.keys.lookup(route.integration_key, info.key_sources)
     if integration is None:
         # Same answer for unknown, revoked and other-source keys, and for unknown sources.
         return Rejection(info.name, 404, "unknown_key", "Not found")
@@ -165,7 +165,7 @@ def _admit_body_key(
     if event.key is None:  # not authenticated: nothing is recorded
         return Rejection(info.name, 400, "invalid_event", "Event object is invalid",
                          errors=event.errors, protocol=info.protocol)  # fmt: skip
-    integration = gate.keys.lookup(event.key, info.key_source)
+    integration = gate.keys.lookup(event.key, info.key_sources)
     if integration is None:
         return Rejection(info.name, 400, "unknown_key", UNKNOWN_KEY, protocol=info.protocol)
     rejected = _rate(gate, info, integration)

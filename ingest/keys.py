@@ -96,10 +96,11 @@ class KeyTable:
         if integration.active:
             self._active[integration.key_sha256] = integration
 
-    def lookup(self, key: str, source: str) -> Integration | None:
-        """The active integration for ``key`` if it belongs to ``source``; None otherwise."""
+    def lookup(self, key: str, sources: str | frozenset[str]) -> Integration | None:
+        """The active integration for ``key`` if it belongs to one of ``sources``."""
+        allowed = {sources} if isinstance(sources, str) else sources
         found = self._active.get(hash_key(key))
-        return found if found is not None and found.source == source else None
+        return found if found is not None and found.source in allowed else None
 
     def all(self) -> list[Integration]:
         return sorted(self._by_id.values(), key=lambda i: (i.org, i.source, i.created_at))

@@ -54,6 +54,8 @@ class SourceInfo:
     protocol: str = "alertpipe"
     # Another source whose integration keys this one accepts (None: its own).
     keys_from: str | None = None
+    # Other sources whose keys it accepts as well as its own.
+    keys_also_from: tuple[str, ...] = ()
 
     @property
     def key_in_body(self) -> bool:
@@ -62,8 +64,13 @@ class SourceInfo:
 
     @property
     def key_source(self) -> str:
-        """The source whose integration keys are accepted here."""
+        """The source whose integration keys this one takes first (its own, or keys_from's)."""
         return self.keys_from or self.name
+
+    @property
+    def key_sources(self) -> frozenset[str]:
+        """Every source whose integration keys are accepted here."""
+        return frozenset({self.key_source, *self.keys_also_from})
 
 
 BODY_KEY_PROTOCOLS = frozenset({"pagerduty_events", "pagerduty_change"})
@@ -124,6 +131,7 @@ def _load_folder(folder: Path) -> SourceInfo:
         endpoint=data.get("endpoint"),
         protocol=data.get("protocol", "alertpipe"),
         keys_from=data.get("keys_from"),
+        keys_also_from=tuple(data.get("keys_also_from") or ()),
     )
 
 
@@ -170,6 +178,9 @@ def _by_name(found: list[SourceInfo]) -> dict[str, SourceInfo]:
     for info in sources.values():
         if info.keys_from is not None and info.keys_from not in sources:
             raise RegistryError(f"{info.origin}: keys_from names no source ({info.keys_from!r})")
+        for other in info.keys_also_from:
+            if other not in sources:
+                raise RegistryError(f"{info.origin}: keys_also_from names no source ({other!r})")
     return sources
 
 

@@ -95,6 +95,25 @@ async def test_generic_answers_like_victorops_and_passes_the_entity_id(ingress: 
     assert RawHeaders.from_kafka(ingress.sink.records[-1][3]).entity_id == generated
 
 
+async def test_a_pingometer_key_works_on_the_victorops_rest_url_and_its_own(
+    ingress: Ingress,
+) -> None:
+    """Pingometer's VictorOps integration asks only for the API key and a routing key, so it
+    may build either URL; a VictorOps REST body on the Pingometer URL is Pingometer's."""
+    key = ingress.keys.enable("pingometer")
+    body = b'{"message_type":"CRITICAL","entity_id":"pingometer-42"}'
+    rest = await ingress.client.post(ingress.url("generic", key), content=body, headers=JSON)
+    assert rest.status_code == 200
+    assert rest.json() == {"result": "success", "entity_id": "pingometer-42"}
+    assert RawHeaders.from_kafka(ingress.sink.records[-1][3]).source == "generic"
+    own = await ingress.client.post(ingress.url("pingometer", key), content=body, headers=JSON)
+    assert own.status_code == 200
+    assert RawHeaders.from_kafka(ingress.sink.records[-1][3]).source == "pingometer"
+    other = ingress.keys.enable("thousandeyes")  # other sources' keys still get 404
+    refused = await ingress.client.post(ingress.url("generic", other), content=body, headers=JSON)
+    assert refused.status_code == 404
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [(b'{"entity_id":"e"}', "Missing fields: message_type"), (b"{not json", "Invalid JSON body")],

@@ -236,6 +236,48 @@ async def test_pagerduty_events_drive_one_incident_by_dedup_key(pipeline: Pipeli
     ]
 
 
+async def test_a_firing_sample_of_every_folder_source_comes_through(pipeline: Pipeline) -> None:
+    """One firing sample of each declarative source on a URL path, through the real ingress
+    and worker: what comes out is what the pure stage 1 makes of the same body."""
+    from processors.pipeline import process_raw
+    from tests.processors.helpers import raw_input
+
+    org, sources = new_org(), load_sources()
+    firing: dict[str, bytes] = {}
+    for name, info in sorted(sources.items()):
+        if info.mapping is None or not info.paths or info.keys_from:
+            continue
+        for path in info.samples:
+            if path.suffix != ".json":
+                continue
+            made = process_raw(raw_input(name, path.read_bytes()), {}).alerts
+            if made and all(a.message_type in ("CRITICAL", "WARNING") for a in made):
+                firing[name] = path.read_bytes()
+                break
+    assert {"alertmanager", "grafana", "sentry", "azure_monitor"} <= set(firing)
+    expected = sorted(
+        (a.source, a.message_type, a.entity_id)
+        for name, body in firing.items()
+        for a in process_raw(raw_input(name, body), {}).alerts
+    )
+    keys = {s: (await enable(pipeline.bootstrap, pipeline.topics, s, org))[0] for s in firing}
+    async with running_app(pipeline.bootstrap, pipeline.topics) as (app, client):
+        for source, key in keys.items():
+            await wait_for_key(app, key, source)
+            response = await client.post(
+                f"/integrations/{sources[source].paths[0]}/{key}/team-a",
+                content=firing[source],
+                headers=JSON,
+            )
+            assert response.status_code == 200, (source, response.text)
+    records = await consume(
+        pipeline.bootstrap, pipeline.topics.normalized, len(expected), by_org(org)
+    )
+    alerts = [json.loads(r.value) for r in records]
+    assert all(not list(alert_validator().iter_errors(a)) for a in alerts)
+    assert sorted((a["source"], a["message_type"], a["entity_id"]) for a in alerts) == expected
+
+
 async def test_malformed_bodies_go_to_the_dead_letter_topic_intact(pipeline: Pipeline) -> None:
     org = new_org()
     key, _ = await enable(pipeline.bootstrap, pipeline.topics, "thousandeyes", org)
