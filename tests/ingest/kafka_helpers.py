@@ -13,6 +13,7 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
 
+from alertpipe.children import stop_child
 from ingest.app import IngressApp
 from ingest.keys import Integration, hash_key, new_hex_key, new_key, new_key_id
 from ingest.keystore import KeyStore, publish_integration
@@ -104,7 +105,7 @@ def ingress_process(
     env: Mapping[str, str], port: int, timeout: float = 60, *args: str
 ) -> Iterator[subprocess.Popen[str]]:
     """A real `alertpipe ingress` on 127.0.0.1:``port`` (then ``args``), ready (``/readyz``
-    200) when yielded; killed afterwards if it still runs. Its output is on its stdout."""
+    200) when yielded; stopped afterwards if it still runs. Its output is on its stdout."""
     argv = [sys.executable, "-m", "alertpipe.cli", "ingress", "--port", str(port), *args]
     with subprocess.Popen(
         argv, env=dict(env), text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
@@ -126,6 +127,6 @@ def ingress_process(
         try:
             yield proc
         finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+            # SIGTERM first: a uvicorn supervisor (--workers) stops its worker processes then,
+            # where SIGKILL would leave them running, orphaned
+            stop_child(proc, grace=20)
