@@ -78,11 +78,11 @@ def checked_sources(settings: Settings) -> dict[str, SourceInfo]:
     """The sources (the built-in ones and ALERTPIPE_SOURCES_DIR's), compiled as the worker
     compiles them: a bad one stops the ingress at start with the file and the line, not only
     the worker."""
-    from processors.validate import SchemaSet
+    from processors.validate import schema_set
 
     try:
+        schema_set(settings.schema_dir, settings.sources_dir)  # cached: `alertpipe ingress`'s
         sources = catalog(settings.sources_dir)
-        SchemaSet(sources)
     except RegistryError as exc:
         raise SystemExit(f"error: bad source: {exc}") from None
     return sources
