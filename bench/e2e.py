@@ -167,8 +167,7 @@ def guarantee_e2e(
     worker = start_worker(f"e2e-worker-{guarantee}", env, logs)
     runs: list[dict[str, Any]] = []
     group = env["ALERTPIPE_WORKER_GROUP"]
-    repartition = internal_topics(group, topics.raw, topics.partitions).repartition
-    assert repartition is not None, "the bench topics have several partitions"
+    repartition = internal_topics(group, topics.raw).repartition
     transactional = frozenset([repartition] if guarantee == GUARANTEES[0] else [])
 
     def measured(n: int, plan: Path, offered: int, duration: float) -> dict[str, Any]:

@@ -1,15 +1,15 @@
 """A quixstreams app of the worker's shape that does no alertpipe work: the engine's ceiling.
 
-    raw --apply(expand: one item per record)--> group_by(incident key, name "incident")
-        --stateful apply (one state write per record)--> to_topic(OUT)
+    raw --apply(expand: one item per record)--> to_topic(the worker's repartition topic)
+    repartition --stateful apply (one state write per record)--> to_topic(OUT)
 
 It is built by the worker's own ``create_application`` (same guarantee, commit interval,
-consumer and producer settings, read from the same ALERTPIPE_* environment) and its
-group_by has the worker's name, so with the worker's group and raw topic it writes the very
-changelog the worker restores from (``kafkaio.worker_topics.internal_topics``). The group-by
-key is the raw record's key (no parsing); the state written is the value (``--fill-state``:
-an open incident's state, encoded as stage 2 encodes it, with the worker's TTL, so that a
-real worker can restore it).
+consumer and producer settings, read from the same ALERTPIPE_* environment) and its hop is
+the worker's repartition topic, so with the worker's group and raw topic it writes the very
+changelog the worker restores from (``kafkaio.worker_topics.internal_topics``). The
+repartition key is the raw record's key (no parsing); the state written is the value
+(``--fill-state``: an open incident's state, encoded as stage 2 encodes it, with the worker's
+TTL, so that a real worker can restore it).
 
     python -m bench.noop_app --out TOPIC            # raw topic etc. from the environment
     python -m bench.noop_app --fill-state           # no output: only fills the state
@@ -28,13 +28,14 @@ from typing import Any
 
 from quixstreams import Application, State
 from quixstreams.models.serializers import SerializationContext, Serializer
+from quixstreams.models.topics import TopicManager
 
-from kafkaio.worker_topics import GROUP_BY
+from kafkaio.worker_topics import internal_topics
 from processors.incidents import IncidentState, encode_state
 from processors.settings import WorkerSettings, incident_policy, load_worker_settings
 from processors.worker.observe import LoopReport
 from processors.worker.run import create_application
-from processors.worker.topology import STATE_KEY, state_ttl
+from processors.worker.topology import STATE_KEY, bytes_topic, state_ttl
 
 log = logging.getLogger("alertpipe.bench.noop")
 READY = "noop app running"
@@ -63,23 +64,19 @@ def open_state(value: bytes, now_ms: int) -> IncidentState:
 
 def build(app: Application, settings: WorkerSettings, out: str | None, fill_state: bool) -> None:
     topics = settings.kafka.topics
-    raw = app.topic(
-        topics.raw,
-        key_deserializer="bytes",
-        value_deserializer="bytes",
-        key_serializer="bytes",
-        value_serializer="bytes",
+    raw = bytes_topic(app, topics.raw)
+    hop = bytes_topic(
+        app,
+        internal_topics(settings.group, topics.raw).repartition,
+        SecondOfPair(),
+        config=TopicManager.derive_topic_config([raw]),
     )
-    sdf = app.dataframe(raw)
-    sdf = sdf.apply(lambda value, key, _ts, _h: [(key or b"", value)], metadata=True, expand=True)
-    sdf = sdf.group_by(
-        lambda item: item[0],
-        name=GROUP_BY,
-        key_serializer="bytes",
-        value_serializer=SecondOfPair(),
-        key_deserializer="bytes",
-        value_deserializer="bytes",
+    first = app.dataframe(raw)
+    first = first.apply(
+        lambda value, key, _ts, _h: [(key or b"", value)], metadata=True, expand=True
     )
+    first.to_topic(hop, key=lambda item: item[0])
+    sdf = app.dataframe(hop)
     if fill_state:
         policy = incident_policy(settings)
         ttl = state_ttl(open_state(b"", 0), policy)
@@ -100,15 +97,7 @@ def build(app: Application, settings: WorkerSettings, out: str | None, fill_stat
 
         sdf = sdf.apply(write, stateful=True)
     if out is not None:
-        sdf.to_topic(
-            app.topic(
-                out,
-                key_deserializer="bytes",
-                value_deserializer="bytes",
-                key_serializer="bytes",
-                value_serializer="bytes",
-            )
-        )
+        sdf.to_topic(bytes_topic(app, out))
 
 
 def main(argv: list[str] | None = None) -> int:

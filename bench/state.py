@@ -61,8 +61,7 @@ def fill_changelog(
     prefilled = time.perf_counter()
     env = worker_env(bootstrap, topics, logs / "state-fill")
     env["ALERTPIPE_WORKER_GROUP"] = group
-    internal = internal_topics(group, topics.raw, topics.partitions)
-    assert internal.repartition is not None, "the bench topics have several partitions"
+    internal = internal_topics(group, topics.raw)
     proc = start_noop_app("state-fill", env, logs, "--fill-state")
     try:
         asyncio.run(
@@ -140,7 +139,7 @@ def recovery_run(
     )
     if begins is None or ends is None or ready is None:
         raise BenchError(f"{proc.name}: no recovery or ready line with a time:\n{proc.tail()}")
-    changelog = internal_topics(group, topics.raw, topics.partitions).changelog
+    changelog = internal_topics(group, topics.raw).changelog
     recovered = proc.tail(10**9).count(f'{RECOVERED} <RecoveryPartition \\"{changelog}[')
     if recovered != topics.partitions:
         raise BenchError(f"{proc.name} restored {recovered} of {topics.partitions} partitions")
@@ -158,7 +157,7 @@ def measure_state(
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     topics = fresh_topics(bootstrap, partitions)
     group = f"bench-state-{uuid.uuid4().hex[:8]}"
-    changelog = internal_topics(group, topics.raw, topics.partitions).changelog
+    changelog = internal_topics(group, topics.raw).changelog
     fill = fill_changelog(bootstrap, topics, group, count, logs)
     runs, ceilings = [], []
     for n in range(repeat):

@@ -60,10 +60,9 @@ def topic_specs(settings: TopicSettings, worker_group: str | None = None) -> lis
     if worker_group is not None:
         # As quixstreams derives them from the raw topic: its partitions and retention; the
         # changelog compacted, as quixstreams makes it.
-        internal = internal_topics(worker_group, settings.raw, settings.partitions)
+        internal = internal_topics(worker_group, settings.raw)
         derived = {**base, "retention.ms": str(settings.raw_retention_ms), "retention.bytes": "-1"}
-        if internal.repartition is not None:
-            specs.append(TopicSpec(internal.repartition, settings.partitions, rf, derived))
+        specs.append(TopicSpec(internal.repartition, settings.partitions, rf, derived))
         changelog = {**derived, "cleanup.policy": "compact"}
         specs.append(TopicSpec(internal.changelog, settings.partitions, rf, changelog))
     return specs

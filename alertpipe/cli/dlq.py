@@ -23,7 +23,6 @@ from alertpipe.cli.reading import (
 )
 from alertpipe.jobs.ranges import RangeRequest
 from alertpipe.jobs.redrive import RedriveJob, RedriveReport, redrive_range
-from kafkaio.admin import partition_count
 from kafkaio.settings import Settings, SettingsError
 from kafkaio.worker_topics import internal_topics
 from processors.redrive import Redriven
@@ -71,7 +70,7 @@ def redrive_cmd(
     settings = settings_or_exit()
     schemas = schemas_or_exit(settings)
     bootstrap = bootstrap_or_exit(settings)
-    stage_one = ""
+    stage_one = stage_one_topic(settings)
     bar = ProgressBar()
     wanted = set(codes)
 
@@ -99,9 +98,7 @@ def redrive_cmd(
             bar.echo(f"{click.style('fail', fg='red')}  {origin} ({done.recorded.code}): {where}")
 
     async def run() -> RedriveReport:
-        nonlocal stage_one
         routes = await current_routes(bootstrap, settings.topics.routes, timeout)
-        stage_one = await stage_one_topic(settings, bootstrap, timeout)
         job = RedriveJob(
             bootstrap, settings.topics, stage_one, routes, schemas, wanted, org, timeout
         )
@@ -118,17 +115,10 @@ def redrive_cmd(
         raise SystemExit(EXIT_INTERRUPTED)
 
 
-async def stage_one_topic(settings: Settings, bootstrap: str, timeout: float) -> str:
+def stage_one_topic(settings: Settings) -> str:
     """The repartition topic of the configured worker group (ALERTPIPE_WORKER_GROUP)."""
     try:
         group = load_worker_settings().group
     except SettingsError as exc:
         fail(f"bad setting: {exc}", EXIT_USAGE)
-    partitions = await partition_count(bootstrap, settings.topics.raw, timeout=timeout)
-    topic = internal_topics(group, settings.topics.raw, partitions).repartition
-    if topic is None:
-        fail(
-            f"{settings.topics.raw} has one partition: the worker decides its alerts in place, "
-            "so redriven alerts have no topic to go to (give the raw topic more partitions)"
-        )
-    return topic
+    return internal_topics(group, settings.topics.raw).repartition

@@ -54,11 +54,11 @@ def worker(loglevel: str) -> None:
     except SettingsError as exc:
         fail(f"bad setting: {exc}", EXIT_USAGE)
     try:
-        partitions = asyncio.run(partition_count(bootstrap, settings.topics.raw))
+        raw_exists = asyncio.run(partition_count(bootstrap, settings.topics.raw)) > 0
     except KafkaUnreachable as exc:
         fail(str(exc), EXIT_KAFKA_UNREACHABLE)
-    if not partitions:
+    if not raw_exists:
         fail(f"topic {settings.topics.raw} does not exist: run `alertpipe topics create`")
     worker_settings.data_dir.mkdir(parents=True, exist_ok=True)
     configure_json_logging(getattr(logging, loglevel.upper()))
-    sys.exit(run_worker(worker_settings, schemas, partitions))
+    sys.exit(run_worker(worker_settings, schemas))

@@ -148,15 +148,15 @@ def stop_requested_within(seconds: float) -> bool:
     return stop.wait(seconds)
 
 
-def run_worker(settings: WorkerSettings, schemas: SchemaSet | None, raw_partitions: int) -> int:
+def run_worker(settings: WorkerSettings, schemas: SchemaSet | None) -> int:
     """Run until SIGTERM/SIGINT (0), starting the processing loop again from its last
     checkpoint when it fails; EXIT_RESTART when it keeps failing."""
     bootstrap = settings.kafka.bootstrap_servers
     assert bootstrap, "checked by the CLI"
     topics = settings.kafka.topics
-    internal = internal_topics(settings.group, topics.raw, raw_partitions)
+    internal = internal_topics(settings.group, topics.raw)
     metrics = WorkerMetrics()
-    report = LoopReport(topics={topics.raw, internal.repartition or topics.raw})
+    report = LoopReport(topics={topics.raw, internal.repartition})
     logging.getLogger("quixstreams").addHandler(report.recovery)
     side = SideLoop()
     routes = RouteStore(bootstrap, topics.routes)
@@ -169,7 +169,12 @@ def run_worker(settings: WorkerSettings, schemas: SchemaSet | None, raw_partitio
     side.spawn(_sample_forever(observer))
     log.info("waiting for the routing configs before processing")
     side.run(routes.wait_caught_up())
-    names = {"raw": topics.raw, "normalized": topics.normalized, "dead_letter": topics.dead_letter}
+    names = {
+        "raw": topics.raw,
+        "repartition": internal.repartition,
+        "normalized": topics.normalized,
+        "dead_letter": topics.dead_letter,
+    }
     policy = incident_policy(settings)
     log.info(
         "processing %s (%s, commit every %ss) into %s and %s",

@@ -42,7 +42,7 @@ def test_specs_follow_settings_and_add_min_isr_only_when_replicated() -> None:
 
 def test_a_worker_group_adds_its_internal_topics_replicated_like_the_others() -> None:
     specs = topic_specs(TopicSettings(replication_factor=3, partitions=12), "alertpipe-worker")
-    internal = internal_topics("alertpipe-worker", "alerts.raw", 12)
+    internal = internal_topics("alertpipe-worker", "alerts.raw")
     repartition, changelog = specs[5:]
     assert (repartition.name, changelog.name) == (internal.repartition, internal.changelog)
     assert {(s.partitions, s.replication_factor) for s in specs[5:]} == {(12, 3)}
@@ -50,7 +50,10 @@ def test_a_worker_group_adds_its_internal_topics_replicated_like_the_others() ->
     assert changelog.configs["cleanup.policy"] == "compact"
     assert "cleanup.policy" not in repartition.configs
     single = topic_specs(TopicSettings(partitions=1), "g")
-    assert [s.name for s in single[5:]] == [internal_topics("g", "alerts.raw", 1).changelog]
+    assert [(s.name, s.partitions) for s in single[5:]] == [
+        (internal_topics("g", "alerts.raw").repartition, 1),
+        (internal_topics("g", "alerts.raw").changelog, 1),
+    ]
 
 
 def fresh_settings(**overrides: int) -> TopicSettings:

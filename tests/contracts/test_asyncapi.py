@@ -110,7 +110,7 @@ def test_the_document_names_the_internal_topics_and_read_committed() -> None:
     description = SPEC["info"]["description"]
     assert "read_committed" in description
     group = load_worker_settings({}).group
-    internal = internal_topics(group, TopicSettings().raw, TopicSettings().partitions)
+    internal = internal_topics(group, TopicSettings().raw)
     for name in (internal.repartition, internal.changelog):
         assert name is not None  # the default raw topic has several partitions
         assert name.replace(f"__{group}--", "__<group>--") in description, name

@@ -44,7 +44,7 @@ class Live:
     @property
     def repartition(self) -> str:
         """The worker's repartition topic (stage 1's alerts by incident key, read by stage 2)."""
-        repartition = internal_topics(self.group, self.topics.raw, PARTITIONS).repartition
+        repartition = internal_topics(self.group, self.topics.raw).repartition
         assert repartition is not None
         return repartition
 

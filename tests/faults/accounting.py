@@ -16,12 +16,11 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from kafkaio.admin import connected_admin, partition_count
+from kafkaio.admin import connected_admin
 from kafkaio.settings import TopicSettings
 from kafkaio.worker_topics import internal_topics
 from processors.incidents import IncidentState, decide
 from processors.pipeline import RawInput, process_raw
-from processors.stage_one import alert_outputs
 from processors.stage_two import facts_of
 from schemas.raw import RawHeaders
 from tests.kafka_records import Record, value_of
@@ -107,16 +106,14 @@ async def group_lag(bootstrap: str, group: str, topics: list[str]) -> int:
     return count
 
 
-async def repartition_topic(bootstrap: str, topics: TopicSettings, group: str) -> str | None:
-    """The worker group's repartition topic (None for a raw topic of one partition)."""
-    partitions = await partition_count(bootstrap, topics.raw)
-    return internal_topics(group, topics.raw, partitions).repartition
+def repartition_topic(topics: TopicSettings, group: str) -> str:
+    """The worker group's repartition topic."""
+    return internal_topics(group, topics.raw).repartition
 
 
-async def worker_topics(bootstrap: str, topics: TopicSettings, group: str) -> list[str]:
+def worker_topics(topics: TopicSettings, group: str) -> list[str]:
     """The topics a worker group consumes: the raw topic and its repartition topic."""
-    repartition = await repartition_topic(bootstrap, topics, group)
-    return [topics.raw] if repartition is None else [topics.raw, repartition]
+    return [topics.raw, repartition_topic(topics, group)]
 
 
 async def wait_for_no_lag(
@@ -192,22 +189,14 @@ class Ledger:
 
 
 async def stage_two_inputs(
-    bootstrap: str, topics: TopicSettings, group: str, raw: list[Record]
+    bootstrap: str, topics: TopicSettings, group: str
 ) -> list[tuple[bytes, bytes, list[tuple[str, bytes]]]]:
     """The alerts stage 2 decided, in the order it decided them per incident key (under
     exactly-once a read_committed reader sees no aborted attempt; under at-least-once a
     repeat is decided again, like the worker did)."""
-    repartition = await repartition_topic(bootstrap, topics, group)
-    if repartition is not None:
-        records = await read_to_end(bootstrap, repartition)
-        ordered = sorted(records, key=lambda r: (r.partition, r.offset))
-        return [(r.key, value_of(r), list(r.headers)) for r in ordered if r.key is not None]
-    inputs: list[tuple[bytes, bytes, list[tuple[str, bytes]]]] = []
-    for r in sorted(raw, key=lambda r: r.offset):
-        raw_input = RawInput(value_of(r), list(r.headers), r.topic, r.partition, r.offset)
-        result = process_raw(raw_input, {})
-        inputs.extend((o.key, o.value, o.headers) for o in alert_outputs(result) if o.key)
-    return inputs
+    records = await read_to_end(bootstrap, repartition_topic(topics, group))
+    ordered = sorted(records, key=lambda r: (r.partition, r.offset))
+    return [(r.key, value_of(r), list(r.headers)) for r in ordered if r.key is not None]
 
 
 async def ledger(bootstrap: str, topics: TopicSettings, group: str) -> Ledger:
@@ -227,11 +216,10 @@ async def ledger(bootstrap: str, topics: TopicSettings, group: str) -> Ledger:
     for d in await read_to_end(bootstrap, topics.dead_letter):
         dead_headers = dict(d.headers)
         book.dead_found.add((int(dead_headers["raw.partition"]), int(dead_headers["raw.offset"])))
-    # Stage 2 as the worker saw it: the repartition topic, per partition in offset order (for
-    # a raw topic of one partition, the raw order: quixstreams re-keys in place).
+    # Stage 2 as the worker saw it: the repartition topic, per partition in offset order.
     states: dict[bytes, IncidentState | None] = {}
     now = int(time.time() * 1000)
-    for key, value, headers in await stage_two_inputs(bootstrap, topics, group, raw):
+    for key, value, headers in await stage_two_inputs(bootstrap, topics, group):
         alert: dict[str, Any] = json.loads(value)
         book.stage1_found.add(alert["alert_id"])
         decision, states[key] = decide(states.get(key), facts_of(alert, headers), now)

@@ -121,7 +121,7 @@ async def faulted_run(
         timeline.mark("load_end")
         accepted = [o.request_id for o in result.ok() if o.request_id]
         book = await settled_ledger(bootstrap, topics, group, accepted, timeout=settle_s)
-        consumed = await worker_topics(bootstrap, topics, group)
+        consumed = worker_topics(topics, group)
         lag, drained = await wait_for_no_lag(bootstrap, group, consumed, 120)
         worker_alive, ingress_alive = worker.alive(), ingress.alive()
     return Run(

@@ -91,7 +91,7 @@ def test_hostile_bodies_to_every_endpoint_are_all_accounted_for(
     book = asyncio.run(
         settled_ledger(pipeline.bootstrap, pipeline.topics, pipeline.group, recorded, timeout=240)
     )
-    consumed = asyncio.run(worker_topics(pipeline.bootstrap, pipeline.topics, pipeline.group))
+    consumed = worker_topics(pipeline.topics, pipeline.group)
     lag, _ = asyncio.run(wait_for_no_lag(pipeline.bootstrap, pipeline.group, consumed, 120))
     outcomes = Counter(
         book.outcome(ref) for rid in recorded for ref in book.by_request.get(rid, [])

@@ -63,7 +63,7 @@ async def test_soak_steady_rate_with_repeats(
         while loop.time() - started < DURATION_S:
             await asyncio.sleep(SAMPLE_EVERY_S)
             try:
-                consumed = await worker_topics(kafka_bootstrap, live.topics, live.group)
+                consumed = worker_topics(live.topics, live.group)
                 lag = await group_lag(kafka_bootstrap, live.group, consumed)
             except Exception:
                 lag = -1

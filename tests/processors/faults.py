@@ -239,7 +239,7 @@ async def diagnose(bootstrap: str, topics: Any, group: str, lost: set[str]) -> s
             raw_of[alert_id] = f"{record.partition}:{record.offset}"
     on_stage1: dict[str, str] = {}
     by_key: dict[bytes, list[tuple[int, dict[str, Any]]]] = defaultdict(list)
-    stage_one = await repartition_topic(bootstrap, topics, group) or topics.raw
+    stage_one = repartition_topic(topics, group)
     for record in await read_to_end(bootstrap, stage_one):
         if record.value:
             alert = json.loads(record.value)
@@ -261,9 +261,7 @@ async def diagnose(bootstrap: str, topics: Any, group: str, lost: set[str]) -> s
         if key in keys
     ][:3]
     never = sorted(raw_of[a] for a in lost - on_stage1.keys() if a in raw_of)
-    found = await committed_and_ends(
-        bootstrap, group, await worker_topics(bootstrap, topics, group)
-    )
+    found = await committed_and_ends(bootstrap, group, worker_topics(topics, group))
     offsets = {f"{tp.topic}:{tp.partition}": pair for tp, pair in found.items()}
     return (
         f"lost {len(lost)}: {len(never)} never reached the stage-1 topic (raw partition:offset "

@@ -112,7 +112,7 @@ async def test_expired_states_are_swept_into_a_compacted_changelog(
     emitted = await consume(kafka_bootstrap, topics.normalized, 1, by_org(ORG))
     assert [json.loads(r.value)["entity_id"] for r in emitted] == ["db-7"]
 
-    changelog = internal_topics(group, topics.raw, 1).changelog
+    changelog = internal_topics(group, topics.raw).changelog
     key = f"{ORG}/db-7".encode()
     written = await changelog_records(kafka_bootstrap, changelog, key, 30, want_tombstone=False)
     assert written, "no state was written for the incident"

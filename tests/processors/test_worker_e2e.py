@@ -424,7 +424,7 @@ async def test_the_internal_topics_are_named_as_kafkaio_worker_topics_says(
     """redrive, ``topics create`` and the fault accounting find the worker's topics by these
     names: a quixstreams release that renamed them fails here."""
     group = pipeline.env["ALERTPIPE_WORKER_GROUP"]
-    expected = internal_topics(group, pipeline.topics.raw, 3)
+    expected = internal_topics(group, pipeline.topics.raw)
     async with connected_admin(pipeline.bootstrap, 15.0) as admin:
         present = set(await admin.list_topics())
     assert {expected.repartition, expected.changelog} <= present
