@@ -184,3 +184,19 @@ def test_bodies_that_are_not_sns_messages_of_alarms_are_schema_dead_letters(
     letter = process_raw(raw_input(SOURCE, body), {}).dead_letter
     assert letter is not None
     assert (letter.code, letter.path) == ("schema", path), letter
+
+
+def test_insufficient_data_of_an_alarm_in_alarm_neither_closes_nor_escalates_it() -> None:
+    gap = json.loads(sample("alarm.json"))
+    message = json.loads(gap["Message"]) | {"NewStateValue": "INSUFFICIENT_DATA"}
+    gap |= {"Message": json.dumps(message), "MessageId": "another"}
+    bodies = [sample("alarm.json"), json.dumps(gap).encode(), sample("ok.json")]
+    decided = decide_in_order(
+        [process_raw(raw_input(SOURCE, b, offset=i), {}) for i, b in enumerate(bodies)],
+        1_710_240_400_000,
+    )
+    assert [(emitted, reason) for _, emitted, reason in decided] == [
+        (True, "open"),
+        (False, "duplicate"),  # a WARNING while CRITICAL: counted, the incident stays open
+        (True, "resolve"),
+    ]
