@@ -16,6 +16,8 @@ from ingest.keystore import read_integrations
 from schemas.registry import SourceInfo
 
 DEV_ORG = "dev"
+# Amazon SNS keys name their topics; the dev org's takes any (signatures are still checked).
+DEV_SNS_TOPICS = ("arn:*:sns:*:*:*",)
 
 
 def load_dev_keys(keys_file: Path) -> dict[str, str]:
@@ -50,7 +52,10 @@ async def ensure_dev_keys(
             continue
         key = saved.get(name)
         if key is None or table.lookup(key, name) is None:
-            done = await enable(bootstrap, topic, sources, name, DEV_ORG, base_url)
+            topics = DEV_SNS_TOPICS if info.protocol == "amazon_sns" else ()
+            done = await enable(
+                bootstrap, topic, sources, name, DEV_ORG, base_url, topic_arns=topics
+            )
             key = saved[name] = done.key
         urls[name] = service_url(base_url, info, key)
         if info.key_in_body:  # PagerDuty: the key goes in the body's routing_key

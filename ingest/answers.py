@@ -57,6 +57,10 @@ def rejection_answer(rejection: Rejection, request_id: str) -> Answer:
     return Answer(rejection.status, orjson.dumps(payload), JSON, (rid, *rejection.headers))
 
 
+def json_answer(status: int, payload: object, request_id: str) -> Answer:
+    return Answer(status, orjson.dumps(payload), JSON, ((b"x-request-id", request_id.encode()),))
+
+
 @dataclass(frozen=True)
 class Accepted:
     """What the raw record carries beyond the common headers, and what is answered once

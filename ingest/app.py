@@ -43,6 +43,8 @@ from ingest.paths import build_prefix_table
 from ingest.ratelimit import RateLimiter
 from ingest.settings import IngressSettings
 from ingest.sink import RawSink, SinkUnavailable
+from ingest.snsgate import SnsGate, refusal
+from ingest.snsmessage import SnsMessage
 from schemas.raw import RawHeaders, raw_record_key
 from schemas.registry import SourceInfo
 
@@ -81,6 +83,7 @@ class IngressApp:
         self.endpoints = endpoint_table(self.sources)
         self.limiter = RateLimiter(self.settings.rate_limit_per_s, self.settings.rate_limit_burst)
         self.openapi = resources.files("ingest").joinpath("openapi.json").read_bytes()
+        self.sns = SnsGate(self.settings.sns, self.clock, self.monotonic)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -228,12 +231,26 @@ class IngressApp:
             if isinstance(decision, Rejection):
                 return info.name, await self._refuse(send, decision, request_id)
             assert isinstance(decision, Admission)  # admit asks for the body only once
-        return info.name, await self._record(scope, send, decision, body, request_id)
+        sns: SnsMessage | None = None
+        if info.protocol == "amazon_sns":  # the signature is part of the authentication
+            kind = header(scope, b"x-amz-sns-message-type")
+            checked = await self.sns.check(body, decision.integration.topic_arns, kind)
+            if not isinstance(checked, SnsMessage):
+                return info.name, await self._refuse(send, refusal(info.name, checked), request_id)
+            sns = checked
+        return info.name, await self._record(scope, send, decision, body, request_id, sns)
 
     async def _record(
-        self, scope: Scope, send: Send, admission: Admission, body: bytes, request_id: str
+        self,
+        scope: Scope,
+        send: Send,
+        admission: Admission,
+        body: bytes,
+        request_id: str,
+        sns: SnsMessage | None = None,
     ) -> int:
-        """Write the raw record; answer once Kafka has it (or 503)."""
+        """Write the raw record; answer once Kafka has it (or 503). An SNS subscription
+        confirmation is confirmed once it is recorded."""
         info, integration = admission.source, admission.integration
         done = accepted(admission, body, request_id, self.new_id())
         client = scope.get("client")
@@ -276,4 +293,6 @@ class IngressApp:
             )
             return await self._refuse(send, unavailable, request_id)
         self.metrics.produce_seconds.observe(self.monotonic() - produce_started)
+        if sns is not None and sns.type == "SubscriptionConfirmation":
+            return await self._answer(send, await self.sns.confirm(sns, admission, request_id))
         return await self._answer(send, done.answer)

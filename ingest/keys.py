@@ -31,6 +31,8 @@ class Integration:
     # The alertpipe routing key its alerts go to, for a source whose URL has no routing key
     # segment (PagerDuty's key is in the body). None: the URL's, or the default route.
     routing_key: str | None = None
+    # Amazon SNS: the topics (ARNs or globs) whose messages the key takes; none: no topic.
+    topic_arns: tuple[str, ...] = ()
 
     @property
     def active(self) -> bool:
@@ -56,10 +58,15 @@ def hash_key(key: str) -> str:
 
 
 def encode_integration(integration: Integration) -> bytes:
-    """A record without a routing key is written as before it had one (older readers)."""
+    """A record without a routing key or topics is written as before it had them (older
+    readers)."""
     fields = asdict(integration)
     if fields["routing_key"] is None:
         del fields["routing_key"]
+    if not fields["topic_arns"]:
+        del fields["topic_arns"]
+    else:
+        fields["topic_arns"] = list(fields["topic_arns"])
     return orjson.dumps(fields)
 
 
@@ -76,9 +83,18 @@ def decode_integration(value: bytes) -> Integration:
             revoked_at=None if raw.get("revoked_at") is None else int(raw["revoked_at"]),
             # records written before routing keys were kept have none
             routing_key=None if raw.get("routing_key") is None else str(raw["routing_key"]),
+            topic_arns=_topics(raw.get("topic_arns")),
         )
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"not an integration record: {exc}") from exc
+
+
+def _topics(value: object) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
+        raise TypeError("topic_arns is not a list of text")
+    return tuple(value)
 
 
 class KeyTable:

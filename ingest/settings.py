@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from ingest.snstrust import SnsTrust
 from kafkaio.env import Env
 from kafkaio.settings import Settings, load_settings
 
@@ -27,6 +28,9 @@ class IngressSettings:
     access_log: bool = False
     # "kafka" (durable) or "null": answer without writing, ONLY to measure the HTTP ceiling.
     sink: str = "kafka"
+    # Where Amazon SNS's certificates and confirmations may be fetched. Not read from the
+    # environment on purpose: only a test (its loopback server and CA) passes another.
+    sns: SnsTrust = field(default_factory=SnsTrust)
 
 
 def load_ingress_settings(env: Mapping[str, str] | None = None) -> IngressSettings:

@@ -91,7 +91,7 @@ def schema_verdict(
     if envelope.source not in chosen.mappings:
         return SchemaVerdict(False, None, unchecked_because=f"no source {envelope.source!r}")
     origin = chosen.sources[envelope.source].origin
-    data = parse_body(body, envelope.content_type)
+    data = parse_body(body, envelope.content_type, chosen.sources[envelope.source].embedded_json)
     if isinstance(data, DeadLetter):
         because = f"the body did not parse ({data.code})"
         return SchemaVerdict(False, str(origin) if origin else None, unchecked_because=because)

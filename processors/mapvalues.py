@@ -8,6 +8,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 from processors.draft import epoch_ms, utc_text_ms
 from processors.fieldpath import SpecError, Where
@@ -29,6 +30,19 @@ def labels_hash(value: Any) -> str:
     return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:16]
 
 
+def arn_part(index: int) -> Callable[[Any], str | None]:
+    """Field ``index`` of an Amazon Resource Name (``arn:partition:service:region:account:
+    resource``); missing when the value is not an ARN or the field is empty."""
+
+    def part(value: Any) -> str | None:
+        if type(value) is not str or not value.startswith("arn:"):
+            return None
+        fields = value.split(":", 5)
+        return fields[index] or None if len(fields) == 6 else None
+
+    return part
+
+
 # Text filters apply to the value as text; the others to the value itself.
 TEXT_FILTERS: dict[str, Callable[[str], str]] = {
     "strip": str.strip,
@@ -42,6 +56,11 @@ FILTERS: dict[str, Callable[[Any], Any]] = {
     "labels_hash": labels_hash,
     # missing when only white space (the value itself otherwise)
     "nonblank": lambda v: None if isinstance(v, str) and not v.strip() else v,
+    # percent-encoded for a URL's path or query (every reserved character, "/" too)
+    "urlencode": lambda v: quote(as_text(v), safe=""),
+    "arn_partition": arn_part(1),
+    "arn_region": arn_part(3),
+    "arn_account": arn_part(4),
 }
 
 

@@ -19,10 +19,32 @@ def media_type(content_type: str) -> str:
     return content_type.split(";", 1)[0].strip().lower()
 
 
-def parse_body(body: bytes, content_type: str) -> Any | DeadLetter:
+def parse_body(body: bytes, content_type: str, embedded: tuple[str, ...] = ()) -> Any | DeadLetter:
+    """``embedded``: the source's top-level fields whose text is a JSON object
+    (``SourceInfo.embedded_json``), decoded here so validation and mapping see the object."""
     if media_type(content_type) == FORM:
         return parse_form(body)
-    return parse_json(body)
+    data = parse_json(body)
+    if embedded and type(data) is dict:
+        return decode_embedded(data, embedded)
+    return data
+
+
+def decode_embedded(data: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
+    """``data`` with each of ``fields`` that is the text of a JSON object replaced by that
+    object (a new dict: the parsed body is not changed). Any other value stays as it is, for
+    the schema to judge (an SNS Message that is plain text is text)."""
+    out = data
+    for name in fields:
+        text = data.get(name)
+        if type(text) is not str or not text.lstrip().startswith("{"):
+            continue
+        decoded = parse_json(text.encode("utf-8", "surrogatepass"))
+        if type(decoded) is dict:
+            if out is data:
+                out = dict(data)
+            out[name] = decoded
+    return out
 
 
 # An integer beyond 64 bits becomes a lossy float in orjson: 20+ digits, or a minus sign and

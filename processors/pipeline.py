@@ -73,7 +73,7 @@ def process_raw(
             envelope=envelope,
             dead_letter=DeadLetter("unknown_source", f"no mapping for source {source!r}"),
         )
-    data = parse_body(raw.value, envelope.content_type)
+    data = parse_body(raw.value, envelope.content_type, compiled.sources[source].embedded_json)
     if isinstance(data, DeadLetter):
         return StageOneResult(source, envelope=envelope, dead_letter=data)
     letter = validate(source, data, compiled)

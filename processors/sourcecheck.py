@@ -37,7 +37,7 @@ def check_body(
     schemas: SchemaSet | None = None,
 ) -> BodyCheck:
     """``schemas``: a SchemaSet holding ``info`` (built from it when None)."""
-    data = parse_body(body, content_type)
+    data = parse_body(body, content_type, info.embedded_json)
     if isinstance(data, DeadLetter):
         return BodyCheck(error=data)
     letter = validate(info.name, data, schemas or SchemaSet({info.name: info}))

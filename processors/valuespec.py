@@ -11,7 +11,8 @@ an object with exactly one of
     join: [spec, ...], sep: " "  (the parts that are not missing; missing when none is)
     switch: spec, cases: {text: spec}, default: spec
 
-and the optional steps ``filters: [strip|lower|upper|labels_hash|nonblank]``, ``map: {text: value}``
+and the optional steps ``filters: [strip|lower|upper|labels_hash|nonblank|urlencode|arn_partition|
+arn_region|arn_account]``, ``map: {text: value}``
 (an unmapped value becomes ``default``, or missing), ``time: rfc3339|epoch|utc_text|<strptime
 format>`` (epoch milliseconds), ``default: value`` (when missing). Missing means absent, None
 or "". A compiled getter takes (alert, body) and never raises for any JSON data.

@@ -56,6 +56,8 @@ class SourceInfo:
     keys_from: str | None = None
     # Other sources whose keys it accepts as well as its own.
     keys_also_from: tuple[str, ...] = ()
+    # Top-level fields whose text is a JSON object, decoded before validation (SNS's Message).
+    embedded_json: tuple[str, ...] = ()
 
     @property
     def key_in_body(self) -> bool:
@@ -132,6 +134,7 @@ def _load_folder(folder: Path) -> SourceInfo:
         protocol=data.get("protocol", "alertpipe"),
         keys_from=data.get("keys_from"),
         keys_also_from=tuple(data.get("keys_also_from") or ()),
+        embedded_json=tuple(data.get("embedded_json") or ()),
     )
 
 

@@ -58,10 +58,22 @@ def integrations() -> None:
     "has none) recorded with the key. Default: $routing_key in the URL, or the default route.",
 )
 @click.option(
+    "--topic-arn",
+    "topic_arns",
+    multiple=True,
+    help="amazon_sns only, at least once: an SNS topic ARN (or a glob such as "
+    "arn:aws:sns:*:123456789012:*) whose messages and subscriptions the key takes.",
+)
+@click.option(
     "--json", "as_json", is_flag=True, help="Print url, key, key_id, org, source, routing_key."
 )
 def enable_cmd(
-    source: str, org: str, base_url: str, routing_key: str | None, as_json: bool
+    source: str,
+    org: str,
+    base_url: str,
+    routing_key: str | None,
+    topic_arns: tuple[str, ...],
+    as_json: bool,
 ) -> None:
     """Create a key for SOURCE (thousandeyes, pingometer, generic, pagerduty, ...) and print
     the service URL, ending in /$routing_key for you to replace unless --routing-key is given.
@@ -72,7 +84,16 @@ def enable_cmd(
     bootstrap = bootstrap_or_exit(settings)
     sources = catalog(settings.sources_dir)
     done = run_kafka(
-        enable(bootstrap, settings.topics.integrations, sources, source, org, base_url, routing_key)
+        enable(
+            bootstrap,
+            settings.topics.integrations,
+            sources,
+            source,
+            org,
+            base_url,
+            routing_key,
+            topic_arns,
+        )
     )
     if as_json:
         click.echo(json.dumps(done.to_json()))
@@ -92,6 +113,10 @@ def enable_cmd(
         else:
             click.echo("Service URL:")
         click.echo(f"  {done.url}")
+    if i.topic_arns:
+        click.echo(
+            f"SNS topics it takes (and confirms subscriptions of): {', '.join(i.topic_arns)}"
+        )
     click.echo("The key is shown only now: alertpipe keeps only its hash.")
 
 
@@ -117,6 +142,7 @@ def list_cmd(org: str | None, as_json: bool) -> None:
                         "created_at": i.created_at,
                         "revoked_at": i.revoked_at,
                         "routing_key": i.routing_key,
+                        "topic_arns": list(i.topic_arns),
                         "status": status,
                     }
                 )

@@ -12,6 +12,9 @@ from schemas.errors import UsageError
 from schemas.registry import SourceInfo
 
 ROUTING_KEY = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+TOPIC_GLOB = re.compile(
+    r"^arn:(aws[a-z-]*|\*):sns:[a-z0-9*-]+:([0-9]{12}|\*):[A-Za-z0-9_.*-]{1,256}$"
+)
 
 
 class IntegrationError(UsageError, ValueError):
@@ -24,7 +27,7 @@ class EnabledIntegration:
     key: str  # shown once, never stored
     url: str
 
-    def to_json(self) -> dict[str, str | None]:
+    def to_json(self) -> dict[str, str | list[str] | None]:
         i = self.integration
         return {
             "url": self.url,
@@ -33,6 +36,7 @@ class EnabledIntegration:
             "org": i.org,
             "source": i.source,
             "routing_key": i.routing_key,
+            **({"topic_arns": list(i.topic_arns)} if i.topic_arns else {}),
         }
 
 
@@ -53,9 +57,12 @@ async def enable(
     org: str,
     base_url: str,
     routing_key: str | None = None,
+    topic_arns: tuple[str, ...] = (),
 ) -> EnabledIntegration:
     """``routing_key``: the alertpipe routing key the integration's alerts go to (recorded
-    with the key; a source whose URL carries one gets it in the printed URL)."""
+    with the key; a source whose URL carries one gets it in the printed URL). ``topic_arns``:
+    for Amazon SNS, the topics (ARNs or globs) the key takes messages and subscriptions of:
+    at least one, and only there."""
     if source not in sources:
         raise IntegrationError(f"unknown source {source!r}; known: {', '.join(sorted(sources))}")
     info = sources[source]
@@ -72,11 +79,29 @@ async def enable(
             f"org {org!r}: use 1-64 lower-case letters, digits, '-' or '_', starting with a "
             "letter or digit"
         )
+    check_topics(info, topic_arns)
     key = new_hex_key() if info.key_in_body else new_key()
     now = int(time.time() * 1000)
-    item = Integration(new_key_id(), org, source, hash_key(key), now, None, routing_key)
+    item = Integration(
+        new_key_id(), org, source, hash_key(key), now, None, routing_key, tuple(topic_arns)
+    )
     await publish_integration(bootstrap, topic, item)
     return EnabledIntegration(item, key, service_url(base_url, info, key, routing_key))
+
+
+def check_topics(info: SourceInfo, topic_arns: tuple[str, ...]) -> None:
+    if info.protocol != "amazon_sns":
+        if topic_arns:
+            raise IntegrationError(f"{info.name} takes no topics (--topic-arn is for SNS)")
+        return
+    if not topic_arns:
+        raise IntegrationError(
+            f"{info.name} needs --topic-arn: the SNS topics (ARN, or a glob such as "
+            "arn:aws:sns:*:123456789012:*) whose messages and subscriptions the key takes"
+        )
+    for arn in topic_arns:
+        if not TOPIC_GLOB.match(arn):
+            raise IntegrationError(f"topic {arn!r}: not an SNS topic ARN (arn:aws:sns:...)")
 
 
 async def revoke(bootstrap: str, topic: str, key_id: str) -> tuple[Integration, bool]:

@@ -50,9 +50,17 @@ class StaticKeys:
 
     async def stop(self) -> None: ...
 
-    def enable(self, source: str, org: str = "acme", routing_key: str | None = None) -> str:
+    def enable(
+        self,
+        source: str,
+        org: str = "acme",
+        routing_key: str | None = None,
+        topic_arns: tuple[str, ...] = (),
+    ) -> str:
         key = new_hex_key() if load_sources()[source].key_in_body else new_key()
-        integration = Integration(new_key_id(), org, source, hash_key(key), 1, None, routing_key)
+        integration = Integration(
+            new_key_id(), org, source, hash_key(key), 1, None, routing_key, topic_arns
+        )
         self.table.apply(integration)
         return key
 

@@ -19,6 +19,7 @@ from ingest.keys import Integration, hash_key, new_hex_key, new_key, new_key_id
 from ingest.keystore import KeyStore, publish_integration
 from ingest.settings import IngressSettings
 from ingest.sink import KafkaSink
+from ingest.snstrust import SnsTrust
 from kafkaio.settings import Settings, TopicSettings
 from schemas.registry import load_sources
 from tests.kafka_records import Record
@@ -57,10 +58,16 @@ async def read_all(bootstrap: str, topic: str, expected: int, timeout: float = 3
 
 @asynccontextmanager
 async def running_app(
-    bootstrap: str, topics: TopicSettings, produce_timeout: float = 10.0
+    bootstrap: str,
+    topics: TopicSettings,
+    produce_timeout: float = 10.0,
+    sns: SnsTrust | None = None,
 ) -> AsyncIterator[tuple[IngressApp, httpx.AsyncClient]]:
+    """``sns``: whom to trust for Amazon SNS (a test's loopback server), else AWS."""
     settings = IngressSettings(
-        kafka=kafka_settings(bootstrap, topics), produce_timeout_s=produce_timeout
+        kafka=kafka_settings(bootstrap, topics),
+        produce_timeout_s=produce_timeout,
+        sns=sns or SnsTrust(),
     )
     sink = KafkaSink(bootstrap, topics.raw, timeout=produce_timeout, max_request_size=1 << 20)
     keys = KeyStore(bootstrap, topics.integrations)
@@ -85,11 +92,12 @@ async def enable(
     source: str,
     org: str = "acme",
     routing_key: str | None = None,
+    topic_arns: tuple[str, ...] = (),
 ) -> tuple[str, Integration]:
     """A key as ``alertpipe integrations enable`` mints it (32 hex digits for PagerDuty)."""
     key = new_hex_key() if load_sources()[source].key_in_body else new_key()
     now = int(time.time() * 1000)
-    item = Integration(new_key_id(), org, source, hash_key(key), now, None, routing_key)
+    item = Integration(new_key_id(), org, source, hash_key(key), now, None, routing_key, topic_arns)
     await publish_integration(bootstrap, topics.integrations, item)
     return key, item
 

@@ -11,7 +11,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -236,13 +236,19 @@ async def test_pagerduty_events_drive_one_incident_by_dedup_key(pipeline: Pipeli
     ]
 
 
-async def test_a_firing_sample_of_every_folder_source_comes_through(pipeline: Pipeline) -> None:
+async def test_a_firing_sample_of_every_folder_source_comes_through(
+    pipeline: Pipeline, tmp_path: Path
+) -> None:
     """One firing sample of each declarative source on a URL path, through the real ingress
-    and worker: what comes out is what the pure stage 1 makes of the same body."""
+    and worker: what comes out is what the pure stage 1 makes of the same body. Amazon SNS's
+    sample is signed by the loopback stand-in for SNS, which the ingress is told to trust."""
     from processors.pipeline import process_raw
+    from tests.ingest.sns_loopback import loopback_sns
     from tests.processors.helpers import raw_input
 
     org, sources = new_org(), load_sources()
+    stack = ExitStack()
+    sns = stack.enter_context(loopback_sns(tmp_path))
     firing: dict[str, bytes] = {}
     for name, info in sorted(sources.items()):
         if info.mapping is None or not info.paths or info.keys_from:
@@ -252,24 +258,35 @@ async def test_a_firing_sample_of_every_folder_source_comes_through(pipeline: Pi
                 continue
             made = process_raw(raw_input(name, path.read_bytes()), {}).alerts
             if made and all(a.message_type in ("CRITICAL", "WARNING") for a in made):
-                firing[name] = path.read_bytes()
+                signed = info.protocol == "amazon_sns"
+                firing[name] = sns.signed_body(path) if signed else path.read_bytes()
                 break
-    assert {"alertmanager", "grafana", "sentry", "azure_monitor"} <= set(firing)
+    assert {"alertmanager", "grafana", "sentry", "azure_monitor", "amazon_sns"} <= set(firing)
     expected = sorted(
         (a.source, a.message_type, a.entity_id)
         for name, body in firing.items()
         for a in process_raw(raw_input(name, body), {}).alerts
     )
-    keys = {s: (await enable(pipeline.bootstrap, pipeline.topics, s, org))[0] for s in firing}
-    async with running_app(pipeline.bootstrap, pipeline.topics) as (app, client):
-        for source, key in keys.items():
-            await wait_for_key(app, key, source)
-            response = await client.post(
-                f"/integrations/{sources[source].paths[0]}/{key}/team-a",
-                content=firing[source],
-                headers=JSON,
-            )
-            assert response.status_code == 200, (source, response.text)
+    topics = ("arn:aws:sns:*:123456789012:*",)
+    keys = {
+        s: (await enable(pipeline.bootstrap, pipeline.topics, s, org, topic_arns=topics))[0]
+        if sources[s].protocol == "amazon_sns"
+        else (await enable(pipeline.bootstrap, pipeline.topics, s, org))[0]
+        for s in firing
+    }
+    with stack:
+        async with running_app(pipeline.bootstrap, pipeline.topics, sns=sns.trust) as (
+            app,
+            client,
+        ):
+            for source, key in keys.items():
+                await wait_for_key(app, key, source)
+                response = await client.post(
+                    f"/integrations/{sources[source].paths[0]}/{key}/team-a",
+                    content=firing[source],
+                    headers=JSON,
+                )
+                assert response.status_code == 200, (source, response.text)
     records = await consume(
         pipeline.bootstrap, pipeline.topics.normalized, len(expected), by_org(org)
     )
