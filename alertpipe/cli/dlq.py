@@ -24,6 +24,7 @@ from alertpipe.cli.reading import (
 from alertpipe.jobs.ranges import RangeRequest
 from alertpipe.jobs.redrive import RedriveJob, RedriveReport, redrive_range
 from kafkaio.admin import partition_count
+from kafkaio.clients import KafkaTarget
 from kafkaio.settings import Settings, SettingsError
 from kafkaio.worker_topics import internal_topics
 from processors.redrive import Redriven
@@ -118,7 +119,7 @@ def redrive_cmd(
         raise SystemExit(EXIT_INTERRUPTED)
 
 
-async def stage_one_topic(settings: Settings, bootstrap: str, timeout: float) -> str:
+async def stage_one_topic(settings: Settings, bootstrap: KafkaTarget, timeout: float) -> str:
     """The repartition topic of the configured worker group (ALERTPIPE_WORKER_GROUP)."""
     try:
         group = load_worker_settings().group
