@@ -19,6 +19,7 @@ from ingest.keys import Integration, hash_key, new_hex_key, new_key, new_key_id
 from ingest.keystore import KeyStore, publish_integration
 from ingest.settings import IngressSettings
 from ingest.sink import KafkaSink
+from kafkaio.clients import KafkaTarget
 from kafkaio.settings import Settings, TopicSettings
 from schemas.registry import load_sources
 from tests.kafka_records import Record
@@ -80,7 +81,7 @@ async def running_app(
 
 
 async def enable(
-    bootstrap: str,
+    bootstrap: KafkaTarget,
     topics: TopicSettings,
     source: str,
     org: str = "acme",

@@ -7,15 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from alertpipe.localbroker.tls import make_ca
 from kafkaio.env import Env
 from kafkaio.security import KafkaSecurity, load_security
 from kafkaio.settings import SettingsError, describe, load_settings
 
 
-@pytest.fixture(scope="module")
-def ca_pem(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_ca(tmp_path_factory.mktemp("ca"), "test-ca", "unit-test-pw")
+@pytest.fixture
+def ca_pem(other_ca: Path) -> Path:
+    return other_ca
 
 
 def sasl_ssl(ca: Path, **extra: str) -> dict[str, str]:
