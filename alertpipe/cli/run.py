@@ -68,6 +68,11 @@ def run(keep_kafka: bool, kafka_state_dir: Path | None, ingress_port: int) -> No
         started = None if already or keep_kafka else broker
         keys_file = broker.layout.state_dir / "dev-integrations.json"
     kafka = settings.connection(bootstrap)
+    if choice.kind is not BrokerKind.EXTERNAL and settings.security.protocol == "PLAINTEXT":
+        local = LocalBroker(kafka_state_dir, echo=lambda _: None)
+        state = local.read_state()
+        if state is not None and state.security != "plaintext":
+            kafka = local.client(state)  # the local broker's own TLS and SCRAM settings
     try:
         try:
             outcomes = asyncio.run(ensure_topics(kafka, specs))
