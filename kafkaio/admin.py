@@ -30,7 +30,7 @@ def unreachable(
     says why when it is known (``connection_problem``)."""
     where = connection(kafka).bootstrap_servers
     if problem is not None:
-        return KafkaUnreachable(f"cannot connect to Kafka at {where}: {problem}")
+        return KafkaUnreachable(f"cannot reach Kafka at {where}: {problem}")
     return KafkaUnreachable(f"cannot reach Kafka at {where} within {timeout:.0f}s ({cause!r})")
 
 

@@ -49,9 +49,7 @@ async def connection_problem(kafka: KafkaTarget, timeout: float = 5.0) -> str | 
         )
     except errors.UnsupportedSaslMechanismError as exc:
         return f"the broker does not offer KAFKA_SASL_MECHANISM={security.sasl_mechanism} ({exc})"
-    except (TimeoutError, errors.KafkaTimeoutError):
-        return None
-    except ConnectionRefusedError:
-        return f"connection to {first} refused"
+    except (TimeoutError, errors.KafkaTimeoutError, ConnectionRefusedError):
+        return None  # nothing there (yet): the client's own error says so
     except (OSError, ValueError, errors.KafkaError) as exc:
         return f"{type(exc).__name__}: {exc}"
