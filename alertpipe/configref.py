@@ -70,6 +70,40 @@ SETTINGS: tuple[SettingDoc, ...] = (
                "Comma-separated host:port of an existing Kafka cluster. Unset: the local "
                "broker of this checkout (`alertpipe kafka start`); containers must set it.",
                "bootstrap_servers", "(local broker)", "kafka-0:9092,kafka-1:9092"),
+    SettingDoc("KAFKA_SECURITY_PROTOCOL", KAFKA,
+               "`PLAINTEXT`, `SSL` (TLS), `SASL_SSL` (TLS and a SASL user: MSK, Confluent Cloud, "
+               "Aiven, Strimzi) or `SASL_PLAINTEXT` (needs KAFKA_SASL_ALLOW_PLAINTEXT). Used by "
+               "every client: ingress, worker, CLI. See docs/operations.md.",
+               "security.protocol", None, "SSL"),
+    SettingDoc("KAFKA_SSL_CA_FILE", KAFKA,
+               "PEM file of the CA(s) that signed the brokers' certificates. Unset: the system's "
+               "trust store (public CAs). The host name is always verified.",
+               default_text="(system CAs)"),
+    SettingDoc("KAFKA_SSL_CERT_FILE", KAFKA,
+               "PEM client certificate, for brokers that require mutual TLS; with "
+               "KAFKA_SSL_KEY_FILE.", default_text="unset"),
+    SettingDoc("KAFKA_SSL_KEY_FILE", KAFKA,
+               "PEM private key of the client certificate.", default_text="unset"),
+    SettingDoc("KAFKA_SSL_KEY_PASSWORD", KAFKA,
+               "Password of an encrypted KAFKA_SSL_KEY_FILE. Secret: never printed.",
+               default_text="unset"),
+    SettingDoc("KAFKA_SSL_KEY_PASSWORD_FILE", KAFKA,
+               "A file holding that password (a mounted Kubernetes Secret), instead of the "
+               "variable.", default_text="unset"),
+    SettingDoc("KAFKA_SASL_MECHANISM", KAFKA,
+               "`PLAIN`, `SCRAM-SHA-256` or `SCRAM-SHA-512`; needed with SASL_SSL.",
+               default_text="unset"),
+    SettingDoc("KAFKA_SASL_USERNAME", KAFKA, "The SASL user.", default_text="unset"),
+    SettingDoc("KAFKA_SASL_PASSWORD", KAFKA,
+               "The SASL user's password. Secret: masked wherever settings are printed or "
+               "logged.", default_text="unset"),
+    SettingDoc("KAFKA_SASL_PASSWORD_FILE", KAFKA,
+               "A file holding the password (a mounted Kubernetes Secret; its trailing newline "
+               "is dropped), instead of KAFKA_SASL_PASSWORD; setting both is an error.",
+               default_text="unset"),
+    SettingDoc("KAFKA_SASL_ALLOW_PLAINTEXT", KAFKA,
+               "`true`: allow SASL_PLAINTEXT, which sends the credentials (PLAIN) and every "
+               "record unencrypted; for a network you trust only.", default_text="off"),
     SettingDoc("ALERTPIPE_TOPIC_RAW", KAFKA,
                "Verbatim request bodies, written by the ingress, kept for replay.", "topics.raw"),
     SettingDoc("ALERTPIPE_TOPIC_NORMALIZED", KAFKA,

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from alertpipe.jobs.integrations import enable, service_url
 from ingest.keystore import read_integrations
+from kafkaio.clients import KafkaTarget
 from schemas.registry import SourceInfo
 
 DEV_ORG = "dev"
@@ -37,7 +38,7 @@ def save_dev_keys(keys_file: Path, keys: dict[str, str]) -> None:
 
 
 async def ensure_dev_keys(
-    bootstrap: str,
+    bootstrap: KafkaTarget,
     topic: str,
     sources: dict[str, SourceInfo],
     saved: dict[str, str],

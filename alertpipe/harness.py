@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 
 from alertpipe.children import stop_child
+from kafkaio.clients import KafkaTarget
 from kafkaio.settings import TopicSettings, kafka_env, prefixed_topics
 from kafkaio.topics import ensure_topics, topic_specs
 from schemas.errors import AlertpipeError
@@ -28,21 +29,27 @@ class HarnessError(AlertpipeError):
     """A process of the harness exited, or did not become ready in time."""
 
 
-async def fresh_topics(bootstrap: str, partitions: int = 3, prefix: str = "t") -> TopicSettings:
+async def fresh_topics(
+    bootstrap: KafkaTarget, partitions: int = 3, prefix: str = "t"
+) -> TopicSettings:
     """Every topic alertpipe uses, created under a new ``<prefix>.<random>.`` name."""
     topics = prefixed_topics(f"{prefix}.{uuid.uuid4().hex[:8]}", partitions=partitions)
     await ensure_topics(bootstrap, topic_specs(topics))
     return topics
 
 
-def pipeline_env(bootstrap: str, topics: TopicSettings, **extra: str) -> dict[str, str]:
-    """This environment with the cluster and the topic names of ``topics`` (an ingress, the
-    CLI), then ``extra``."""
+def pipeline_env(bootstrap: KafkaTarget, topics: TopicSettings, **extra: str) -> dict[str, str]:
+    """This environment with the cluster (and its security settings) and the topic names of
+    ``topics`` (an ingress, the CLI), then ``extra``."""
     return {**os.environ, **kafka_env(bootstrap, topics), **extra}
 
 
 def worker_env(
-    bootstrap: str, topics: TopicSettings, data_dir: Path, group_prefix: str = "test", **extra: str
+    bootstrap: KafkaTarget,
+    topics: TopicSettings,
+    data_dir: Path,
+    group_prefix: str = "test",
+    **extra: str,
 ) -> dict[str, str]:
     """A worker's environment: its own consumer group and data dir, no metrics port, the
     topics' replication factor (for the internal topics it creates), then ``extra``."""

@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import TopicPartition
 
 from alertpipe.harness import WORKER_READY
@@ -40,6 +39,7 @@ from bench.stack import (
 )
 from bench.stage1 import FIXTURES
 from bench.worker import wait_drained
+from kafkaio.clients import new_consumer
 from kafkaio.worker_topics import internal_topics
 
 # The p99 target of each processing guarantee (issue): exactly-once commits a transaction every
@@ -60,9 +60,9 @@ async def step_run(
     bootstrap: str, topic: str, partitions: int, plan: Path, step: int, rate: int, seconds: float
 ) -> dict[str, Any]:
     """One paced load; latencies (ms) of the alerts of this step seen on ``topic``."""
-    consumer = AIOKafkaConsumer(
+    consumer = new_consumer(
+        bootstrap,
         isolation_level="read_committed",
-        bootstrap_servers=bootstrap,
         group_id=None,
         enable_auto_commit=False,
         fetch_max_wait_ms=5,

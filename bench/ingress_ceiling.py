@@ -21,8 +21,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
-
 from bench.figures import figure, latency_set
 from bench.stack import (
     ORG,
@@ -35,6 +33,7 @@ from bench.stack import (
 )
 from bench.stage1 import fixture_files, headers_for
 from bench.table import figures_table, latency_table
+from kafkaio.clients import new_producer
 from kafkaio.settings import TopicSettings
 from schemas.raw import raw_record_key
 from schemas.registry import load_sources
@@ -106,8 +105,8 @@ async def producer_ceiling(
 ) -> dict[str, float]:
     """Records/s of a bare aiokafka producer with the ingress's settings, ``in_flight`` sends
     awaited at a time (as many as the load's connections), no HTTP."""
-    producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap,
+    producer = new_producer(
+        bootstrap,
         acks="all",
         enable_idempotence=True,
         max_request_size=MAX_REQUEST_SIZE,

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-from aiokafka import AIOKafkaProducer
 
+from kafkaio.clients import new_producer
 from processors.incidents import IncidentPolicy
 from processors.parse import parse_body
 from processors.pipeline import RawInput, process_raw
@@ -132,8 +132,8 @@ def mixed_records(count: int, seed: int = 7) -> list[tuple[bytes, bytes, list[tu
 
 
 async def prefill(bootstrap: str, topic: str, records: list[Any]) -> None:
-    producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap,
+    producer = new_producer(
+        bootstrap,
         acks="all",
         linger_ms=5,
         max_batch_size=512 * 1024,

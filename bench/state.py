@@ -21,9 +21,6 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer
-from aiokafka.admin import AIOKafkaAdminClient
-
 from alertpipe.harness import WORKER_READY
 from bench.figures import figure
 from bench.stack import (
@@ -38,6 +35,7 @@ from bench.stack import (
 )
 from bench.stage1 import prefill
 from bench.worker import end_offsets, wait_drained
+from kafkaio.clients import new_admin, new_consumer
 from kafkaio.settings import TopicSettings
 from kafkaio.worker_topics import internal_topics
 
@@ -88,8 +86,13 @@ def fill_changelog(
 
 async def record_count(bootstrap: str, topic: str) -> int:
     """End offsets summed (read_committed: commit markers included, so at least the count)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    consumer = AIOKafkaConsumer(isolation_level="read_committed", bootstrap_servers=bootstrap)
+    admin = new_admin(
+        bootstrap,
+    )
+    consumer = new_consumer(
+        bootstrap,
+        isolation_level="read_committed",
+    )
     await admin.start()
     await consumer.start()
     try:
@@ -101,9 +104,9 @@ async def record_count(bootstrap: str, topic: str) -> int:
 
 async def bare_read(bootstrap: str, topic: str, count: int) -> float:
     """Ceiling: records/s of a plain consumer reading the whole changelog from the start."""
-    consumer = AIOKafkaConsumer(
+    consumer = new_consumer(
+        bootstrap,
         topic,
-        bootstrap_servers=bootstrap,
         group_id=None,
         auto_offset_reset="earliest",
         isolation_level="read_committed",

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import CoordinatorLoadInProgressError, GroupCoordinatorNotAvailableError
 from aiokafka.structs import TopicPartition
@@ -34,6 +34,7 @@ from bench.stack import (
     worker_env,
 )
 from bench.stage1 import mixed_records, prefill
+from kafkaio.clients import new_admin, new_consumer, new_producer
 from kafkaio.topics import TopicSpec, ensure_topics
 from kafkaio.worker_topics import internal_topics
 
@@ -80,8 +81,13 @@ async def wait_drained(
     nothing moved for COMMIT_CHECK_S; returns the monotonic times of the first output and of
     the last change of the outputs, and the number of output records, both counted from what
     the outputs held when called (none yet: the first output is the last change)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    consumer = AIOKafkaConsumer(isolation_level="read_committed", bootstrap_servers=bootstrap)
+    admin = new_admin(
+        bootstrap,
+    )
+    consumer = new_consumer(
+        bootstrap,
+        isolation_level="read_committed",
+    )
     await admin.start()
     await consumer.start()
     first = last = None
@@ -122,16 +128,16 @@ async def passthrough(bootstrap: str, source: str, target: str, expected: int) -
     """Ceiling: consume ``source`` and produce each record to ``target`` (acks=all,
     idempotent, the worker's batch size), awaiting each batch's acks; records/s from the
     first record read."""
-    consumer = AIOKafkaConsumer(
+    consumer = new_consumer(
+        bootstrap,
         source,
         isolation_level="read_committed",
-        bootstrap_servers=bootstrap,
         group_id=None,
         auto_offset_reset="earliest",
         max_poll_records=500,
     )
-    producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap,
+    producer = new_producer(
+        bootstrap,
         acks="all",
         linger_ms=1,
         max_batch_size=512 * 1024,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 from ingest.keys import Integration, KeyTable, decode_integration, encode_integration
+from kafkaio.clients import KafkaTarget
 from kafkaio.follower import CompactedTopicFollower, OnRecord, publish_compacted, read_compacted
 
 log = logging.getLogger("alertpipe.ingest.keys")
@@ -26,19 +27,17 @@ def _applier(table: KeyTable) -> OnRecord:
 class KeyStore(CompactedTopicFollower):
     """Until ``caught_up``, the ingress answers 503 (keys not loaded), never 404."""
 
-    def __init__(self, bootstrap_servers: str, topic: str) -> None:
+    def __init__(self, kafka: KafkaTarget, topic: str) -> None:
         self.table = KeyTable()
-        super().__init__(bootstrap_servers, topic, _applier(self.table), "integration keys")
+        super().__init__(kafka, topic, _applier(self.table), "integration keys")
 
 
-async def publish_integration(bootstrap_servers: str, topic: str, item: Integration) -> None:
-    await publish_compacted(
-        bootstrap_servers, topic, item.key_id.encode(), encode_integration(item)
-    )
+async def publish_integration(kafka: KafkaTarget, topic: str, item: Integration) -> None:
+    await publish_compacted(kafka, topic, item.key_id.encode(), encode_integration(item))
 
 
-async def read_integrations(bootstrap_servers: str, topic: str) -> KeyTable:
+async def read_integrations(kafka: KafkaTarget, topic: str) -> KeyTable:
     """Everything in the topic now (for the CLI)."""
     table = KeyTable()
-    await read_compacted(bootstrap_servers, topic, _applier(table))
+    await read_compacted(kafka, topic, _applier(table))
     return table

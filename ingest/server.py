@@ -16,6 +16,7 @@ from ingest.keystore import KeyStore
 from ingest.logs import configure_json_logging
 from ingest.settings import IngressSettings, load_ingress_settings
 from ingest.sink import KafkaSink, NullSink, RawSink
+from kafkaio.clients import KafkaTarget
 from kafkaio.settings import Settings, SettingsError
 from schemas.registry import RegistryError, SourceInfo, catalog
 
@@ -62,11 +63,11 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
 
-def build_sink(settings: IngressSettings, bootstrap: str) -> RawSink:
+def build_sink(settings: IngressSettings, kafka: KafkaTarget) -> RawSink:
     if settings.sink == "null":
         return NullSink()
     return KafkaSink(
-        bootstrap,
+        kafka,
         settings.kafka.topics.raw,
         timeout=settings.produce_timeout_s,
         # Room for the largest accepted body plus headers and batch overhead.
@@ -100,12 +101,13 @@ def create_app(settings: IngressSettings | None = None) -> IngressApp:
     bootstrap = settings.kafka.bootstrap_servers
     if not bootstrap:
         raise SystemExit("error: the ingress needs KAFKA_BOOTSTRAP_SERVERS")
+    kafka = settings.kafka.connection(bootstrap)
     HeaderTimeoutProtocol.header_timeout = settings.header_timeout_s
     return IngressApp(
         settings=settings,
         sources=checked_sources(settings.kafka),
-        sink=build_sink(settings, bootstrap),
-        keys=KeyStore(bootstrap, settings.kafka.topics.integrations),
+        sink=build_sink(settings, kafka),
+        keys=KeyStore(kafka, settings.kafka.topics.integrations),
     )
 
 
@@ -139,8 +141,10 @@ def serve(host: str, port: int, workers: int, settings: IngressSettings) -> None
 
 def settings_env(settings: IngressSettings) -> dict[str, str]:
     """What a worker process started from the environment needs to read ``settings`` back:
-    the values the CLI decides rather than the environment (the cluster, the sink)."""
+    the values the CLI decides rather than the environment (the cluster and how to reach it,
+    the sink)."""
     env = {"ALERTPIPE_INGRESS_SINK": settings.sink}
     if settings.kafka.bootstrap_servers:
-        env["KAFKA_BOOTSTRAP_SERVERS"] = settings.kafka.bootstrap_servers
+        kafka = settings.kafka.connection(settings.kafka.bootstrap_servers)
+        env.update(kafka.env())
     return env

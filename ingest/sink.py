@@ -18,6 +18,8 @@ from aiokafka.errors import (
     UnknownProducerId,
 )
 
+from kafkaio.clients import KafkaTarget, connection, new_producer
+from kafkaio.diagnose import connection_problem
 from schemas.errors import AlertpipeError
 
 log = logging.getLogger("alertpipe.ingest.sink")
@@ -67,13 +69,13 @@ class KafkaSink:
 
     def __init__(
         self,
-        bootstrap_servers: str,
+        kafka: KafkaTarget,
         topic: str,
         *,
         timeout: float,
         max_request_size: int,
     ) -> None:
-        self.bootstrap_servers = bootstrap_servers
+        self.kafka = connection(kafka)
         self.topic = topic
         self.timeout = timeout
         self.max_request_size = max_request_size
@@ -133,8 +135,8 @@ class KafkaSink:
     async def _connect(self) -> None:
         delay = 0.5
         while True:
-            producer = AIOKafkaProducer(
-                bootstrap_servers=self.bootstrap_servers,
+            producer = new_producer(
+                self.kafka,
                 acks="all",
                 enable_idempotence=True,
                 request_timeout_ms=int(self.timeout * 1000),
@@ -149,7 +151,8 @@ class KafkaSink:
                 async with asyncio.timeout(self.timeout):
                     await producer.partitions_for(self.topic)  # topic known, or fail here
             except Exception as exc:
-                self._problem = f"cannot reach Kafka at {self.bootstrap_servers} ({exc!r})"
+                why = await connection_problem(self.kafka, min(5.0, self.timeout)) or repr(exc)
+                self._problem = f"cannot reach Kafka at {self.kafka} ({why})"
                 log.warning("producer not ready, retrying in %.1fs: %s", delay, self._problem)
                 with contextlib.suppress(Exception):
                     await producer.stop()
@@ -158,7 +161,7 @@ class KafkaSink:
                 continue
             self._producer = producer
             self._problem = None
-            log.info("producer connected to %s", self.bootstrap_servers)
+            log.info("producer connected to %s", self.kafka)
             return
 
     async def send(

@@ -12,6 +12,8 @@ from typing import ClassVar, Protocol
 
 from aiokafka.admin import AIOKafkaAdminClient
 
+from kafkaio.clients import KafkaTarget, connection, new_admin
+from kafkaio.diagnose import connection_problem
 from schemas.errors import EXIT_KAFKA_UNREACHABLE, AlertpipeError
 
 
@@ -21,52 +23,58 @@ class KafkaUnreachable(AlertpipeError, ConnectionError):
     exit_code: ClassVar[int] = EXIT_KAFKA_UNREACHABLE
 
 
-def unreachable(bootstrap_servers: str, timeout: float, cause: BaseException) -> KafkaUnreachable:
-    """The one wording of "a client could not connect", for every client kind."""
-    return KafkaUnreachable(
-        f"cannot reach Kafka at {bootstrap_servers} within {timeout:.0f}s ({cause!r})"
-    )
+def unreachable(
+    kafka: KafkaTarget, timeout: float, cause: BaseException, problem: str | None = None
+) -> KafkaUnreachable:
+    """The one wording of "a client could not connect", for every client kind; ``problem``
+    says why when it is known (``connection_problem``)."""
+    where = connection(kafka).bootstrap_servers
+    if problem is not None:
+        return KafkaUnreachable(f"cannot reach Kafka at {where}: {problem}")
+    return KafkaUnreachable(f"cannot reach Kafka at {where} within {timeout:.0f}s ({cause!r})")
+
+
+async def explained(kafka: KafkaTarget, timeout: float, cause: BaseException) -> KafkaUnreachable:
+    """``unreachable`` with the reason found by one more connection attempt (a few seconds)."""
+    problem = await connection_problem(kafka, min(5.0, max(1.0, timeout)))
+    return unreachable(kafka, timeout, cause, problem)
 
 
 class Startable(Protocol):
     async def start(self) -> None: ...
 
 
-async def start_within(client: Startable, bootstrap_servers: str, timeout: float) -> None:
+async def start_within(client: Startable, kafka: KafkaTarget, timeout: float) -> None:
     """Start an aiokafka client (admin, producer, consumer), or KafkaUnreachable after
     ``timeout`` seconds."""
     try:
         async with asyncio.timeout(timeout):
             await client.start()
     except Exception as exc:  # aiokafka raises several unrelated types for "not there"
-        raise unreachable(bootstrap_servers, timeout, exc) from exc
+        raise await explained(kafka, timeout, exc) from exc
 
 
 @contextlib.asynccontextmanager
-async def connected_admin(
-    bootstrap_servers: str, timeout: float
-) -> AsyncIterator[AIOKafkaAdminClient]:
+async def connected_admin(kafka: KafkaTarget, timeout: float) -> AsyncIterator[AIOKafkaAdminClient]:
     """An admin client that answered within ``timeout`` seconds, else KafkaUnreachable."""
-    admin = AIOKafkaAdminClient(
-        bootstrap_servers=bootstrap_servers, request_timeout_ms=max(1000, int(timeout * 1000))
-    )
+    admin = new_admin(kafka, request_timeout_ms=max(1000, int(timeout * 1000)))
     try:
-        await start_within(admin, bootstrap_servers, timeout)
+        await start_within(admin, kafka, timeout)
         yield admin
     finally:
         await admin.close()
 
 
-async def fetch_cluster(bootstrap_servers: str, timeout: float) -> dict[str, object]:
+async def fetch_cluster(kafka: KafkaTarget, timeout: float) -> dict[str, object]:
     """One metadata round trip: aiokafka's cluster description, or KafkaUnreachable."""
     try:
-        async with asyncio.timeout(timeout), connected_admin(bootstrap_servers, timeout) as admin:
+        async with asyncio.timeout(timeout), connected_admin(kafka, timeout) as admin:
             description: dict[str, object] = await admin.describe_cluster()
             return description
     except KafkaUnreachable:
         raise
     except Exception as exc:  # aiokafka raises several unrelated types for "not there"
-        raise unreachable(bootstrap_servers, timeout, exc) from exc
+        raise await explained(kafka, timeout, exc) from exc
 
 
 async def partitions_by_topic(
@@ -84,19 +92,19 @@ async def partitions_by_topic(
     }
 
 
-async def partition_ids(bootstrap_servers: str, topic: str, *, timeout: float = 15.0) -> list[int]:
+async def partition_ids(kafka: KafkaTarget, topic: str, *, timeout: float = 15.0) -> list[int]:
     """Partitions of ``topic``; empty when it does not exist. Raises KafkaUnreachable."""
-    async with connected_admin(bootstrap_servers, timeout) as admin:
+    async with connected_admin(kafka, timeout) as admin:
         found = await partitions_by_topic(admin, [topic])
     return found.get(topic, [])
 
 
-async def partition_count(bootstrap_servers: str, topic: str, *, timeout: float = 15.0) -> int:
+async def partition_count(kafka: KafkaTarget, topic: str, *, timeout: float = 15.0) -> int:
     """Partitions of ``topic``; 0 when it does not exist. Raises KafkaUnreachable."""
-    return len(await partition_ids(bootstrap_servers, topic, timeout=timeout))
+    return len(await partition_ids(kafka, topic, timeout=timeout))
 
 
-async def wait_until_answers(bootstrap_servers: str, timeout: float) -> None:
+async def wait_until_answers(kafka: KafkaTarget, timeout: float) -> None:
     """Retry metadata requests until one succeeds or ``timeout`` seconds pass."""
     deadline = time.monotonic() + timeout
     last: Exception | None = None
@@ -107,9 +115,7 @@ async def wait_until_answers(bootstrap_servers: str, timeout: float) -> None:
     try:
         while time.monotonic() < deadline:
             try:
-                await fetch_cluster(
-                    bootstrap_servers, min(5.0, max(0.5, deadline - time.monotonic()))
-                )
+                await fetch_cluster(kafka, min(5.0, max(0.5, deadline - time.monotonic())))
                 return
             except KafkaUnreachable as exc:
                 last = exc
@@ -117,14 +123,14 @@ async def wait_until_answers(bootstrap_servers: str, timeout: float) -> None:
     finally:
         quiet.setLevel(previous)
     raise KafkaUnreachable(
-        f"no Kafka broker answered at {bootstrap_servers} within {timeout:.0f}s"
+        f"no Kafka broker answered at {connection(kafka).bootstrap_servers} within {timeout:.0f}s"
     ) from last
 
 
-def answers(bootstrap_servers: str, timeout: float = 2.0) -> bool:
+def answers(kafka: KafkaTarget, timeout: float = 2.0) -> bool:
     """Synchronous yes/no probe, for status commands; never raises."""
     try:
-        asyncio.run(fetch_cluster(bootstrap_servers, timeout))
+        asyncio.run(fetch_cluster(kafka, timeout))
     except KafkaUnreachable:
         return False
     return True

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from kafkaio.secret import Secret
 from schemas.errors import UsageError
 
 
@@ -78,6 +79,40 @@ class Env:
         if not Path(raw).is_dir():
             raise SettingsError(f"{name}={raw!r} is not a directory")
         return Path(raw)
+
+    def file(self, name: str) -> Path | None:
+        """An existing, readable file (a CA, a certificate, a key), or None when unset."""
+        raw = self.optional(name)
+        if raw is None:
+            return None
+        path = Path(raw)
+        if not path.is_file():
+            raise SettingsError(f"{name}={raw!r}: no such file")
+        try:
+            with path.open("rb"):
+                pass
+        except OSError as exc:
+            raise SettingsError(f"{name}={raw!r} cannot be read ({exc.strerror})") from None
+        return path
+
+    def secret(self, name: str, file_name: str) -> Secret | None:
+        """A password or key from ``name`` or, for Kubernetes Secrets mounted as files, from
+        the file ``file_name`` names (its trailing newline dropped); never both."""
+        inline, path = self.optional(name), self.optional(file_name)
+        if inline is not None and path is not None:
+            raise SettingsError(f"set {name} or {file_name}, not both")
+        if inline is not None:
+            return Secret(inline)
+        if path is None:
+            return None
+        try:
+            text = Path(path).read_text(encoding="utf-8").rstrip("\r\n")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+            raise SettingsError(f"{file_name}={path!r} cannot be read ({reason})") from None
+        if not text:
+            raise SettingsError(f"{file_name}={path!r} is empty")
+        return Secret(text, source=Path(path))
 
 
 def _check_range(name: str, value: float, low: float | None, high: float | None) -> None:

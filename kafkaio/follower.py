@@ -15,6 +15,7 @@ from collections.abc import Callable
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from kafkaio.admin import partition_ids
+from kafkaio.clients import KafkaTarget, new_consumer
 from kafkaio.publishing import publisher
 from schemas.errors import UsageError
 
@@ -28,9 +29,9 @@ class TopicMissing(UsageError, RuntimeError):
 
 
 async def _assign_from_start(
-    consumer: AIOKafkaConsumer, bootstrap_servers: str, topic: str
+    consumer: AIOKafkaConsumer, kafka: KafkaTarget, topic: str
 ) -> tuple[list[TopicPartition], dict[TopicPartition, int]]:
-    partitions = await partition_ids(bootstrap_servers, topic)
+    partitions = await partition_ids(kafka, topic)
     if not partitions:
         raise TopicMissing(
             f"topic {topic} does not exist (create it with `alertpipe topics create`)"
@@ -52,16 +53,12 @@ def _apply_all(on_record: OnRecord, batches: dict[TopicPartition, list[object]])
             on_record(record.key, record.value)  # type: ignore[attr-defined]
 
 
-async def read_compacted(bootstrap_servers: str, topic: str, on_record: OnRecord) -> None:
+async def read_compacted(kafka: KafkaTarget, topic: str, on_record: OnRecord) -> None:
     """Apply every record now in ``topic`` once, in order, then return (for the CLI)."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap_servers,
-        isolation_level="read_committed",
-        enable_auto_commit=False,
-    )
+    consumer = new_consumer(kafka, isolation_level="read_committed", enable_auto_commit=False)
     await consumer.start()
     try:
-        _, ends = await _assign_from_start(consumer, bootstrap_servers, topic)
+        _, ends = await _assign_from_start(consumer, kafka, topic)
         while not await _reached(consumer, ends):
             _apply_all(on_record, await consumer.getmany(timeout_ms=500))
     finally:
@@ -69,8 +66,8 @@ async def read_compacted(bootstrap_servers: str, topic: str, on_record: OnRecord
 
 
 class CompactedTopicFollower:
-    def __init__(self, bootstrap_servers: str, topic: str, on_record: OnRecord, what: str) -> None:
-        self.bootstrap_servers = bootstrap_servers
+    def __init__(self, kafka: KafkaTarget, topic: str, on_record: OnRecord, what: str) -> None:
+        self.kafka = kafka
         self.topic = topic
         self.on_record = on_record
         self.what = what
@@ -103,13 +100,13 @@ class CompactedTopicFollower:
                 await asyncio.sleep(2.0)
 
     async def _follow(self) -> None:
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap_servers, enable_auto_commit=False,
-            isolation_level="read_committed", fetch_max_wait_ms=200,
+        consumer = new_consumer(
+            self.kafka, enable_auto_commit=False, isolation_level="read_committed",
+            fetch_max_wait_ms=200,
         )  # fmt: skip
         await consumer.start()
         try:
-            _, ends = await _assign_from_start(consumer, self.bootstrap_servers, self.topic)
+            _, ends = await _assign_from_start(consumer, self.kafka, self.topic)
             while True:
                 _apply_all(self.on_record, await consumer.getmany(timeout_ms=500))
                 if not self.caught_up and await _reached(consumer, ends):
@@ -122,9 +119,9 @@ class CompactedTopicFollower:
 
 
 async def publish_compacted(
-    bootstrap_servers: str, topic: str, key: bytes, value: bytes, timeout: float = 15.0
+    kafka: KafkaTarget, topic: str, key: bytes, value: bytes, timeout: float = 15.0
 ) -> None:
     """Write one record (the latest value for ``key``) and wait for all replicas to have it.
     Raises KafkaUnreachable."""
-    async with publisher(bootstrap_servers, timeout) as out:
+    async with publisher(kafka, timeout) as out:
         await out.send(topic, key, value)

@@ -13,6 +13,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
 from kafkaio.admin import KafkaUnreachable, start_within
+from kafkaio.clients import KafkaTarget, new_producer
 
 WINDOW = 2000  # records in flight before their acknowledgements are awaited
 
@@ -47,10 +48,10 @@ class Publisher:
 
 
 @contextlib.asynccontextmanager
-async def publisher(bootstrap_servers: str, timeout: float) -> AsyncIterator[Publisher]:
+async def publisher(kafka: KafkaTarget, timeout: float) -> AsyncIterator[Publisher]:
     """A Publisher whose records are all acknowledged when the block ends without error."""
-    producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap_servers,
+    producer = new_producer(
+        kafka,
         acks="all",
         enable_idempotence=True,
         linger_ms=5,
@@ -58,7 +59,7 @@ async def publisher(bootstrap_servers: str, timeout: float) -> AsyncIterator[Pub
         request_timeout_ms=int(timeout * 1000),
     )
     try:
-        await start_within(producer, bootstrap_servers, timeout)
+        await start_within(producer, kafka, timeout)
         out = Publisher(producer)
         yield out
         await out.settle()

@@ -1,7 +1,8 @@
 """Settings read once from the environment at the edge, then passed down frozen.
 
 Every setting has an environment variable, a default and a one-line meaning; ``describe()``
-prints them with secrets masked.
+prints them with secrets masked. The Kafka security settings (``kafkaio.security``) are part of
+them, so the ingress, the worker and the CLI connect the same way.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from kafkaio.clients import KafkaConnection, KafkaTarget, connection
 from kafkaio.env import Env, SettingsError
+from kafkaio.security import KafkaSecurity, load_security
 
 DAY_MS = 24 * 60 * 60 * 1000
 __all__ = ["DAY_MS", "TOPIC_ENV", "Settings", "SettingsError", "TopicSettings", "load_settings"]
@@ -48,6 +51,13 @@ class Settings:
     # An operator's own source folders (<name>/<name>.schema.json, mapping.yaml, samples/),
     # served beside the built-in ones; None: the built-in ones only.
     sources_dir: Path | None = None
+    # TLS and SASL of every Kafka client; PLAINTEXT by default.
+    security: KafkaSecurity = field(default_factory=KafkaSecurity)
+
+    def connection(self, bootstrap_servers: str) -> KafkaConnection:
+        """How to reach the cluster at ``bootstrap_servers`` (this one's, or the local
+        broker's) with these security settings."""
+        return KafkaConnection(bootstrap_servers, self.security)
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -96,6 +106,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         topics=topics,
         schema_dir=read.directory("ALERTPIPE_SCHEMA_DIR"),
         sources_dir=read.directory("ALERTPIPE_SOURCES_DIR"),
+        security=load_security(read),
     )
 
 
@@ -115,17 +126,18 @@ def prefixed_topics(prefix: str, **overrides: int) -> TopicSettings:
     return TopicSettings(**names, **overrides)  # type: ignore[arg-type]
 
 
-def kafka_env(bootstrap_servers: str, topics: TopicSettings) -> dict[str, str]:
-    """The environment that makes a child process (ingress, worker, CLI) use this cluster and
-    these topic names: the inverse of ``load_settings`` for them."""
-    env = {"KAFKA_BOOTSTRAP_SERVERS": bootstrap_servers}
+def kafka_env(kafka: KafkaTarget, topics: TopicSettings) -> dict[str, str]:
+    """The environment that makes a child process (ingress, worker, CLI) use this cluster, its
+    security settings and these topic names: the inverse of ``load_settings`` for them."""
+    env = connection(kafka).env()
     env.update({var: getattr(topics, name) for name, var in TOPIC_ENV.items()})
     return env
 
 
 def describe(settings: Settings) -> dict[str, object]:
-    """A flat, printable view of the settings (no secrets exist yet; mask them here when added)."""
+    """A flat, printable view of the settings, secrets masked."""
     out: dict[str, object] = {"bootstrap_servers": settings.bootstrap_servers or "(local broker)"}
+    out.update(settings.security.describe())
     out["schema_dir"] = str(settings.schema_dir or "(built-in schemas)")
     out["sources_dir"] = str(settings.sources_dir or "(built-in sources only)")
     for f in fields(settings.topics):

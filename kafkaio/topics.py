@@ -8,6 +8,7 @@ from aiokafka.admin import NewTopic
 from aiokafka.errors import TopicAlreadyExistsError, for_code
 
 from kafkaio.admin import connected_admin, partitions_by_topic
+from kafkaio.clients import KafkaTarget
 from kafkaio.settings import TopicSettings
 from kafkaio.worker_topics import internal_topics
 from schemas.errors import AlertpipeError
@@ -69,10 +70,10 @@ def topic_specs(settings: TopicSettings, worker_group: str | None = None) -> lis
 
 
 async def ensure_topics(
-    bootstrap_servers: str, specs: list[TopicSpec], *, timeout: float = 15.0
+    kafka: KafkaTarget, specs: list[TopicSpec], *, timeout: float = 15.0
 ) -> list[TopicOutcome]:
     """Create the missing topics; report existing ones untouched. Raises KafkaUnreachable."""
-    async with connected_admin(bootstrap_servers, timeout) as admin:
+    async with connected_admin(kafka, timeout) as admin:
         existing = set(await admin.list_topics())
         missing = [s for s in specs if s.name not in existing]
         raced: set[str] = set()

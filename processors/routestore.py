@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 
+from kafkaio.clients import KafkaTarget
 from kafkaio.follower import (
     CompactedTopicFollower,
     OnRecord,
@@ -33,16 +34,16 @@ def _applier(configs: dict[str, RoutingConfig]) -> OnRecord:
 
 
 class RouteStore(CompactedTopicFollower):
-    def __init__(self, bootstrap_servers: str, topic: str) -> None:
+    def __init__(self, kafka: KafkaTarget, topic: str) -> None:
         self.configs: dict[str, RoutingConfig] = {}
-        super().__init__(bootstrap_servers, topic, _applier(self.configs), "routing configs")
+        super().__init__(kafka, topic, _applier(self.configs), "routing configs")
 
 
-async def read_routes(bootstrap_servers: str, topic: str) -> dict[str, RoutingConfig]:
+async def read_routes(kafka: KafkaTarget, topic: str) -> dict[str, RoutingConfig]:
     configs: dict[str, RoutingConfig] = {}
-    await read_compacted(bootstrap_servers, topic, _applier(configs))
+    await read_compacted(kafka, topic, _applier(configs))
     return configs
 
 
-async def publish_routes(bootstrap_servers: str, topic: str, config: RoutingConfig) -> None:
-    await publish_compacted(bootstrap_servers, topic, config.org.encode(), config_to_json(config))
+async def publish_routes(kafka: KafkaTarget, topic: str, config: RoutingConfig) -> None:
+    await publish_compacted(kafka, topic, config.org.encode(), config_to_json(config))

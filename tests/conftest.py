@@ -10,6 +10,8 @@ import os
 import re
 import uuid
 from collections.abc import Coroutine, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 import pytest
@@ -18,7 +20,11 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from alertpipe.localbroker.broker import LocalBroker
 from alertpipe.localbroker.choice import BrokerKind, choose_broker, docker_daemon_answers
 from alertpipe.localbroker.jars import LocalKafkaError
+from alertpipe.localbroker.tls import make_ca
 from kafkaio.admin import KafkaUnreachable, answers
+from kafkaio.clients import KafkaConnection
+from kafkaio.env import Env
+from kafkaio.security import load_security
 
 # testcontainers path (machines with Docker): Confluent's image in KRaft mode, the one
 # testcontainers' KafkaContainer is built for.
@@ -63,6 +69,42 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             yield status.bootstrap_servers
         finally:
             broker.stop()
+
+
+@dataclass(frozen=True)
+class SecureKafka:
+    """The session's second broker, started with ``--security sasl_ssl``: TLS with its own CA
+    and SCRAM-SHA-256/512 and PLAIN for one user."""
+
+    env: dict[str, str]  # the client settings it prints (KAFKA_BOOTSTRAP_SERVERS, ...)
+    kafka: KafkaConnection  # the same, read through the settings code
+
+
+@pytest.fixture(scope="session")
+def secure_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecureKafka]:
+    """A local broker with a SASL_SSL listener (one extra broker start for the session; Java
+    is needed whichever broker the other tests use)."""
+    broker = LocalBroker(
+        tmp_path_factory.mktemp("kafka-sasl"), heap="384m", echo=lambda _: None,
+        security="sasl_ssl",
+    )  # fmt: skip
+    try:
+        status = broker.start()
+    except LocalKafkaError as exc:
+        pytest.fail(f"could not start the sasl_ssl broker for the tests: {exc}", False)
+    assert status.bootstrap_servers is not None
+    try:
+        env = broker.client_env()
+        yield SecureKafka(env, KafkaConnection(status.bootstrap_servers, load_security(Env(env))))
+    finally:
+        broker.stop()
+
+
+@pytest.fixture(scope="session")
+def other_ca(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A CA (PEM) that signed nothing the tests' brokers present: a valid file to trust, and
+    the wrong one."""
+    return make_ca(tmp_path_factory.mktemp("other-ca"), "other-ca", "other-ca-password")
 
 
 def _unique(request: pytest.FixtureRequest, kind: str) -> str:

@@ -11,6 +11,8 @@ import click
 
 from alertpipe.localbroker.broker import LocalBroker
 from alertpipe.localbroker.choice import BrokerKind, choose_broker
+from kafkaio.clients import KafkaConnection
+from kafkaio.security import KafkaSecurity
 from kafkaio.settings import Settings, SettingsError, load_settings
 from schemas.errors import EXIT_FAILURE, EXIT_KAFKA_UNREACHABLE, EXIT_USAGE
 
@@ -58,14 +60,20 @@ def schemas_or_exit(settings: Settings) -> SchemaSet:
         fail(f"bad source: {exc}", EXIT_USAGE)
 
 
-def bootstrap_or_exit(settings: Settings) -> str:
-    """KAFKA_BOOTSTRAP_SERVERS if set, else the running local broker, else a clear error."""
+def bootstrap_or_exit(settings: Settings) -> KafkaConnection:
+    """KAFKA_BOOTSTRAP_SERVERS if set, else the running local broker, else a clear error;
+    with the security settings (KAFKA_SECURITY_PROTOCOL, ...), or, for a local broker started
+    with --security sasl_ssl and no such settings, that broker's own client settings."""
     choice = choose_broker(os.environ, "run", lambda: False)
     if choice.kind is BrokerKind.EXTERNAL and choice.bootstrap_servers:
-        return choice.bootstrap_servers
-    status = LocalBroker(echo=lambda _: None).status()
-    if status.running and status.bootstrap_servers:
-        return status.bootstrap_servers
+        return settings.connection(choice.bootstrap_servers)
+    broker = LocalBroker(echo=lambda _: None)
+    status = broker.status()
+    state = broker.read_state()
+    if status.running and status.bootstrap_servers and state is not None:
+        if status.security != "plaintext" and settings.security == KafkaSecurity():
+            return broker.client(state)
+        return settings.connection(status.bootstrap_servers)
     fail(
         "no Kafka configured: start the local broker with `alertpipe kafka start` "
         "(or `make kafka-start`), or set KAFKA_BOOTSTRAP_SERVERS",

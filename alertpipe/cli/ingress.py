@@ -53,7 +53,8 @@ def ingress(host: str, port: int, workers: int, null_sink: bool) -> None:
         loaded = load_ingress_settings()
     except SettingsError as exc:
         fail(f"bad setting: {exc}", EXIT_USAGE)
-    kafka = replace(settings, bootstrap_servers=bootstrap_or_exit(settings))
+    found = bootstrap_or_exit(settings)
+    kafka = replace(settings, bootstrap_servers=found.bootstrap_servers, security=found.security)
     serve(
         host, port, workers, replace(loaded, kafka=kafka, sink="null" if null_sink else loaded.sink)
     )

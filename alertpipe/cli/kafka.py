@@ -12,6 +12,7 @@ from alertpipe.cli.common import EXIT_USAGE, fail
 from alertpipe.localbroker.broker import LocalBroker
 from alertpipe.localbroker.cluster import LocalCluster, default_cluster_dir
 from alertpipe.localbroker.jars import LocalKafkaError
+from alertpipe.localbroker.secured import MODES
 
 state_dir_option = click.option(
     "--state-dir",
@@ -65,21 +66,43 @@ def kafka() -> None:
 @click.option(
     "--timeout", type=float, default=180.0, show_default=True, help="Seconds to wait for ready."
 )
+@click.option(
+    "--security",
+    type=click.Choice(MODES),
+    default=None,
+    help="plaintext, or sasl_ssl: TLS (a CA and certificate made in the state dir) and SASL "
+    "SCRAM-SHA-256/512 or PLAIN for user alertpipe; prints the client settings as KEY=value "
+    "lines (also in <state dir>/client.env) [default: the state dir's mode, plaintext if new].",
+)
 def start(
-    state_dir: Path | None, brokers: int, port: int | None, heap: str | None, timeout: float
+    state_dir: Path | None,
+    brokers: int,
+    port: int | None,
+    heap: str | None,
+    timeout: float,
+    security: str | None,
 ) -> None:
     """Start the broker(s) in the background (idempotent) and print the bootstrap address.
 
     Formats storage on first start, repairs a stale PID file or a half-formatted data dir, and
     returns once every broker answers metadata requests. With --brokers N, nodes that were
-    stopped are started again on their old ports. The last line printed is the address.
+    stopped are started again on their old ports. The last line printed is the address; with
+    --security sasl_ssl, the client settings, KAFKA_BOOTSTRAP_SERVERS first (the password as
+    KAFKA_SASL_PASSWORD_FILE, never itself).
     """
     try:
         if brokers == 1:
-            single = LocalBroker(state_dir, heap=heap or "512m", echo=_echo)
-            bootstrap = single.start(port=port, timeout=timeout).bootstrap_servers
+            single = LocalBroker(state_dir, heap=heap or "512m", echo=_echo, security=security)
+            status = single.start(port=port, timeout=timeout)
+            if status.security != "plaintext":
+                for key, value in single.client_env().items():
+                    click.echo(f"{key}={value}")
+                return
+            bootstrap = status.bootstrap_servers
         elif port is not None:
             fail("--port is for the single broker; a cluster picks free ports", EXIT_USAGE)
+        elif security not in (None, "plaintext"):
+            fail("--security sasl_ssl is for the single broker", EXIT_USAGE)
         else:
             bootstrap = _cluster(state_dir, brokers, heap).start(timeout=timeout).bootstrap_servers
     except LocalKafkaError as exc:

@@ -18,6 +18,7 @@ from alertpipe.cli.common import EXIT_KAFKA_UNREACHABLE, EXIT_USAGE, fail
 from alertpipe.jobs.ranges import RangeError, RangeRequest, RangeUsageError
 from alertpipe.timespec import TimeSpecError, parse_time
 from kafkaio.admin import KafkaUnreachable, fetch_cluster
+from kafkaio.clients import KafkaTarget
 from kafkaio.follower import TopicMissing
 from kafkaio.settings import SettingsError
 from processors.incidents import IncidentPolicy
@@ -110,7 +111,9 @@ def stop_on_ctrl_c() -> asyncio.Event:
     return stop
 
 
-async def current_routes(bootstrap: str, topic: str, timeout: float) -> dict[str, RoutingConfig]:
+async def current_routes(
+    bootstrap: KafkaTarget, topic: str, timeout: float
+) -> dict[str, RoutingConfig]:
     """The routing configs as they are now (not as they were when a record arrived). Asks
     Kafka for metadata first, so an unreachable broker is one clear KafkaUnreachable."""
     await fetch_cluster(bootstrap, timeout)

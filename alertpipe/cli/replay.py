@@ -152,7 +152,7 @@ async def _run(
     bar: ProgressBar,
 ) -> ReplayResult:
     stop = stop_on_ctrl_c()
-    routes = await current_routes(job.bootstrap_servers, routes_topic, job.timeout)
+    routes = await current_routes(job.kafka, routes_topic, job.timeout)
     replayer = Replayer(routes, policy, schemas)
     return await run_replay(job, replayer, show, bar, stop)
 

@@ -12,6 +12,7 @@ import yaml
 
 from alertpipe.cli.common import bootstrap_or_exit, fail, schemas_or_exit, settings_or_exit
 from alertpipe.cli.integrations import run_kafka
+from kafkaio.clients import KafkaTarget
 from processors.pipeline import RawInput, process_raw
 from processors.routestore import publish_routes, read_routes
 from processors.routing import (
@@ -24,14 +25,14 @@ from processors.routing import (
 from schemas.raw import RawHeaders
 
 
-def _load(org: str) -> tuple[str, str, RoutingConfig]:
+def _load(org: str) -> tuple[KafkaTarget, str, RoutingConfig]:
     settings = settings_or_exit()
     bootstrap = bootstrap_or_exit(settings)
     configs = run_kafka(read_routes(bootstrap, settings.topics.routes))
     return bootstrap, settings.topics.routes, configs.get(org) or RoutingConfig(org)
 
 
-def _save(bootstrap: str, topic: str, config: RoutingConfig) -> None:
+def _save(bootstrap: KafkaTarget, topic: str, config: RoutingConfig) -> None:
     run_kafka(publish_routes(bootstrap, topic, config))
 
 

@@ -67,9 +67,15 @@ def run(keep_kafka: bool, kafka_state_dir: Path | None, ingress_port: int) -> No
         bootstrap = status.bootstrap_servers
         started = None if already or keep_kafka else broker
         keys_file = broker.layout.state_dir / "dev-integrations.json"
+    kafka = settings.connection(bootstrap)
+    if choice.kind is not BrokerKind.EXTERNAL and settings.security.protocol == "PLAINTEXT":
+        local = LocalBroker(kafka_state_dir, echo=lambda _: None)
+        state = local.read_state()
+        if state is not None and state.security != "plaintext":
+            kafka = local.client(state)  # the local broker's own TLS and SCRAM settings
     try:
         try:
-            outcomes = asyncio.run(ensure_topics(bootstrap, specs))
+            outcomes = asyncio.run(ensure_topics(kafka, specs))
         except KafkaUnreachable as exc:
             fail(str(exc), EXIT_KAFKA_UNREACHABLE)
         except TopicCreationError as exc:
@@ -79,7 +85,7 @@ def run(keep_kafka: bool, kafka_state_dir: Path | None, ingress_port: int) -> No
         base_url = f"http://127.0.0.1:{ingress_port}"
         urls, keys = asyncio.run(
             ensure_dev_keys(
-                bootstrap,
+                kafka,
                 settings.topics.integrations,
                 catalog(settings.sources_dir),
                 load_dev_keys(keys_file),
@@ -91,7 +97,7 @@ def run(keep_kafka: bool, kafka_state_dir: Path | None, ingress_port: int) -> No
         for name, url in urls.items():
             click.echo(f"  {name:<13} {url}")
         services = pipeline_services(ingress_port)
-        env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap}
+        env = {**os.environ, **kafka.env()}
         click.echo(f"Kafka: {bootstrap}. Ingress: {base_url}. Press Ctrl-C to stop.")
         code = asyncio.run(supervise(services, env))
     finally:

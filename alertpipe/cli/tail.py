@@ -15,6 +15,7 @@ from alertpipe.cli.common import bootstrap_or_exit, settings_or_exit
 from alertpipe.cli.reading import EXIT_INTERRUPTED, run_reading, stop_on_ctrl_c
 from alertpipe.cli.render import dead_letter_line, normalized_line, raw_line
 from alertpipe.jobs.rangereader import range_consumer, topic_partitions
+from kafkaio.clients import KafkaTarget
 from kafkaio.settings import TopicSettings
 from processors.replay import iso_time
 
@@ -108,7 +109,7 @@ def tail(
 
 
 async def follow_topic(
-    bootstrap: str,
+    bootstrap: KafkaTarget,
     topic: str,
     show: Callable[[Any], None],
     follow: bool,

@@ -50,7 +50,7 @@ def worker(loglevel: str) -> None:
     schemas = schemas_or_exit(settings)  # a bad source stops the worker here, in one line
     bootstrap = bootstrap_or_exit(settings)
     try:
-        worker_settings = load_worker_settings({**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap})
+        worker_settings = load_worker_settings({**os.environ, **bootstrap.env()})
     except SettingsError as exc:
         fail(f"bad setting: {exc}", EXIT_USAGE)
     try:

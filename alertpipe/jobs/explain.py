@@ -13,6 +13,7 @@ import orjson
 from alertpipe.jobs.rangereader import plan, range_consumer, raw_input_of, read_merged
 from alertpipe.jobs.ranges import OffsetRange, RangeError, RangeRequest, RecordRef
 from alertpipe.jobs.replay import Progress
+from kafkaio.clients import KafkaTarget
 from kafkaio.settings import TopicSettings
 from processors.deadletter import read_dead_letter
 from processors.explain import (
@@ -33,7 +34,7 @@ from processors.validate import SchemaSet
 
 @dataclass(frozen=True)
 class ExplainJob:
-    bootstrap_servers: str
+    kafka: KafkaTarget
     topics: TopicSettings
     ref: RecordRef
     routes: Mapping[str, RoutingConfig]
@@ -43,7 +44,7 @@ class ExplainJob:
     timeout: float = 15.0
 
 
-async def fetch_record(bootstrap: str, ref: RecordRef, timeout: float) -> Any:
+async def fetch_record(bootstrap: KafkaTarget, ref: RecordRef, timeout: float) -> Any:
     """The record at ``ref``; RangeError for an unknown topic or partition, or an offset that
     the topic does not hold (never written, or deleted by retention)."""
     async with range_consumer(bootstrap, timeout) as consumer:
@@ -57,14 +58,14 @@ async def fetch_record(bootstrap: str, ref: RecordRef, timeout: float) -> Any:
 
 
 async def explain(job: ExplainJob, progress: Progress | None = None) -> Explanation:
-    record = await fetch_record(job.bootstrap_servers, job.ref, job.timeout)
+    record = await fetch_record(job.kafka, job.ref, job.timeout)
     named, raw_ref, extra = _what_was_named(job, record)
     notes: list[str] = []
     if named == "raw":
         raw, timestamp, in_topic = raw_input_of(record), record.timestamp, True
     else:
         try:
-            found = await fetch_record(job.bootstrap_servers, raw_ref, job.timeout)
+            found = await fetch_record(job.kafka, raw_ref, job.timeout)
             raw, timestamp, in_topic = raw_input_of(found), found.timestamp, True
         except RangeError as exc:
             if named != "dead_letter":
@@ -136,9 +137,9 @@ async def _replay_partition(
     replayer = Replayer(job.routes, job.policy, job.schemas)
     wanted = OutcomeFilter(org=org)
     replayed = 0
-    async with range_consumer(job.bootstrap_servers, job.timeout) as consumer:
+    async with range_consumer(job.kafka, job.timeout) as consumer:
         request = RangeRequest(raw.partition, since_ms=job.since_ms)
-        [whole] = await plan(consumer, job.bootstrap_servers, raw.topic, request, job.timeout)
+        [whole] = await plan(consumer, job.kafka, raw.topic, request, job.timeout)
         window = OffsetRange(raw.partition, min(whole.start, raw.offset), raw.offset)
         if progress is not None:
             progress.start(window.size)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 
 from ingest.keys import ORG_PATTERN, Integration, hash_key, new_hex_key, new_key, new_key_id
 from ingest.keystore import publish_integration, read_integrations
+from kafkaio.clients import KafkaTarget
 from schemas.errors import UsageError
 from schemas.registry import SourceInfo
 
@@ -50,7 +51,7 @@ def service_url(base_url: str, source: SourceInfo, key: str, routing_key: str | 
 
 
 async def enable(
-    bootstrap: str,
+    bootstrap: KafkaTarget,
     topic: str,
     sources: dict[str, SourceInfo],
     source: str,
@@ -104,7 +105,7 @@ def check_topics(info: SourceInfo, topic_arns: tuple[str, ...]) -> None:
             raise IntegrationError(f"topic {arn!r}: not an SNS topic ARN (arn:aws:sns:...)")
 
 
-async def revoke(bootstrap: str, topic: str, key_id: str) -> tuple[Integration, bool]:
+async def revoke(bootstrap: KafkaTarget, topic: str, key_id: str) -> tuple[Integration, bool]:
     """Returns the integration and whether this call revoked it (False: it already was)."""
     table = await read_integrations(bootstrap, topic)
     found = next((i for i in table.all() if i.key_id == key_id), None)

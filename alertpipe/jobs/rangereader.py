@@ -22,6 +22,7 @@ from aiokafka.errors import OffsetOutOfRangeError
 
 from alertpipe.jobs.ranges import OffsetRange, RangeError, RangeRequest, plan_ranges
 from kafkaio.admin import KafkaUnreachable, partition_count, start_within
+from kafkaio.clients import KafkaTarget, new_consumer
 from processors.pipeline import RawInput
 
 FETCH_MAX_BYTES = 8 * 1024 * 1024
@@ -29,16 +30,16 @@ PARTITION_FETCH_BYTES = 1024 * 1024
 
 
 @contextlib.asynccontextmanager
-async def range_consumer(bootstrap_servers: str, timeout: float) -> AsyncIterator[AIOKafkaConsumer]:
+async def range_consumer(kafka: KafkaTarget, timeout: float) -> AsyncIterator[AIOKafkaConsumer]:
     """A consumer with no group (nothing committed, nothing rebalanced) that answered within
     ``timeout`` seconds, else KafkaUnreachable. Out-of-range positions raise, never reset.
 
     Assign it once (one ``read_merged``): aiokafka 0.14's fetcher swallows the cancellation
     that ``stop()`` sends while it is switching assignments, and ``stop()`` then never returns.
     """
-    consumer = AIOKafkaConsumer(
+    consumer = new_consumer(
+        kafka,
         isolation_level="read_committed",
-        bootstrap_servers=bootstrap_servers,
         group_id=None,
         enable_auto_commit=False,
         auto_offset_reset="none",
@@ -47,7 +48,7 @@ async def range_consumer(bootstrap_servers: str, timeout: float) -> AsyncIterato
         max_partition_fetch_bytes=PARTITION_FETCH_BYTES,
     )
     try:
-        await start_within(consumer, bootstrap_servers, timeout)
+        await start_within(consumer, kafka, timeout)
         # let the consumer's background tasks start: stop() raises CancelledError when one of
         # them is cancelled before it ever ran (aiokafka 0.14)
         await asyncio.sleep(0)
@@ -56,11 +57,9 @@ async def range_consumer(bootstrap_servers: str, timeout: float) -> AsyncIterato
         await consumer.stop()
 
 
-async def topic_partitions(
-    bootstrap_servers: str, topic: str, timeout: float
-) -> list[TopicPartition]:
+async def topic_partitions(kafka: KafkaTarget, topic: str, timeout: float) -> list[TopicPartition]:
     """The partitions of ``topic``; RangeError if it does not exist."""
-    count = await partition_count(bootstrap_servers, topic, timeout=timeout)
+    count = await partition_count(kafka, topic, timeout=timeout)
     if not count:
         raise RangeError(
             f"unknown topic {topic} (see `alertpipe topics create` and ALERTPIPE_TOPIC_*)"
@@ -70,13 +69,13 @@ async def topic_partitions(
 
 async def plan(
     consumer: AIOKafkaConsumer,
-    bootstrap_servers: str,
+    kafka: KafkaTarget,
     topic: str,
     request: RangeRequest,
     timeout: float,
 ) -> list[OffsetRange]:
     """Ask Kafka for the partitions' offsets (and the offsets of the times), then plan."""
-    tps = await topic_partitions(bootstrap_servers, topic, timeout)
+    tps = await topic_partitions(kafka, topic, timeout)
     async with asyncio.timeout(timeout):
         low = await consumer.beginning_offsets(tps)
         high = await consumer.end_offsets(tps)

@@ -15,6 +15,7 @@ from typing import Any
 from alertpipe.jobs.rangereader import plan, range_consumer, read_merged
 from alertpipe.jobs.ranges import RangeRequest
 from alertpipe.jobs.replay import Progress
+from kafkaio.clients import KafkaTarget
 from kafkaio.publishing import Publisher, publisher
 from kafkaio.settings import TopicSettings
 from processors.redrive import Redriven, redrive
@@ -54,7 +55,7 @@ class RedriveReport:
 
 @dataclass(frozen=True)
 class RedriveJob:
-    bootstrap_servers: str
+    kafka: KafkaTarget
     topics: TopicSettings
     stage_one: str  # the worker's repartition topic: alerts that stage 2 decides
     routes: dict[str, RoutingConfig]
@@ -77,14 +78,10 @@ async def redrive_range(
     report = RedriveReport()
     seen: set[tuple[str, int, int]] = set()  # raw records redriven in this run
     topic = job.topics.dead_letter
-    async with range_consumer(job.bootstrap_servers, job.timeout) as consumer:
-        ranges = await plan(consumer, job.bootstrap_servers, topic, request, job.timeout)
+    async with range_consumer(job.kafka, job.timeout) as consumer:
+        ranges = await plan(consumer, job.kafka, topic, request, job.timeout)
         progress.start(sum(r.size for r in ranges))
-        publishing = (
-            contextlib.nullcontext(None)
-            if dry_run
-            else publisher(job.bootstrap_servers, job.timeout)
-        )
+        publishing = contextlib.nullcontext(None) if dry_run else publisher(job.kafka, job.timeout)
         records = read_merged(consumer, topic, ranges, stop=stop)
         async with publishing as publish, contextlib.aclosing(records) as it:
             async for record in it:

@@ -18,6 +18,7 @@ from alertpipe.jobs.rangereader import (
     topic_partitions,
 )
 from alertpipe.jobs.ranges import RangeRequest
+from kafkaio.clients import KafkaTarget
 from kafkaio.publishing import Publisher, publisher
 from processors.replay import Outcome, OutcomeFilter, Replayer, Summary
 
@@ -32,7 +33,7 @@ class Progress(Protocol):
 
 @dataclass(frozen=True)
 class ReplayJob:
-    bootstrap_servers: str
+    kafka: KafkaTarget
     topic: str  # the raw topic
     request: RangeRequest
     filter: OutcomeFilter = field(default_factory=OutcomeFilter)
@@ -58,15 +59,15 @@ async def run_replay(
     """Replay the range; ``show`` gets every outcome the filter lets through. ``stop`` set
     (Ctrl-C) ends the replay after the current record, with what was done so far."""
     summary = Summary()
-    async with range_consumer(job.bootstrap_servers, job.timeout) as consumer:
-        ranges = await plan(consumer, job.bootstrap_servers, job.topic, job.request, job.timeout)
+    async with range_consumer(job.kafka, job.timeout) as consumer:
+        ranges = await plan(consumer, job.kafka, job.topic, job.request, job.timeout)
         result = ReplayResult(summary, total=sum(r.size for r in ranges))
         if progress is not None:
             progress.start(result.total)
         if job.to_topic is not None:  # it exists, or RangeError before anything is read
-            await topic_partitions(job.bootstrap_servers, job.to_topic, job.timeout)
+            await topic_partitions(job.kafka, job.to_topic, job.timeout)
         publishing = (
-            publisher(job.bootstrap_servers, job.timeout)
+            publisher(job.kafka, job.timeout)
             if job.to_topic is not None
             else contextlib.nullcontext(None)  # a dry run connects no producer
         )

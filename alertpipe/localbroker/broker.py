@@ -21,11 +21,13 @@ from pathlib import Path
 
 from alertpipe.localbroker.config import (
     BrokerLayout,
+    SaslSslListener,
     jvm_command,
     new_cluster_id,
     quorum_voters,
     render_log4j_config,
     render_server_properties,
+    scram_format_args,
 )
 from alertpipe.localbroker.jars import CACHE_DIR, Echo, LocalKafkaError, resolve_jars
 from alertpipe.localbroker.process import (
@@ -36,8 +38,17 @@ from alertpipe.localbroker.process import (
     read_state,
     write_state,
 )
+from alertpipe.localbroker.secured import (
+    client_connection,
+    client_env,
+    marker_text,
+    resolve_mode,
+    secure_listener,
+    write_client_env,
+)
 from alertpipe.ports import free_port, port_is_free
 from kafkaio.admin import KafkaUnreachable, wait_until_answers
+from kafkaio.clients import KafkaConnection
 
 NODE_ID = 1
 
@@ -67,8 +78,11 @@ class LocalBroker:
         heap: str = "512m",
         cache_dir: Path = CACHE_DIR,
         echo: Echo = print,
+        security: str | None = None,
     ) -> None:
         self.layout = BrokerLayout((state_dir or default_state_dir()).resolve())
+        # None: what the state dir was formatted for (plaintext when new).
+        self.requested_security = security
         self.heap = heap
         self.cache_dir = cache_dir
         self.echo = echo
@@ -110,6 +124,7 @@ class LocalBroker:
             pid=pid,
             state_dir=str(self.layout.state_dir),
             log_file=str(self.layout.log_file),
+            security=state.security if state else "plaintext",
         )
 
     # -- start ------------------------------------------------------------------------------
@@ -161,12 +176,19 @@ class LocalBroker:
                 "KAFKA_BOOTSTRAP_SERVERS to use an existing cluster)."
             )
         libs = resolve_jars(cache_dir=self.cache_dir, echo=self.echo)
-        self._write_configs(broker_port, membership)
-        self._ensure_formatted(java, libs, membership.cluster_id)
+        mode = resolve_mode(self.layout, self.requested_security)
+        secure = secure_listener(self.layout) if mode == "sasl_ssl" else None
+        self._write_configs(broker_port, membership, secure)
+        scram = scram_format_args(secure.username, secure.password) if secure else []
+        self._ensure_formatted(java, libs, membership.cluster_id, mode, scram)
         proc = self._spawn(java, libs)
         self._children[proc.pid] = proc
         controller_port = membership.controller_ports[membership.node_id]
-        new_state = BrokerState(proc.pid, broker_port, controller_port, time.time())
+        new_state = BrokerState(proc.pid, broker_port, controller_port, time.time(), mode)
+        if secure is not None:
+            write_client_env(
+                self.layout, client_env(self.layout, new_state.bootstrap_servers, mode)
+            )
         write_state(self.layout.state_file, new_state)
         return new_state
 
@@ -191,7 +213,12 @@ class LocalBroker:
                 controller_port = free_port()
         return broker_port, controller_port
 
-    def _write_configs(self, broker_port: int, membership: Membership) -> None:
+    def _write_configs(
+        self, broker_port: int, membership: Membership, secure: SaslSslListener | None
+    ) -> None:
+        if secure is not None:  # it holds the passwords
+            self.layout.properties.touch(mode=0o600)
+            self.layout.properties.chmod(0o600)
         self.layout.properties.write_text(
             render_server_properties(
                 node_id=membership.node_id,
@@ -200,11 +227,14 @@ class LocalBroker:
                 data_dir=self.layout.data_dir,
                 voters=quorum_voters(membership.controller_ports),
                 replication=membership.replication,
+                secure=secure,
             )
         )
         self.layout.log4j_config.write_text(render_log4j_config(self.layout.log_file))
 
-    def _ensure_formatted(self, java: str, libs: Path, cluster_id: str) -> None:
+    def _ensure_formatted(
+        self, java: str, libs: Path, cluster_id: str, mode: str, extra: list[str]
+    ) -> None:
         data, marker = self.layout.data_dir, self.layout.formatted_marker
         if marker.exists():
             return
@@ -215,7 +245,7 @@ class LocalBroker:
             java=java,
             classpath=f"{libs}/*",
             main="kafka.tools.StorageTool",
-            args=["format", "-t", cluster_id, "-c", str(self.layout.properties)],
+            args=["format", "-t", cluster_id, "-c", str(self.layout.properties), *extra],
             heap="256m",
             log4j_config=self.layout.log4j_config,
         )
@@ -223,7 +253,7 @@ class LocalBroker:
         if proc.returncode != 0:
             shutil.rmtree(data, ignore_errors=True)
             raise LocalKafkaError(f"formatting {data} failed:\n{proc.stdout}{proc.stderr}")
-        marker.write_text("formatted by alertpipe\n")
+        marker.write_text(marker_text(mode))
 
     def _spawn(self, java: str, libs: Path) -> subprocess.Popen[bytes]:
         cmd = jvm_command(
@@ -258,7 +288,7 @@ class LocalBroker:
                     f"{self._log_tail()}"
                 )
             try:
-                asyncio.run(wait_until_answers(state.bootstrap_servers, 2.0))
+                asyncio.run(wait_until_answers(self.client(state), 2.0))
                 return
             except KafkaUnreachable:
                 if time.monotonic() > deadline:
@@ -267,6 +297,17 @@ class LocalBroker:
                         f"the Kafka broker did not answer at {state.bootstrap_servers} within "
                         f"{timeout:.0f}s; it was stopped. Last log lines:\n{self._log_tail()}"
                     ) from None
+
+    def client(self, state: BrokerState) -> KafkaConnection:
+        """How a client reaches the broker of ``state`` (TLS and SASL in sasl_ssl mode)."""
+        return client_connection(self.layout, state.bootstrap_servers, state.security)
+
+    def client_env(self) -> dict[str, str]:
+        """The client settings of the running broker, as environment variables."""
+        state = self.read_state()
+        if state is None:
+            raise LocalKafkaError(f"no broker was started in {self.layout.state_dir}")
+        return client_env(self.layout, state.bootstrap_servers, state.security)
 
     def _log_tail(self, lines: int = 20) -> str:
         chunks = []

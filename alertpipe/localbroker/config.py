@@ -10,6 +10,21 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+SCRAM_MECHANISMS = ("SCRAM-SHA-256", "SCRAM-SHA-512")
+CLIENT_MECHANISM = "SCRAM-SHA-512"
+
+
+@dataclass(frozen=True)
+class SaslSslListener:
+    """The client listener of ``--security sasl_ssl``: TLS with this keystore, SASL SCRAM (and
+    PLAIN) for one user, whose SCRAM credentials are written at format time."""
+
+    keystore: Path  # PKCS#12
+    store_password: str
+    ca_pem: Path  # the broker trusts it when it connects to itself (transaction markers)
+    username: str
+    password: str
+
 
 @dataclass(frozen=True)
 class BrokerLayout:
@@ -45,6 +60,21 @@ class BrokerLayout:
         return self.state_dir / "broker.json"
 
     @property
+    def tls_dir(self) -> Path:
+        """CA, broker keystore (``--security sasl_ssl``)."""
+        return self.state_dir / "tls"
+
+    @property
+    def sasl_password_file(self) -> Path:
+        """The SASL user's password (mode 0600): clients read it as KAFKA_SASL_PASSWORD_FILE."""
+        return self.state_dir / "sasl-password"
+
+    @property
+    def client_env_file(self) -> Path:
+        """The client settings of a secured broker, as KEY=value lines."""
+        return self.state_dir / "client.env"
+
+    @property
     def formatted_marker(self) -> Path:
         """Written only after ``StorageTool format`` succeeded: its absence means half-formatted."""
         return self.data_dir / ".alertpipe-formatted"
@@ -74,6 +104,7 @@ def render_server_properties(
     data_dir: Path,
     voters: str | None = None,
     replication: int = 1,
+    secure: SaslSslListener | None = None,
 ) -> str:
     """A combined broker+controller KRaft config bound to 127.0.0.1 only.
 
@@ -81,8 +112,11 @@ def render_server_properties(
     topics get replication factor ``replication``; with more than one copy, every topic
     defaults to ``min.insync.replicas`` = replication - 1, so acks=all survives one broker
     down and refuses writes with fewer in sync. Topics are never auto-created, so a mistyped
-    topic name fails loudly instead of silently creating an empty topic.
+    topic name fails loudly instead of silently creating an empty topic. With ``secure``, the
+    client listener (which the broker also uses to reach itself) is SASL_SSL instead of
+    PLAINTEXT; the controller listener stays PLAINTEXT on loopback.
     """
+    client = "SASL_SSL" if secure else "PLAINTEXT"
     rf = str(replication)
     min_isr = str(max(1, replication - 1))
     lines = {
@@ -90,12 +124,12 @@ def render_server_properties(
         "node.id": str(node_id),
         "controller.quorum.voters": voters or f"{node_id}@127.0.0.1:{controller_port}",
         "listeners": (
-            f"PLAINTEXT://127.0.0.1:{broker_port},CONTROLLER://127.0.0.1:{controller_port}"
+            f"{client}://127.0.0.1:{broker_port},CONTROLLER://127.0.0.1:{controller_port}"
         ),
-        "advertised.listeners": f"PLAINTEXT://127.0.0.1:{broker_port}",
+        "advertised.listeners": f"{client}://127.0.0.1:{broker_port}",
         "controller.listener.names": "CONTROLLER",
-        "inter.broker.listener.name": "PLAINTEXT",
-        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        "inter.broker.listener.name": client,
+        "listener.security.protocol.map": f"{client}:{client},CONTROLLER:PLAINTEXT",
         "log.dirs": str(data_dir),
         "num.partitions": "1",
         "auto.create.topics.enable": "false",
@@ -111,8 +145,48 @@ def render_server_properties(
         "group.initial.rebalance.delay.ms": "0",
         "log.segment.bytes": str(64 * 1024 * 1024),
     }
+    if secure is not None:
+        lines.update(sasl_ssl_properties(secure))
     body = "".join(f"{key}={value}\n" for key, value in lines.items())
     return "# Written by `alertpipe kafka start`; regenerated on every start.\n" + body
+
+
+def sasl_ssl_properties(secure: SaslSslListener) -> dict[str, str]:
+    """TLS (PKCS#12 keystore, PEM truststore) and SASL SCRAM-SHA-256/512 and PLAIN for one
+    user on the SASL_SSL listener; the broker logs in to itself with SCRAM-SHA-512."""
+    user, password = secure.username, secure.password
+    scram = (
+        "org.apache.kafka.common.security.scram.ScramLoginModule required "
+        f'username="{user}" password="{password}";'
+    )
+    plain = (
+        "org.apache.kafka.common.security.plain.PlainLoginModule required "
+        f'username="{user}" password="{password}" user_{user}="{password}";'
+    )
+    props = {
+        "sasl.enabled.mechanisms": ",".join((*SCRAM_MECHANISMS, "PLAIN")),
+        "sasl.mechanism.inter.broker.protocol": CLIENT_MECHANISM,
+        "listener.name.sasl_ssl.plain.sasl.jaas.config": plain,
+        "ssl.keystore.type": "PKCS12",
+        "ssl.keystore.location": str(secure.keystore),
+        "ssl.keystore.password": secure.store_password,
+        "ssl.key.password": secure.store_password,
+        "ssl.truststore.type": "PEM",
+        "ssl.truststore.location": str(secure.ca_pem),
+        "ssl.client.auth": "none",
+    }
+    for mechanism in SCRAM_MECHANISMS:
+        props[f"listener.name.sasl_ssl.{mechanism.lower()}.sasl.jaas.config"] = scram
+    return props
+
+
+def scram_format_args(username: str, password: str) -> list[str]:
+    """``StorageTool format`` arguments that store the user's SCRAM credentials (KIP-900): in
+    KRaft they must exist before the broker first starts, for it to log in to itself."""
+    args = []
+    for mechanism in SCRAM_MECHANISMS:
+        args += ["--add-scram", f"{mechanism}=[name={username},password={password}]"]
+    return args
 
 
 def render_log4j_config(log_file: Path) -> str:

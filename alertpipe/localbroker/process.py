@@ -25,13 +25,14 @@ class BrokerState:
     broker_port: int
     controller_port: int
     started_at: float | None = None
+    security: str = "plaintext"  # or "sasl_ssl": the client listener (see LocalBroker)
 
     @property
     def bootstrap_servers(self) -> str:
         return f"127.0.0.1:{self.broker_port}"
 
     def stopped(self) -> BrokerState:
-        return BrokerState(None, self.broker_port, self.controller_port)
+        return BrokerState(None, self.broker_port, self.controller_port, security=self.security)
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class BrokerStatus:
     pid: int | None
     state_dir: str
     log_file: str
+    security: str = "plaintext"
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)
@@ -55,6 +57,7 @@ def read_state(path: Path) -> BrokerState | None:
             broker_port=int(raw["broker_port"]),
             controller_port=int(raw["controller_port"]),
             started_at=raw.get("started_at"),
+            security=str(raw.get("security", "plaintext")),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None

@@ -25,6 +25,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from kafkaio.admin import connected_admin
+from kafkaio.clients import KafkaTarget, new_consumer
 from processors.routestore import RouteStore
 from processors.worker.metrics import WorkerMetrics
 from processors.worker.probes import WorkerHealth
@@ -140,13 +141,13 @@ class WorkerObserver:
         report: LoopReport,
         routes: RouteStore,
         metrics: WorkerMetrics,
-        bootstrap_servers: str,
+        kafka: KafkaTarget,
         group: str,
     ) -> None:
         self.report = report
         self.routes = routes
         self.metrics = metrics
-        self.bootstrap_servers = bootstrap_servers
+        self.kafka = kafka
         self.group = group
         self.health = WorkerHealth()
         self._ends: AIOKafkaConsumer | None = None
@@ -184,14 +185,14 @@ class WorkerObserver:
             self.metrics.replace_series(self.metrics.consumer_lag, {})
             return
         if self._ends is None:
-            self._ends = AIOKafkaConsumer(
-                bootstrap_servers=self.bootstrap_servers,
+            self._ends = new_consumer(
+                self.kafka,
                 enable_auto_commit=False,
                 isolation_level="read_committed",
             )
             await self._ends.start()
         ends = _plain(await self._ends.end_offsets(tps))
-        async with connected_admin(self.bootstrap_servers, ADMIN_TIMEOUT_S) as admin:
+        async with connected_admin(self.kafka, ADMIN_TIMEOUT_S) as admin:
             found = await admin.list_consumer_group_offsets(self.group, partitions=tps)
         committed = {_plain_tp(tp): m.offset for tp, m in found.items() if m.offset >= 0}
         never = [tp for tp in tps if _plain_tp(tp) not in committed]

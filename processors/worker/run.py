@@ -25,7 +25,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from quixstreams import Application
+from quixstreams.kafka.configuration import ConnectionConfig
 
+from kafkaio.clients import KafkaConnection
 from kafkaio.worker_topics import internal_topics
 from processors.routestore import RouteStore
 from processors.settings import WorkerSettings, incident_policy
@@ -71,13 +73,19 @@ def kafka_configs(settings: WorkerSettings, report: LoopReport) -> tuple[dict[st
     return consumer, producer
 
 
+def broker_address(kafka: KafkaConnection) -> ConnectionConfig:
+    """quixstreams' connection settings (its consumer, producer and admin client all use
+    them): the same TLS and SASL settings as every aiokafka client, as librdkafka keys."""
+    return ConnectionConfig.from_librdkafka_dict(kafka.librdkafka_config())
+
+
 def create_application(settings: WorkerSettings, report: LoopReport) -> Application:
     bootstrap = settings.kafka.bootstrap_servers
     if not bootstrap:
         raise ValueError("the worker needs KAFKA_BOOTSTRAP_SERVERS")
     consumer, producer = kafka_configs(settings, report)
     return Application(
-        broker_address=bootstrap,
+        broker_address=broker_address(settings.kafka.connection(bootstrap)),
         consumer_group=settings.group,
         auto_offset_reset="earliest",  # a new group starts at the oldest raw record kept
         processing_guarantee=settings.processing_guarantee,
@@ -153,14 +161,15 @@ def run_worker(settings: WorkerSettings, schemas: SchemaSet | None) -> int:
     checkpoint when it fails; EXIT_RESTART when it keeps failing."""
     bootstrap = settings.kafka.bootstrap_servers
     assert bootstrap, "checked by the CLI"
+    kafka = settings.kafka.connection(bootstrap)
     topics = settings.kafka.topics
     internal = internal_topics(settings.group, topics.raw)
     metrics = WorkerMetrics()
     report = LoopReport(topics={topics.raw, internal.repartition})
     logging.getLogger("quixstreams").addHandler(report.recovery)
     side = SideLoop()
-    routes = RouteStore(bootstrap, topics.routes)
-    observer = WorkerObserver(report, routes, metrics, bootstrap, settings.group)
+    routes = RouteStore(kafka, topics.routes)
+    observer = WorkerObserver(report, routes, metrics, kafka, settings.group)
     if settings.metrics_port:
         start_endpoint(
             settings.metrics_host, settings.metrics_port, metrics.registry, observer.health

@@ -18,17 +18,22 @@ from alertpipe.configref import SETTINGS, SettingDoc, default_of, value_at
 
 ROOT = Path(__file__).parents[2]
 PACKAGES = ("alertpipe", "ingest", "kafkaio", "processors", "schemas")
+PREFIXES = ("ALERTPIPE_", "KAFKA_")  # constants with these prefixes name variables
 ENV_NAME = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")
 DOCUMENTED = {doc.env for doc in SETTINGS}
 # The reference itself names every variable: scanning it would prove nothing.
 NOT_SCANNED = {"alertpipe/configref.py"}
+# Methods of kafkaio.env.Env: each argument naming a variable is one the code reads.
+ENV_READS = {"text", "optional", "flag", "number", "positive", "integer", "choice", "directory",
+             "file", "secret"}  # fmt: skip
 # Upper-case keys that are not process settings.
 NOT_SETTINGS = {"PATH_INFO"}  # a WSGI request variable (processors/worker/probes.py)
 
 
 def env_names_read_by_the_code() -> dict[str, str]:
-    """Upper-case names passed to ``.get``/``getenv``/``[...]`` of an environment mapping, and
-    every ``ALERTPIPE_*`` constant (e.g. the topic variables kept in a dict): name -> file."""
+    """Upper-case names passed to ``.get``/``getenv``/``[...]`` of an environment mapping or
+    to an ``Env`` read, and every ``ALERTPIPE_*`` and ``KAFKA_*`` constant (e.g. the topic
+    variables kept in a dict): name -> file."""
     found: dict[str, str] = {}
     for package in PACKAGES:
         for path in (ROOT / package).rglob("*.py"):
@@ -39,9 +44,14 @@ def env_names_read_by_the_code() -> dict[str, str]:
                 if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
                     if node.func.attr in ("get", "getenv", "pop", "setdefault") and node.args:
                         name = node.args[0]
+                    elif node.func.attr in ENV_READS:
+                        for arg in node.args:
+                            value = arg.value if isinstance(arg, ast.Constant) else None
+                            if isinstance(value, str) and ENV_NAME.match(value):
+                                found[value] = str(path.relative_to(ROOT))
                 elif isinstance(node, ast.Subscript):
                     name = node.slice
-                elif isinstance(node, ast.Constant) and str(node.value).startswith("ALERTPIPE_"):
+                elif isinstance(node, ast.Constant) and str(node.value).startswith(PREFIXES):
                     name = node
                 value = name.value if isinstance(name, ast.Constant) else None
                 if isinstance(value, str) and ENV_NAME.match(value) and value not in NOT_SETTINGS:

@@ -3,6 +3,8 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 
+import pytest
+
 from alertpipe.localbroker.config import (
     jvm_command,
     new_cluster_id,
@@ -75,3 +77,32 @@ def test_a_three_node_config_names_every_controller_and_keeps_three_copies() -> 
     # acks=all needs two copies in sync: one broker down is fine, two down refuse writes.
     assert props["min.insync.replicas"] == "2"
     assert props["transaction.state.log.min.isr"] == "2"
+
+
+def test_the_sasl_ssl_listener_replaces_plaintext(tmp_path: Path) -> None:
+    from alertpipe.localbroker.config import SaslSslListener, scram_format_args
+
+    secure = SaslSslListener(tmp_path / "b.p12", "storepw", tmp_path / "ca.pem", "alertpipe", "pw")
+    text = render_server_properties(
+        node_id=1, broker_port=9093, controller_port=9094, data_dir=tmp_path, secure=secure
+    )
+    props = dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
+    assert props["listeners"] == "SASL_SSL://127.0.0.1:9093,CONTROLLER://127.0.0.1:9094"
+    assert props["inter.broker.listener.name"] == "SASL_SSL"
+    assert props["sasl.enabled.mechanisms"] == "SCRAM-SHA-256,SCRAM-SHA-512,PLAIN"
+    assert "PLAINTEXT://" not in props["listeners"]
+    assert scram_format_args("alertpipe", "pw")[-1] == "SCRAM-SHA-512=[name=alertpipe,password=pw]"
+
+
+def test_a_state_dir_keeps_its_security_mode(tmp_path: Path) -> None:
+    from alertpipe.localbroker.config import BrokerLayout
+    from alertpipe.localbroker.jars import LocalKafkaError
+    from alertpipe.localbroker.secured import marker_text, resolve_mode
+
+    layout = BrokerLayout(tmp_path)
+    assert resolve_mode(layout, None) == "plaintext"
+    layout.data_dir.mkdir()
+    layout.formatted_marker.write_text(marker_text("sasl_ssl"))
+    assert resolve_mode(layout, None) == "sasl_ssl"
+    with pytest.raises(LocalKafkaError, match="was formatted for --security sasl_ssl"):
+        resolve_mode(layout, "plaintext")

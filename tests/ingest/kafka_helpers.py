@@ -20,6 +20,7 @@ from ingest.keystore import KeyStore, publish_integration
 from ingest.settings import IngressSettings
 from ingest.sink import KafkaSink
 from ingest.snstrust import SnsTrust
+from kafkaio.clients import KafkaTarget
 from kafkaio.settings import Settings, TopicSettings
 from schemas.registry import load_sources
 from tests.kafka_records import Record
@@ -87,7 +88,7 @@ async def running_app(
 
 
 async def enable(
-    bootstrap: str,
+    bootstrap: KafkaTarget,
     topics: TopicSettings,
     source: str,
     org: str = "acme",

@@ -1,0 +1,87 @@
+"""``alertpipe kafka start --security sasl_ssl``: what makes the local broker's client listener
+TLS + SASL, and the client settings that reach it (the same variables a real cluster needs).
+
+The mode is fixed when the state dir is formatted (the SCRAM credentials are written then,
+KIP-900); starting the same dir in another mode is refused rather than silently reformatted.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from alertpipe.localbroker.config import CLIENT_MECHANISM, BrokerLayout, SaslSslListener
+from alertpipe.localbroker.jars import LocalKafkaError
+from alertpipe.localbroker.tls import ensure_broker_tls
+from kafkaio.clients import KafkaConnection
+from kafkaio.env import Env
+from kafkaio.security import load_security
+
+MODES = ("plaintext", "sasl_ssl")
+SASL_USER = "alertpipe"
+MARKER = "formatted by alertpipe"
+
+
+def marker_text(mode: str) -> str:
+    return f"{MARKER}\n" if mode == "plaintext" else f"{MARKER} ({mode})\n"
+
+
+def formatted_mode(layout: BrokerLayout) -> str | None:
+    """The mode the data dir was formatted for; None when not formatted yet."""
+    try:
+        text = layout.formatted_marker.read_text()
+    except OSError:
+        return None
+    return "sasl_ssl" if "(sasl_ssl)" in text else "plaintext"
+
+
+def resolve_mode(layout: BrokerLayout, requested: str | None) -> str:
+    """``requested``, or the state dir's own mode; LocalKafkaError when they differ."""
+    found = formatted_mode(layout)
+    if requested is None:
+        return found or "plaintext"
+    if requested not in MODES:
+        raise LocalKafkaError(f"unknown security mode {requested!r} ({', '.join(MODES)})")
+    if found is not None and found != requested:
+        raise LocalKafkaError(
+            f"{layout.state_dir} was formatted for --security {found}; stop the broker and use "
+            f"another --state-dir (or delete this one) to run it with --security {requested}"
+        )
+    return requested
+
+
+def secure_listener(layout: BrokerLayout) -> SaslSslListener:
+    """The CA, keystore and SASL password of this state dir, made on first use."""
+    tls = ensure_broker_tls(layout.tls_dir)
+    password_file = layout.sasl_password_file
+    if not password_file.exists():
+        password_file.touch(mode=0o600)
+        password_file.write_text(secrets.token_urlsafe(24) + "\n")
+    password = password_file.read_text().strip()
+    return SaslSslListener(tls.keystore, tls.password, tls.ca_pem, SASL_USER, password)
+
+
+def client_env(layout: BrokerLayout, bootstrap: str, mode: str) -> dict[str, str]:
+    """The variables a client of this broker sets: the password as a file, never inline."""
+    env = {"KAFKA_BOOTSTRAP_SERVERS": bootstrap}
+    if mode == "sasl_ssl":
+        env.update(
+            KAFKA_SECURITY_PROTOCOL="SASL_SSL",
+            KAFKA_SSL_CA_FILE=str(layout.tls_dir / "ca.pem"),
+            KAFKA_SASL_MECHANISM=CLIENT_MECHANISM,
+            KAFKA_SASL_USERNAME=SASL_USER,
+            KAFKA_SASL_PASSWORD_FILE=str(layout.sasl_password_file),
+        )
+    return env
+
+
+def write_client_env(layout: BrokerLayout, env: dict[str, str]) -> Path:
+    path = layout.client_env_file
+    path.write_text("".join(f"{key}={value}\n" for key, value in env.items()))
+    return path
+
+
+def client_connection(layout: BrokerLayout, bootstrap: str, mode: str) -> KafkaConnection:
+    """How a client reaches this broker, read through the settings code like any cluster's."""
+    env = client_env(layout, bootstrap, mode)
+    return KafkaConnection(bootstrap, load_security(Env(env)))
