@@ -79,8 +79,10 @@ async def wait_drained(
 ) -> dict[str, float]:
     """Poll every 50 ms until ``group`` committed the end of every ``inputs`` partition and
     nothing moved for COMMIT_CHECK_S; returns the monotonic times of the first output and of
-    the last change of the outputs, and the number of output records, both counted from what
-    the outputs held when called (none yet: the first output is the last change)."""
+    the last change of the outputs, and how far the outputs' end offsets moved, both counted
+    from what the outputs held when called (none yet: the first output is the last change).
+    Under exactly-once that count includes the transactions' commit markers (an offset each),
+    so it is not a number of records."""
     admin = new_admin(
         bootstrap,
     )
