@@ -18,6 +18,7 @@ from aiokafka.errors import (
     UnknownProducerId,
 )
 
+from ingest.kafkawatch import KafkaWatch
 from kafkaio.clients import KafkaTarget, connection, new_producer
 from kafkaio.diagnose import connection_problem
 from schemas.errors import AlertpipeError
@@ -64,7 +65,9 @@ class KafkaSink:
     connects, and aiokafka reconnects by itself after a broker restart. A producer that cannot
     go on (a delivery failed with an error in ``FATAL_TO_PRODUCER``: aiokafka fails every
     pending delivery with the error that ended its sender) is replaced by a new one; meanwhile
-    requests get 503 at once.
+    requests get 503 at once. Once connected, ``KafkaWatch`` checks every few seconds that the
+    raw topic has its leaders, so ``problem`` (the /readyz reason) also tells of a Kafka lost
+    since (``watch_interval_s``, 0: no watch).
     """
 
     def __init__(
@@ -74,8 +77,11 @@ class KafkaSink:
         *,
         timeout: float,
         max_request_size: int,
+        watch_interval_s: float = 2.0,
     ) -> None:
         self.kafka = connection(kafka)
+        self.watch = KafkaWatch(self.kafka, topic, interval_s=watch_interval_s)
+        self.watching = watch_interval_s > 0
         self.topic = topic
         self.timeout = timeout
         self.max_request_size = max_request_size
@@ -90,10 +96,12 @@ class KafkaSink:
 
     @property
     def problem(self) -> str | None:
-        return self._problem
+        return self._problem or self.watch.problem
 
     async def start(self) -> None:
         self._connector = asyncio.create_task(self._connect(), name="kafka-sink-connect")
+        if self.watching:
+            self.watch.start()
 
     def _replace(self, producer: AIOKafkaProducer, why: str) -> None:
         """Retire ``producer`` (once) and connect a new one in the background."""
@@ -183,6 +191,7 @@ class KafkaSink:
 
     async def stop(self) -> None:
         """Flush what is in flight, then close (SIGTERM path)."""
+        await self.watch.stop()
         if self._connector is not None:
             self._connector.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -16,6 +16,7 @@ import signal
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from alertpipe.localbroker.broker import LocalBroker
@@ -48,6 +49,22 @@ async def wait_for_full_isr(bootstrap: str, topic: str, copies: int, timeout: fl
             pass
         await asyncio.sleep(0.5)
     raise AssertionError(f"{topic}: replicas not all back in sync within {timeout:.0f}s")
+
+
+async def readiness_becomes(live: Live, ready: bool, timeout: float) -> float | None:
+    """Seconds until the ingress's /readyz says ``ready`` (polled every 0.2 s), or None."""
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    async with httpx.AsyncClient(base_url=live.ingress.base_url, timeout=2.0) as client:
+        while loop.time() - started < timeout:
+            try:
+                answer = await client.get("/readyz")
+                if (answer.status_code == 200) == ready:
+                    return loop.time() - started
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.2)
+    return None
 
 
 def window(run: Run, start: str, end: str) -> list[int]:
@@ -128,7 +145,9 @@ async def test_single_broker_restart_under_load(
     bootstrap = own_broker.status().bootstrap_servers
     assert bootstrap is not None
     stops = pick([signal.SIGKILL], [signal.SIGKILL, signal.SIGTERM, signal.SIGKILL])
-    downtime = pick(6.0, 15.0)
+    downtime = pick(8.0, 15.0)
+    unready_after: list[float | None] = []
+    ready_after: list[float | None] = []
 
     async def script(live: Live) -> None:
         t = live.timeline
@@ -136,10 +155,12 @@ async def test_single_broker_restart_under_load(
             await asyncio.sleep(pick(6.0, 20.0))
             await asyncio.to_thread(own_broker.stop, first=sig, timeout=30)
             t.mark(f"down{n}")
-            await asyncio.sleep(downtime)
+            unready_after.append(await readiness_becomes(live, False, downtime))
+            await asyncio.sleep(max(0.0, downtime - (unready_after[-1] or downtime)))
             t.mark(f"restart{n}")
             await asyncio.to_thread(own_broker.start)  # same port: clients reconnect
             t.mark(f"back{n}")
+            ready_after.append(await readiness_becomes(live, True, 30.0))
 
     run = await faulted_run(
         bootstrap, tmp_path, rate=pick(25.0, 60.0), faults=script, tail_s=pick(10.0, 30.0)
@@ -154,8 +175,16 @@ async def test_single_broker_restart_under_load(
             run.load.first_ok_after(marks[f"back{n}"]) or float("inf") for n in range(len(stops))
         ),
     )
+    figures.update(
+        unready_after_down_s=[None if s is None else round(s, 1) for s in unready_after],
+        ready_after_back_s=[None if s is None else round(s, 1) for s in ready_after],
+    )
     check_common(run, figures)
     assert while_down, "no request was sent while the broker was down"
     assert set(while_down) == {503}, f"answers while down: {set(while_down)}"
+    # /readyz: unready within the watch's interval + timeout (2 + 2 s) and some scheduling
+    # of a loaded machine, ready again once the broker answers.
+    assert all(s is not None and s <= 6.5 for s in unready_after), unready_after
+    assert all(s is not None for s in ready_after), ready_after
     never = [n for n in range(len(stops)) if run.load.first_ok_after(marks[f"back{n}"]) is None]
     assert not never, f"no 2xx after restart(s) {never}: the ingress did not recover by itself"
