@@ -57,6 +57,7 @@ def list_sources(directory: Path | None, as_json: bool) -> None:
     own), content types and title of every source."""
     found, _ = _load(directory)
     width = max((len(name) for name in found), default=0)
+    widest = max((len(", ".join(i.media_types)) for i in found.values()), default=0)
     for name, info in sorted(found.items()):
         kind = "declarative" if info.mapping is not None else "python"
         types = list(info.media_types or sorted(info.content_types))
@@ -74,8 +75,8 @@ def list_sources(directory: Path | None, as_json: bool) -> None:
             }
             click.echo(json.dumps(row))
         else:
-            urls = ", ".join([*info.paths, *endpoint])
-            click.echo(f"{name:{width}} {kind:12} {urls:34} {', '.join(types):34} {info.title}")
+            urls, accepted = ", ".join([*info.paths, *endpoint]), ", ".join(types)
+            click.echo(f"{name:{width}} {kind:12} {urls:34} {accepted:{widest}} {info.title}")
 
 
 @sources.command("lint")
