@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed-stamp
 NPM_DIR   := tests/contracts
 NPM_STAMP := $(NPM_DIR)/node_modules/.installed-stamp
 
-.PHONY: help install npm-tools run test test-faults pytest lint format typecheck docs kafka-start kafka-stop kafka-status topics bench bench-quick bench-ingress bench-stage1 bench-replay clean
+.PHONY: help install npm-tools run test test-faults pytest lint format typecheck docs contracts kafka-start kafka-stop kafka-status topics bench bench-quick bench-ingress bench-stage1 bench-replay clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -56,6 +56,9 @@ typecheck: install ## mypy --strict on the packages and the tests
 
 docs: install ## Regenerate docs/configuration.md from the settings code
 	$(BIN)/alertpipe config reference --output docs/configuration.md
+
+contracts: install ## Regenerate the source lists of schemas/asyncapi.yaml and README.md from the registry
+	$(BIN)/alertpipe contracts generate
 
 kafka-start: install ## Start the local Kafka broker (Maven-resolved jars) in the background
 	$(BIN)/alertpipe kafka start

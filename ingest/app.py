@@ -11,8 +11,9 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import Protocol
+
+import orjson
 
 from ingest.admission import (
     Admission,
@@ -39,6 +40,7 @@ from ingest.asgi import (
 )
 from ingest.keys import KeyTable
 from ingest.metrics import IngressMetrics
+from ingest.openapidoc import openapi_document
 from ingest.paths import build_prefix_table
 from ingest.ratelimit import RateLimiter
 from ingest.settings import IngressSettings
@@ -82,7 +84,8 @@ class IngressApp:
         self.prefixes = build_prefix_table(self.sources)
         self.endpoints = endpoint_table(self.sources)
         self.limiter = RateLimiter(self.settings.rate_limit_per_s, self.settings.rate_limit_burst)
-        self.openapi = resources.files("ingest").joinpath("openapi.json").read_bytes()
+        # the sources this process serves, operator folders included (ingest.openapidoc)
+        self.openapi = orjson.dumps(openapi_document(self.sources))
         self.sns = SnsGate(self.settings.sns, self.clock, self.monotonic)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

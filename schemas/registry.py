@@ -58,6 +58,15 @@ class SourceInfo:
     keys_also_from: tuple[str, ...] = ()
     # Top-level fields whose text is a JSON object, decoded before validation (SNS's Message).
     embedded_json: tuple[str, ...] = ()
+    # What the API documents say (ingest.openapidoc, alertpipe.contracts): a title, one line
+    # of what a body is and becomes (default: the title), what to paste where on the sender's
+    # side, and answers documented beyond the protocol's (status -> description).
+    title: str = ""
+    summary: str = ""
+    description: str = ""
+    answers: tuple[tuple[int, str], ...] = ()
+    # content_types as listed: the first is what the sender usually sends.
+    media_types: tuple[str, ...] = ()
 
     @property
     def key_in_body(self) -> bool:
@@ -84,12 +93,24 @@ def _load(path: Path) -> SourceInfo:
         schema = json.loads(path.read_text())
         meta = schema["x-alertpipe"]
         paths = tuple(str(p).strip("/") for p in meta["paths"])
-        types = frozenset(str(t).lower() for t in meta["content_types"])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+        listed = tuple(str(t).lower() for t in meta["content_types"])
+        title = str(meta.get("title") or schema.get("title") or name)
+        summary, description = str(meta.get("summary") or title), str(meta.get("description", ""))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise RegistryError(f"{path}: not a usable source schema ({exc!r})") from exc
-    if not paths or not types:
+    if not paths or not listed:
         raise RegistryError(f"{path}: x-alertpipe needs paths and content_types")
-    return SourceInfo(name, paths, types, schema, path)
+    return SourceInfo(
+        name,
+        paths,
+        frozenset(listed),
+        schema,
+        path,
+        title=title,
+        summary=summary,
+        description=description,
+        media_types=listed,
+    )
 
 
 def _read_schema(path: Path) -> dict[str, Any]:
@@ -119,13 +140,14 @@ def _load_folder(folder: Path) -> SourceInfo:
     except MappingFileError as exc:
         raise RegistryError(str(exc)) from exc
     data = mapping.data
+    answers: dict[str, str] = data.get("answers") or {}
     paths = tuple(str(p).strip("/") for p in data.get("paths") or ())
-    types = frozenset(str(t).lower() for t in data["content_types"])
+    listed = tuple(str(t).lower() for t in data["content_types"])
     samples = tuple(sorted(p for p in (folder / FOLDER_SAMPLES).glob("*") if p.is_file()))
     return SourceInfo(
         folder.name,
         paths,
-        types,
+        frozenset(listed),
         schema,
         schema_path,
         mapping,
@@ -135,6 +157,11 @@ def _load_folder(folder: Path) -> SourceInfo:
         keys_from=data.get("keys_from"),
         keys_also_from=tuple(data.get("keys_also_from") or ()),
         embedded_json=tuple(data.get("embedded_json") or ()),
+        title=data["title"],
+        summary=data.get("summary") or data["title"],
+        description=" ".join(str(data.get("description", "")).split()),
+        answers=tuple(sorted((int(s), " ".join(d.split())) for s, d in answers.items())),
+        media_types=listed,
     )
 
 

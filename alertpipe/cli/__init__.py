@@ -6,6 +6,7 @@ import click
 
 from alertpipe.cli.common import EXIT_CODES_HELP, configure_logging, fail
 from alertpipe.cli.config import config
+from alertpipe.cli.contracts import contracts
 from alertpipe.cli.dlq import dlq
 from alertpipe.cli.explain import explain_cmd
 from alertpipe.cli.ingress import ingress
@@ -48,6 +49,7 @@ cli.add_command(explain_cmd)
 cli.add_command(tail)
 cli.add_command(dlq)
 cli.add_command(sources)
+cli.add_command(contracts)
 
 
 def main() -> None:

@@ -10,12 +10,13 @@ from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 import click
+from click.shell_completion import CompletionItem
 
 from alertpipe.cli.common import EXIT_KAFKA_UNREACHABLE, bootstrap_or_exit, fail, settings_or_exit
 from alertpipe.jobs.integrations import IntegrationError, enable, revoke
 from ingest.keystore import read_integrations
 from kafkaio.follower import TopicMissing
-from schemas.registry import catalog
+from schemas.registry import RegistryError, catalog
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8080"
 T = TypeVar("T")
@@ -42,8 +43,23 @@ def integrations() -> None:
     """Integration keys: the secret in each service URL. Stored only as hashes."""
 
 
+def _source_names(
+    ctx: click.Context, param: click.Parameter, incomplete: str
+) -> list[CompletionItem]:
+    """Shell completion of SOURCE: the sources the registry serves here."""
+    try:
+        sources = catalog(settings_or_exit().sources_dir)
+    except (RegistryError, SystemExit):
+        return []
+    return [
+        CompletionItem(n, help=i.title)
+        for n, i in sorted(sources.items())
+        if n.startswith(incomplete)
+    ]
+
+
 @integrations.command("enable")
-@click.argument("source")
+@click.argument("source", shell_complete=_source_names)
 @click.option("--org", required=True, help="Organisation the key belongs to, e.g. acme.")
 @click.option(
     "--base-url",
@@ -54,15 +70,16 @@ def integrations() -> None:
 @click.option(
     "--routing-key",
     default=None,
-    help="The routing key its alerts go to: in the printed URL, or for pagerduty (whose URL "
-    "has none) recorded with the key. Default: $routing_key in the URL, or the default route.",
+    help="The routing key its alerts go to: in the printed URL, or for a source with the key "
+    "in the body (whose URL has none) recorded with the key. Default: $routing_key in the URL, "
+    "or the default route.",
 )
 @click.option(
     "--topic-arn",
     "topic_arns",
     multiple=True,
-    help="amazon_sns only, at least once: an SNS topic ARN (or a glob such as "
-    "arn:aws:sns:*:123456789012:*) whose messages and subscriptions the key takes.",
+    help="For a source of protocol amazon_sns, at least once: an SNS topic ARN (or a glob such "
+    "as arn:aws:sns:*:123456789012:*) whose messages and subscriptions the key takes.",
 )
 @click.option(
     "--json", "as_json", is_flag=True, help="Print url, key, key_id, org, source, routing_key."
@@ -75,11 +92,11 @@ def enable_cmd(
     topic_arns: tuple[str, ...],
     as_json: bool,
 ) -> None:
-    """Create a key for SOURCE (thousandeyes, pingometer, generic, pagerduty, ...) and print
-    the service URL, ending in /$routing_key for you to replace unless --routing-key is given.
-    For pagerduty, the URL is the events URL and the key (32 hex digits) is the integration key
-    the sender puts in the body. The key is shown only this once. Running ingress processes
-    accept it within seconds."""
+    """Create a key for SOURCE (a name `alertpipe sources list` prints) and print the service
+    URL, ending in /$routing_key for you to replace unless --routing-key is given. For a source
+    with the key in the body (PagerDuty Events API v2's protocol), the URL is its endpoint and
+    the key (32 hex digits) is the integration key the sender puts in the body. The key is
+    shown only this once. Running ingress processes accept it within seconds."""
     settings = settings_or_exit()
     bootstrap = bootstrap_or_exit(settings)
     sources = catalog(settings.sources_dir)
@@ -99,10 +116,14 @@ def enable_cmd(
         click.echo(json.dumps(done.to_json()))
         return
     i = done.integration
+    info = sources[i.source]
     click.echo(f"Enabled {i.source} for org {i.org} (key id {i.key_id}).")
-    if sources[i.source].key_in_body:
-        click.echo("Events URL (PagerDuty Events API v2; change events: /v2/change/enqueue):")
+    if info.key_in_body:
+        click.echo(f"Events URL ({info.title}):")
         click.echo(f"  {done.url}")
+        for other in sorted(sources.values(), key=lambda o: o.name):
+            if other.keys_from == i.source and other.endpoint is not None:  # the same key
+                click.echo(f"  {base_url.rstrip('/')}{other.endpoint} ({other.title})")
         click.echo(f"Integration key (the body's routing_key): {done.key}")
         where = i.routing_key or "the default route"
         click.echo(f"Alerts go to {where}.")

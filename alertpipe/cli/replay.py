@@ -56,7 +56,7 @@ def check_target(topics: TopicSettings, to_topic: str, yes: bool) -> None:
 @click.command()
 @range_options
 @click.option("--org", help="Only this organisation's records.")
-@click.option("--source", help="Show only this source (thousandeyes, pingometer, generic, ...).")
+@click.option("--source", help="Show only this source (a name `alertpipe sources list` prints).")
 @click.option("--routing-key", help="Show only this routing key (as sent, or as resolved).")
 @click.option("--dry-run", is_flag=True, help="Print the outcomes, write nothing. [default]")
 @click.option("--to-topic", metavar="TOPIC", help="Publish the emitted alerts to TOPIC.")

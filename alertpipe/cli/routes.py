@@ -170,7 +170,7 @@ def rules_apply(org: str, file: Path) -> None:
 
 @routes.command("test")
 @click.argument("org")
-@click.option("--source", required=True, help="thousandeyes, pingometer, generic, ...")
+@click.option("--source", required=True, help="A source name (`alertpipe sources list`).")
 @click.option("--routing-key", default="", help="As it would appear in the service URL.")
 @click.option(
     "--body",
@@ -192,6 +192,8 @@ def test_cmd(
     would, and print where each alert goes and which rule matched. Writes nothing.
     Exit 1 if the body would be dead-lettered."""
     _, _, config = _load(org)
+    schemas = schemas_or_exit(settings_or_exit())
+    served = schemas.sources.get(source)
     ctype = content_type or (
         "application/x-www-form-urlencoded" if body_file.suffix == ".form" else "application/json"
     )
@@ -205,12 +207,13 @@ def test_cmd(
         request_id="routes-test",
         remote_addr="",
         user_agent="alertpipe routes test",
-        entity_id=None if source != "generic" else "(generated)",
+        # the VictorOps REST protocol's ingress answers an entity id for a body without one
+        entity_id="(generated)" if served and served.protocol == "victorops_rest" else None,
     )
     result = process_raw(
         RawInput(body_file.read_bytes(), headers.to_kafka(), "(test)", 0, 0),
         {org: config},
-        schemas_or_exit(settings_or_exit()),
+        schemas,
     )
     if result.dead_letter is not None:
         letter = result.dead_letter

@@ -53,22 +53,30 @@ def sources() -> None:
 @click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), help=DIR_HELP)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per source.")
 def list_sources(directory: Path | None, as_json: bool) -> None:
-    """Name, mapping kind, URL paths and content types of every source."""
+    """Name, mapping kind, URLs (path prefixes after /integrations/, or an endpoint of its
+    own), content types and title of every source."""
     found, _ = _load(directory)
+    width = max((len(name) for name in found), default=0)
+    widest = max((len(", ".join(i.media_types)) for i in found.values()), default=0)
     for name, info in sorted(found.items()):
         kind = "declarative" if info.mapping is not None else "python"
-        types = sorted(info.content_types)
+        types = list(info.media_types or sorted(info.content_types))
+        endpoint = [info.endpoint] if info.endpoint else []
         if as_json:
             row = {
                 "name": name,
+                "title": info.title,
                 "mapping": kind,
-                "paths": [f"/integrations/{p}/<integration-key>/<routing-key>" for p in info.paths],
+                "protocol": info.protocol,
+                "paths": [f"/integrations/{p}/<integration-key>/<routing-key>" for p in info.paths]
+                + endpoint,
                 "content_types": types,
                 "samples": len(info.samples),
             }
             click.echo(json.dumps(row))
         else:
-            click.echo(f"{name:14} {kind:12} {', '.join(info.paths):34} {', '.join(types)}")
+            urls, accepted = ", ".join([*info.paths, *endpoint]), ", ".join(types)
+            click.echo(f"{name:{width}} {kind:12} {urls:34} {accepted:{widest}} {info.title}")
 
 
 @sources.command("lint")
