@@ -40,11 +40,17 @@ from processors.worker.observe import (
     WorkerObserver,
 )
 from processors.worker.probes import start_endpoint
+from processors.worker.stalls import StallGuard, stall_limit_s
 from processors.worker.topology import build_dataflow
 
 log = logging.getLogger("alertpipe.worker")
 EXIT_RESTART = 75  # sysexits' EX_TEMPFAIL: start me again (alertpipe.devrun does)
 READINESS_INTERVAL_S = 1.0
+
+
+def heartbeat_s(settings: WorkerSettings) -> float:
+    """The consumer's heartbeat interval: a fifth of the session, at least a second."""
+    return max(1.0, settings.session_timeout_s / 5)
 
 
 def kafka_configs(settings: WorkerSettings, report: LoopReport) -> tuple[dict[str, Any], ...]:
@@ -56,10 +62,9 @@ def kafka_configs(settings: WorkerSettings, report: LoopReport) -> tuple[dict[st
     session - H and session after the crash, so a shorter H does not take over sooner (an
     at-least-once member, which learns of the rebalance only from a heartbeat, rejoins up to H
     later; an exactly-once one learns at its next checkpoint)."""
-    session_ms = int(settings.session_timeout_s * 1000)
     consumer: dict[str, Any] = {
-        "session.timeout.ms": session_ms,
-        "heartbeat.interval.ms": max(1000, session_ms // 5),
+        "session.timeout.ms": int(settings.session_timeout_s * 1000),
+        "heartbeat.interval.ms": int(heartbeat_s(settings) * 1000),
         "statistics.interval.ms": STATS_INTERVAL_MS,
         "stats_cb": report.on_stats,
     }
@@ -193,6 +198,10 @@ def run_worker(settings: WorkerSettings, schemas: SchemaSet | None) -> int:
         topics.normalized,
         topics.dead_letter,
     )
+    if not settings.exactly_once:
+        # exactly-once fences a late writer; at-least-once leaves before it writes
+        limit = stall_limit_s(settings.session_timeout_s, heartbeat_s(settings))
+        StallGuard(limit, EXIT_RESTART).start()
     restarts = Restarts()
     try:
         while True:
