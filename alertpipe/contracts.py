@@ -18,13 +18,14 @@ from pathlib import Path
 
 import yaml
 
+from schemas.errors import UsageError
 from schemas.registry import SourceInfo
 
 BEGIN = "BEGIN generated from the registry by `make contracts`"
 END = "END generated"
 
 
-class StaleDocument(ValueError):
+class StaleDocument(UsageError, ValueError):
     """A document lacks the markers of a generated part."""
 
 

@@ -34,12 +34,13 @@ from ingest.snsmessage import (
     topic_allowed,
 )
 from ingest.snstrust import HttpsTarget, SnsTrust, cert_url_target, subscribe_url_target
+from schemas.errors import AlertpipeError
 
 log = logging.getLogger("alertpipe.ingest.sns")
 _SUBSCRIPTION_ARN = re.compile(rb"<SubscriptionArn>([^<]{1,512})</SubscriptionArn>")
 
 
-class FetchFailed(Exception):
+class FetchFailed(AlertpipeError):
     """The URL did not answer 200 with a bounded body in time."""
 
 
