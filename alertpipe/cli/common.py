@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 import click
@@ -39,6 +40,17 @@ def configure_logging(*, verbose: bool = False) -> None:
 def fail(message: str, code: int = EXIT_FAILURE) -> NoReturn:
     click.secho(f"error: {message}", fg="red", err=True)
     sys.exit(code)
+
+
+# A file argument or option that may be "-": standard input (the convention of every command).
+INPUT_FILE = click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path)
+
+
+def read_input(path: Path) -> bytes:
+    """The bytes of ``path``, or of standard input when it is ``-``."""
+    if str(path) == "-":
+        return sys.stdin.buffer.read()
+    return path.read_bytes()
 
 
 def settings_or_exit() -> Settings:

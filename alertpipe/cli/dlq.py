@@ -12,6 +12,7 @@ from alertpipe.cli.common import (
     schemas_or_exit,
     settings_or_exit,
 )
+from alertpipe.cli.group import CommandGroup
 from alertpipe.cli.reading import (
     EXIT_INTERRUPTED,
     TIME,
@@ -29,7 +30,7 @@ from processors.redrive import Redriven
 from processors.settings import load_worker_settings
 
 
-@click.group()
+@click.group(cls=CommandGroup)
 def dlq() -> None:
     """The dead-letter topic: bodies that could not be processed, kept for a fix."""
 
