@@ -29,7 +29,7 @@ from schemas.errors import AlertpipeError
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog=EXIT_CODES_HELP,
 )
-@click.version_option(package_name="alertpipe", message="%(prog)s %(version)s")
+@click.version_option(package_name="alertpipe", message="alertpipe %(version)s")
 @click.option("-v", "--verbose", is_flag=True, help="Debug logging, Kafka client included.")
 def cli(verbose: bool) -> None:
     """alertpipe: webhook alert intake on Kafka (VictorOps-style service URLs).

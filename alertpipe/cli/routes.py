@@ -202,12 +202,12 @@ def test_cmd(
     """Run a body through validation, mapping and the org's current routing, as the worker
     would, and print where each alert goes and which rule matched. Writes nothing.
     Exit 1 if the body would be dead-lettered."""
-    _, _, config = _load(org)
     schemas = schemas_or_exit(settings_or_exit())
     served = schemas.sources.get(source)
     if served is None:
         known = ", ".join(sorted(schemas.sources))
         fail(f"unknown source {source!r}; known: {known}", EXIT_USAGE)
+    _, _, config = _load(org)
     ctype = content_type or (
         "application/x-www-form-urlencoded" if body_file.suffix == ".form" else "application/json"
     )
