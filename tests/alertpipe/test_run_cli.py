@@ -113,7 +113,9 @@ def _drive(proc: subprocess.Popen[str], state_dir: Path, port: int) -> None:
     alert = asyncio.run(_first_normalized(status.bootstrap_servers))
     assert alert["source"] == "generic"
     assert alert["org"] == "dev"
-    assert (alert["routing_key"], alert["routing"]["teams"]) == ("ops", ["operations"])
+    assert alert["routing_key"] == "ops"
+    assert alert["routing"] == {"requested": "ops", "reason": "matched", "teams": ["operations"],
+                                "rule": None}  # fmt: skip
     assert "Routes of org 'dev': ops -> operations; any other key -> noc." in output
     assert f"Metrics: http://127.0.0.1:{port}/metrics (ingress)." in output  # worker's is off
     assert "tail -f` (alerts as they are delivered)" in output
