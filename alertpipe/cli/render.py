@@ -53,7 +53,7 @@ def route_text(routing: dict[str, Any] | Routing, routing_key: str | None) -> st
 
 
 OUTCOME_HEADER = (
-    f"{'TIME':<24} {'RAW RECORD':<18} {'ORG':<12} {'SOURCE':<12} {'OUTCOME':<11} {'REASON':<16} "
+    f"{'TIME':<24} {'REF':<18} {'ORG':<12} {'SOURCE':<12} {'OUTCOME':<11} {'REASON':<16} "
     f"{'TYPE':<15} {'ENTITY':<32} ROUTE / ERROR"
 )
 

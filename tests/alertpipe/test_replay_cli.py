@@ -76,9 +76,10 @@ def test_the_table_and_the_filters(prefilled: Prefilled) -> None:
     done = run(prefilled.env, "replay", "--since", "1h", "--source", "pingometer")
     assert done.returncode == 0, done.stderr
     header, *rows = done.stdout.splitlines()
-    assert header.split()[:4] == ["TIME", "RAW", "ORG", "SOURCE"]
+    assert header.split()[:4] == ["TIME", "REF", "ORG", "SOURCE"]
     assert rows
     assert all(row.split()[3] == "pingometer" for row in rows)
+    assert all(row.split()[1].startswith(f"{prefilled.topics.raw}:") for row in rows)
     assert "\x1b[" not in done.stdout  # no colour codes when not on a terminal
     nobody = run(prefilled.env, "replay", "--since", "1h", "--org", "nobody", "-q")
     assert nobody.returncode == 0, nobody.stderr
