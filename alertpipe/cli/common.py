@@ -72,6 +72,20 @@ def schemas_or_exit(settings: Settings) -> SchemaSet:
         fail(f"bad source: {exc}", EXIT_USAGE)
 
 
+def known_source_or_exit(settings: Settings, source: str | None) -> None:
+    """A --source filter naming no source served here is a usage error, not an empty answer."""
+    from schemas.registry import RegistryError, catalog
+
+    if source is None:
+        return
+    try:
+        known = catalog(settings.sources_dir)
+    except RegistryError as exc:
+        fail(f"bad source: {exc}", EXIT_USAGE)
+    if source not in known:
+        fail(f"unknown source {source!r}; known: {', '.join(sorted(known))}", EXIT_USAGE)
+
+
 def bootstrap_or_exit(settings: Settings) -> KafkaConnection:
     """KAFKA_BOOTSTRAP_SERVERS if set, else the running local broker, else a clear error;
     with the security settings (KAFKA_SECURITY_PROTOCOL, ...), or, for a local broker started

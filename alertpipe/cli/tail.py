@@ -11,7 +11,7 @@ import click
 import orjson
 from aiokafka import TopicPartition
 
-from alertpipe.cli.common import bootstrap_or_exit, settings_or_exit
+from alertpipe.cli.common import bootstrap_or_exit, known_source_or_exit, settings_or_exit
 from alertpipe.cli.reading import EXIT_INTERRUPTED, run_reading, stop_on_ctrl_c
 from alertpipe.cli.render import dead_letter_line, normalized_line, raw_line
 from alertpipe.jobs.rangereader import range_consumer, topic_partitions
@@ -105,6 +105,7 @@ def tail(
     Colours on a terminal. Without --follow it stops at the end of the topic as it was at
     start; with --follow it waits for new records until Ctrl-C."""
     settings = settings_or_exit()
+    known_source_or_exit(settings, source)
     bootstrap = bootstrap_or_exit(settings)
     topic = topic_of(kind, settings.topics)
 

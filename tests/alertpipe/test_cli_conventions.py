@@ -92,6 +92,24 @@ def test_an_unknown_source_is_a_usage_error_naming_the_known_ones() -> None:
     assert "unknown source 'nope'; known: alertmanager" in result.output
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["integrations", "enable", "nope", "--org", "acme"],
+        ["replay", "--since", "1h", "--source", "nope"],
+        ["tail", "--source", "nope"],
+    ],
+)
+def test_an_unknown_source_anywhere_is_a_usage_error(args: list[str]) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "alertpipe.cli", *args],
+        capture_output=True, text=True, timeout=60, check=False,
+        env={**os.environ, "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}"},
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("error: unknown source 'nope'; known: alertmanager, ")
+
+
 def test_redrive_is_a_dry_run_unless_yes() -> None:
     result = run("dlq", "redrive", "--dry-run", "--yes")
     assert result.exit_code == 2
