@@ -5,23 +5,40 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-# Re-install only when the project's metadata changes (fast no-op otherwise).
-STAMP  := $(VENV)/.installed-stamp
+# Re-install only when the project's metadata changes (fast no-op otherwise). One venv, two
+# stamps: what running needs (`make run`), and that plus the test and bench extras (`make test`).
+RUN_STAMP := $(VENV)/.runtime-stamp
+STAMP     := $(VENV)/.installed-stamp
 # Node tools of the contract tests (AsyncAPI parser), pinned by their package-lock.json.
 NPM_DIR   := tests/contracts
 NPM_STAMP := $(NPM_DIR)/node_modules/.installed-stamp
 
-.PHONY: help install npm-tools run test test-faults pytest lint format typecheck docs contracts kafka-start kafka-stop kafka-status topics bench bench-quick bench-ingress bench-stage1 bench-replay clean
+.PHONY: help install install-runtime npm-tools run test test-faults pytest lint format typecheck docs contracts kafka-start kafka-stop kafka-status topics bench bench-quick bench-ingress bench-stage1 bench-replay clean
 
 help: ## Show this help
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-$(STAMP): pyproject.toml
+define make-venv
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=...)")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+endef
+
+# A venv with the extras already up to date has all that running needs.
+$(RUN_STAMP): pyproject.toml
+	@if [ $(STAMP) -nt pyproject.toml ]; then touch $@; exit 0; fi; \
+	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=...)")' && \
+	{ test -x $(BIN)/python || $(PYTHON) -m venv $(VENV); } && \
+	$(BIN)/python -m pip install --quiet --upgrade pip && \
+	$(BIN)/python -m pip install --quiet -e . && \
+	touch $@
+
+$(STAMP): pyproject.toml
+	$(make-venv)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
-	@touch $@
+	@touch $@ $(RUN_STAMP)
+
+install-runtime: $(RUN_STAMP) ## Create .venv with what running needs only (what `make run` installs)
 
 install: $(STAMP) ## Create .venv and install alertpipe with its test and bench extras (idempotent)
 
@@ -32,7 +49,7 @@ $(NPM_STAMP): $(NPM_DIR)/package.json $(NPM_DIR)/package-lock.json
 
 npm-tools: $(NPM_STAMP) ## Install the pinned Node tools the contract tests use (into tests/contracts)
 
-run: install ## Start Kafka, create topics, run the pipeline in the foreground (Ctrl-C stops all)
+run: install-runtime ## Start Kafka, create topics, run the pipeline in the foreground (Ctrl-C stops all)
 	$(BIN)/alertpipe run
 
 test: install lint typecheck pytest ## Lint, type-check and run the whole test suite on a real broker
@@ -54,22 +71,22 @@ format: install ## Apply ruff's formatting and safe fixes
 typecheck: install ## mypy --strict on the packages and the tests
 	$(BIN)/mypy
 
-docs: install ## Regenerate docs/configuration.md from the settings code
+docs: install-runtime ## Regenerate docs/configuration.md from the settings code
 	$(BIN)/alertpipe config reference --output docs/configuration.md
 
-contracts: install ## Regenerate the source lists of schemas/asyncapi.yaml and README.md from the registry
+contracts: install-runtime ## Regenerate the source lists of schemas/asyncapi.yaml and README.md from the registry
 	$(BIN)/alertpipe contracts generate
 
-kafka-start: install ## Start the local Kafka broker (Maven-resolved jars) in the background
+kafka-start: install-runtime ## Start the local Kafka broker (Maven-resolved jars) in the background
 	$(BIN)/alertpipe kafka start
 
-kafka-stop: install ## Stop the local Kafka broker
+kafka-stop: install-runtime ## Stop the local Kafka broker
 	$(BIN)/alertpipe kafka stop
 
-kafka-status: install ## Say whether the local broker runs, and where
+kafka-status: install-runtime ## Say whether the local broker runs, and where
 	$(BIN)/alertpipe kafka status
 
-topics: install ## Create the alerts.* topics (idempotent)
+topics: install-runtime ## Create the alerts.* topics (idempotent)
 	$(BIN)/alertpipe topics create
 
 bench: install ## All benchmarks, full sizes (issue 7): bench-results/<time>.json, table, PNG

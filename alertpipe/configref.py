@@ -207,7 +207,8 @@ SETTINGS: tuple[SettingDoc, ...] = (
                "Address of the worker's /metrics, /healthz and /readyz; `0.0.0.0` in "
                "containers.", "metrics_host"),
     SettingDoc("ALERTPIPE_WORKER_METRICS_PORT", WORKER,
-               "Port of that endpoint; 0 turns it off.", "metrics_port"),
+               "Port of that endpoint; 0 turns it off. A port that cannot be bound stops the "
+               "worker at start (exit 2).", "metrics_port"),
     SettingDoc("ALERTPIPE_WORKER_DATA_DIR", WORKER,
                "quixstreams' state directory (RocksDB incident state); one per worker, on a "
                "persistent volume in production.", "data_dir",

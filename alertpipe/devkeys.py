@@ -1,8 +1,10 @@
-"""Integration keys of the ``dev`` org for ``make run``.
+"""Integration keys and routes of the ``dev`` org for ``make run``.
 
 alertpipe keeps only key hashes, so to print the same service URLs on every ``make run`` the
 dev keys themselves are kept in a local file (mode 600) beside the broker's state. Keys that
-are no longer active in Kafka (wiped data, revoked) are replaced.
+are no longer active in Kafka (wiped data, revoked) are replaced. The org gets one routing key
+and a default route, so that the quick start's first alert reaches a team; routes an operator
+set for it since are kept.
 """
 
 from __future__ import annotations
@@ -14,11 +16,15 @@ from pathlib import Path
 from alertpipe.jobs.integrations import enable, service_url
 from ingest.keystore import read_integrations
 from kafkaio.clients import KafkaTarget
+from processors.routestore import publish_routes, read_routes
+from processors.routing import RoutingConfig
 from schemas.registry import SourceInfo
 
 DEV_ORG = "dev"
 # Amazon SNS keys name their topics; the dev org's takes any (signatures are still checked).
 DEV_SNS_TOPICS = ("arn:*:sns:*:*:*",)
+# The quick start's routing key (README) and where every other alert of the org goes.
+DEV_ROUTES = RoutingConfig(DEV_ORG, routes={"ops": ("operations",)}, default_teams=("noc",))
 
 
 def load_dev_keys(keys_file: Path) -> dict[str, str]:
@@ -62,3 +68,19 @@ async def ensure_dev_keys(
         if info.key_in_body:  # PagerDuty: the key goes in the body's routing_key
             urls[name] += f" (routing_key {key})"
     return urls, saved
+
+
+async def ensure_dev_routes(bootstrap: KafkaTarget, topic: str) -> RoutingConfig:
+    """The dev org's routing config: DEV_ROUTES unless the org has one already."""
+    current = (await read_routes(bootstrap, topic)).get(DEV_ORG)
+    if current is not None:
+        return current
+    await publish_routes(bootstrap, topic, DEV_ROUTES)
+    return DEV_ROUTES
+
+
+def routes_summary(config: RoutingConfig) -> str:
+    """``ops -> operations; any other key -> noc``, for one line of ``make run``."""
+    parts = [f"{key} -> {', '.join(teams)}" for key, teams in sorted(config.routes.items())]
+    parts.append(f"any other key -> {', '.join(config.default_teams) or 'nobody'}")
+    return "; ".join(parts)

@@ -56,8 +56,8 @@ def _apply_all(on_record: OnRecord, batches: dict[TopicPartition, list[object]])
 async def read_compacted(kafka: KafkaTarget, topic: str, on_record: OnRecord) -> None:
     """Apply every record now in ``topic`` once, in order, then return (for the CLI)."""
     consumer = new_consumer(kafka, isolation_level="read_committed", enable_auto_commit=False)
-    await consumer.start()
     try:
+        await consumer.start()  # inside: a broker that never answers leaves no unclosed client
         _, ends = await _assign_from_start(consumer, kafka, topic)
         while not await _reached(consumer, ends):
             _apply_all(on_record, await consumer.getmany(timeout_ms=500))

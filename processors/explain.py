@@ -15,6 +15,7 @@ from processors.parse import parse_body
 from processors.pipeline import RawInput, StageOneResult
 from processors.replay import Replayer
 from processors.validate import SchemaSet, schema_errors, schema_set
+from schemas.normalized import ref_text
 from schemas.raw import RawHeaders
 
 Named = Literal["raw", "normalized", "dead_letter"]
@@ -145,11 +146,12 @@ def state_json(state: IncidentState | None) -> dict[str, Any] | None:
 
 
 def explanation_json(e: Explanation) -> dict[str, Any]:
-    """Everything the text view shows, as one JSON object (``explain --json``)."""
+    """Everything the text view shows, as one JSON object (``explain --json``, which puts the
+    record asked about under ``ref`` in front)."""
     raw, result = e.raw, e.result
     return {
         "named": e.named,
-        "raw": {"topic": raw.topic, "partition": raw.partition, "offset": raw.offset},
+        "raw_ref": ref_text(raw.topic, raw.partition, raw.offset),
         "timestamp": e.timestamp,
         "headers": {k: v.decode("utf-8", "replace") for k, v in raw.headers},
         "envelope_error": e.envelope_error,

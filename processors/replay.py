@@ -28,7 +28,7 @@ from processors.routing import RoutingConfig
 from processors.stage_one import alert_outputs
 from processors.stage_two import decide_alert
 from processors.validate import SchemaSet
-from schemas.normalized import NormalizedAlert, RawRef
+from schemas.normalized import NormalizedAlert, RawRef, ref_text
 from schemas.raw import RawHeaders
 
 OutcomeKind = Literal["alert", "suppressed", "dead_letter"]
@@ -147,7 +147,7 @@ def outcome_json(outcome: Outcome) -> dict[str, Any]:
     alert, envelope, letter = outcome.alert, outcome.envelope, outcome.dead_letter
     return {
         "time": iso_time(outcome.timestamp),
-        "raw": asdict(outcome.raw),
+        "ref": ref_text(outcome.raw.topic, outcome.raw.partition, outcome.raw.offset),
         "org": envelope.org if envelope else None,
         "source": outcome.source,
         "request_id": envelope.request_id if envelope else None,

@@ -49,6 +49,12 @@ class RawRef:
     offset: int
 
 
+def ref_text(topic: str, partition: int, offset: int) -> str:
+    """``topic:partition:offset``: how every command prints a record (``ref`` in JSON) and how
+    ``alertpipe explain`` takes one."""
+    return f"{topic}:{partition}:{offset}"
+
+
 @record
 class NormalizedAlert:
     alert_id: str

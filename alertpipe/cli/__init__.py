@@ -5,10 +5,12 @@ from __future__ import annotations
 import click
 
 from alertpipe.cli.common import EXIT_CODES_HELP, configure_logging, fail
+from alertpipe.cli.completion import completion
 from alertpipe.cli.config import config
 from alertpipe.cli.contracts import contracts
 from alertpipe.cli.dlq import dlq
 from alertpipe.cli.explain import explain_cmd
+from alertpipe.cli.group import CommandGroup
 from alertpipe.cli.ingress import ingress
 from alertpipe.cli.integrations import integrations
 from alertpipe.cli.kafka import kafka
@@ -23,9 +25,11 @@ from schemas.errors import AlertpipeError
 
 
 @click.group(
+    cls=CommandGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog=EXIT_CODES_HELP,
 )
+@click.version_option(package_name="alertpipe", message="alertpipe %(version)s")
 @click.option("-v", "--verbose", is_flag=True, help="Debug logging, Kafka client included.")
 def cli(verbose: bool) -> None:
     """alertpipe: webhook alert intake on Kafka (VictorOps-style service URLs).
@@ -50,6 +54,7 @@ cli.add_command(tail)
 cli.add_command(dlq)
 cli.add_command(sources)
 cli.add_command(contracts)
+cli.add_command(completion)
 
 
 def main() -> None:

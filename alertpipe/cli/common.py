@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 import click
@@ -41,6 +42,17 @@ def fail(message: str, code: int = EXIT_FAILURE) -> NoReturn:
     sys.exit(code)
 
 
+# A file argument or option that may be "-": standard input (the convention of every command).
+INPUT_FILE = click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path)
+
+
+def read_input(path: Path) -> bytes:
+    """The bytes of ``path``, or of standard input when it is ``-``."""
+    if str(path) == "-":
+        return sys.stdin.buffer.read()
+    return path.read_bytes()
+
+
 def settings_or_exit() -> Settings:
     try:
         return load_settings()
@@ -58,6 +70,20 @@ def schemas_or_exit(settings: Settings) -> SchemaSet:
         return schema_set(settings.schema_dir, settings.sources_dir)
     except RegistryError as exc:
         fail(f"bad source: {exc}", EXIT_USAGE)
+
+
+def known_source_or_exit(settings: Settings, source: str | None) -> None:
+    """A --source filter naming no source served here is a usage error, not an empty answer."""
+    from schemas.registry import RegistryError, catalog
+
+    if source is None:
+        return
+    try:
+        known = catalog(settings.sources_dir)
+    except RegistryError as exc:
+        fail(f"bad source: {exc}", EXIT_USAGE)
+    if source not in known:
+        fail(f"unknown source {source!r}; known: {', '.join(sorted(known))}", EXIT_USAGE)
 
 
 def bootstrap_or_exit(settings: Settings) -> KafkaConnection:

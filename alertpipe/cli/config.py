@@ -7,9 +7,10 @@ from pathlib import Path
 import click
 
 from alertpipe.cli.common import fail
+from alertpipe.cli.group import CommandGroup
 
 
-@click.group()
+@click.group(cls=CommandGroup)
 def config() -> None:
     """What alertpipe can be configured with."""
 

@@ -9,12 +9,13 @@ from pathlib import Path
 import click
 
 from alertpipe.cli.common import EXIT_USAGE, fail, settings_or_exit
+from alertpipe.cli.group import CommandGroup
 from schemas.registry import RegistryError
 
 ROOT_HELP = "The checkout whose schemas/asyncapi.yaml and README.md to write [default: .]."
 
 
-@click.group()
+@click.group(cls=CommandGroup)
 def contracts() -> None:
     """The API documents' source lists, generated from the source registry."""
 

@@ -12,6 +12,7 @@ from alertpipe.cli.common import (
     schemas_or_exit,
     settings_or_exit,
 )
+from alertpipe.cli.group import CommandGroup
 from alertpipe.cli.reading import (
     EXIT_INTERRUPTED,
     TIME,
@@ -27,9 +28,10 @@ from kafkaio.settings import Settings, SettingsError
 from kafkaio.worker_topics import internal_topics
 from processors.redrive import Redriven
 from processors.settings import load_worker_settings
+from schemas.normalized import ref_text
 
 
-@click.group()
+@click.group(cls=CommandGroup)
 def dlq() -> None:
     """The dead-letter topic: bodies that could not be processed, kept for a fix."""
 
@@ -39,7 +41,8 @@ def dlq() -> None:
 @click.option("--since", type=TIME, help=f"Dead letters written since. {TIME_HELP}.")
 @click.option("--until", type=TIME, help="Dead letters written before. [default: now]")
 @click.option("--org", help="Only this organisation's dead letters.")
-@click.option("--dry-run", is_flag=True, help="Report what would pass; write nothing.")
+@click.option("--dry-run", is_flag=True, help="Report what would pass; write nothing. [default]")
+@click.option("--yes", is_flag=True, help="Write: passing alerts to the worker, failures back.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per dead letter.")
 @click.option("--timeout", type=float, default=15.0, show_default=True, help="Seconds for Kafka.")
 def redrive_cmd(
@@ -48,16 +51,20 @@ def redrive_cmd(
     until: int | None,
     org: str | None,
     dry_run: bool,
+    yes: bool,
     as_json: bool,
     timeout: float,
 ) -> None:
     """Run dead letters through validation, mapping and routing again, after a schema fix
-    (ALERTPIPE_SCHEMA_DIR) or a mapping fix, and report how many now pass and how many fail
-    again.
+    (ALERTPIPE_SCHEMA_DIR) or a mapping fix, and report how many would pass and how many
+    would fail again. Writes nothing unless --yes (a dry run by default, like `replay`).
 
     \b
-      alertpipe dlq redrive --code schema --since 2h --dry-run
-      ALERTPIPE_SCHEMA_DIR=/etc/alertpipe/schemas alertpipe dlq redrive --code schema
+      alertpipe dlq redrive --code schema --since 2h
+      ALERTPIPE_SCHEMA_DIR=/etc/alertpipe/schemas alertpipe dlq redrive --code schema --yes
+
+    Each line names the dead letter as TOPIC:PARTITION:OFFSET (for `alertpipe explain`);
+    --json prints it under "ref" and its raw record under "raw_ref".
 
     Each dead letter keeps its raw body and the ingress's headers (its original received_at
     and request_id) and gets the alert_ids a replay of its raw record gives. Those that pass
@@ -67,6 +74,9 @@ def redrive_cmd(
     those that fail go back to the dead-letter topic with the new error and a redrive.of
     header. A raw record met twice in one run (a dead letter and its earlier redrive) is
     redriven once. Routes are those in force now."""
+    if dry_run and yes:
+        fail("--dry-run and --yes exclude each other", EXIT_USAGE)
+    dry_run = not yes
     settings = settings_or_exit()
     schemas = schemas_or_exit(settings)
     bootstrap = bootstrap_or_exit(settings)
@@ -78,8 +88,8 @@ def redrive_cmd(
         letter = done.result.dead_letter
         if as_json:
             data = {
-                "dead_letter": origin,
-                "raw": f"{done.raw.topic}:{done.raw.partition}:{done.raw.offset}",
+                "ref": origin,
+                "raw_ref": ref_text(done.raw.topic, done.raw.partition, done.raw.offset),
                 "recorded": done.recorded.code,
                 "passes": done.passes,
                 "alert_ids": [a.alert_id for a in done.result.alerts],

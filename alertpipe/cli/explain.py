@@ -27,6 +27,7 @@ from alertpipe.jobs.ranges import RangeUsageError, parse_ref
 from processors.explain import Explanation, explanation_json
 from processors.incidents import IncidentState
 from processors.replay import iso_time
+from schemas.normalized import ref_text
 
 NAMED = {"raw": "raw record", "normalized": "normalized alert", "dead_letter": "dead letter"}
 
@@ -41,9 +42,11 @@ NAMED = {"raw": "raw record", "normalized": "normalized alert", "dead_letter": "
 @click.option("--json", "as_json", is_flag=True, help="One JSON object with every step.")
 @click.option("--timeout", type=float, default=15.0, show_default=True, help="Seconds for Kafka.")
 def explain_cmd(ref: str, since: int | None, as_json: bool, timeout: float) -> None:
-    """Explain one record step by step: REF is topic:partition:offset of a raw record, a
-    normalized alert or a dead letter (a normalized alert or a dead letter leads back to its
-    raw record).
+    """Explain one record step by step.
+
+    REF is TOPIC:PARTITION:OFFSET of a raw record, a normalized alert or a dead letter, as
+    `tail`, `replay` and `dlq redrive` print it (a normalized alert or a dead letter leads
+    back to its raw record).
 
     \b
       alertpipe explain alerts.dead-letter:0:17
@@ -77,7 +80,8 @@ def explain_cmd(ref: str, since: int | None, as_json: bool, timeout: float) -> N
     finally:
         bar.close()
     if as_json:
-        click.echo(json.dumps(explanation_json(explanation), indent=2, ensure_ascii=False))
+        data = {"ref": str(record_ref), **explanation_json(explanation)}
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
     else:
         for line in explanation_lines(str(record_ref), explanation):
             click.echo(line)
@@ -99,7 +103,7 @@ def state_text(state: IncidentState | None) -> str:
 
 def explanation_lines(ref: str, e: Explanation) -> list[str]:
     raw = e.raw
-    raw_ref = f"{raw.topic}:{raw.partition}:{raw.offset}"
+    raw_ref = ref_text(raw.topic, raw.partition, raw.offset)
     title = NAMED[e.named] + ("" if e.named == "raw" else f" of raw record {raw_ref}")
     lines = [heading(f"{ref}  {title}"), f"received  {iso_time(e.timestamp)}", heading("headers")]
     for name, value in raw.headers:

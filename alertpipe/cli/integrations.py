@@ -13,6 +13,7 @@ import click
 from click.shell_completion import CompletionItem
 
 from alertpipe.cli.common import EXIT_KAFKA_UNREACHABLE, bootstrap_or_exit, fail, settings_or_exit
+from alertpipe.cli.group import CommandGroup
 from alertpipe.jobs.integrations import IntegrationError, enable, revoke
 from ingest.keystore import read_integrations
 from kafkaio.follower import TopicMissing
@@ -29,7 +30,7 @@ def run_kafka(coro: Coroutine[Any, Any, T]) -> T:
     except TopicMissing as exc:
         fail(str(exc))
     except IntegrationError as exc:
-        fail(str(exc))
+        fail(str(exc), exc.exit_code)  # a usage error: unknown source or key id, bad org
     except (TimeoutError, OSError) as exc:
         fail(f"cannot reach Kafka: {exc!r}", EXIT_KAFKA_UNREACHABLE)
     except Exception as exc:
@@ -38,7 +39,7 @@ def run_kafka(coro: Coroutine[Any, Any, T]) -> T:
         raise
 
 
-@click.group()
+@click.group(cls=CommandGroup)
 def integrations() -> None:
     """Integration keys: the secret in each service URL. Stored only as hashes."""
 

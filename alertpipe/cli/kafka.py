@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from alertpipe.cli.common import EXIT_USAGE, fail
+from alertpipe.cli.group import CommandGroup
 from alertpipe.localbroker.broker import LocalBroker
 from alertpipe.localbroker.cluster import LocalCluster, default_cluster_dir
 from alertpipe.localbroker.jars import LocalKafkaError
@@ -41,7 +42,7 @@ def _cluster(state_dir: Path | None, brokers: int, heap: str | None = None) -> L
     )
 
 
-@click.group()
+@click.group(cls=CommandGroup)
 def kafka() -> None:
     """Run a local Kafka (KRaft) broker, or a cluster of several, from Maven-resolved jars.
 

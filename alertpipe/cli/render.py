@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from processors.replay import Outcome, iso_time
-from schemas.normalized import Routing
+from schemas.normalized import Routing, ref_text
 
 TYPE_COLOURS = {
     "CRITICAL": "red",
@@ -53,7 +53,7 @@ def route_text(routing: dict[str, Any] | Routing, routing_key: str | None) -> st
 
 
 OUTCOME_HEADER = (
-    f"{'TIME':<24} {'RAW':<10} {'ORG':<12} {'SOURCE':<12} {'OUTCOME':<11} {'REASON':<16} "
+    f"{'TIME':<24} {'REF':<18} {'ORG':<12} {'SOURCE':<12} {'OUTCOME':<11} {'REASON':<16} "
     f"{'TYPE':<15} {'ENTITY':<32} ROUTE / ERROR"
 )
 
@@ -67,7 +67,7 @@ def outcome_line(outcome: Outcome) -> str:
     head = " ".join(
         [
             iso_time(outcome.timestamp).ljust(24),
-            f"{outcome.raw.partition}:{outcome.raw.offset}".ljust(10),
+            ref_text(outcome.raw.topic, outcome.raw.partition, outcome.raw.offset).ljust(18),
             cell(org, 12),
             cell(outcome.source, 12),
             cell(KIND_NAMES[kind], 11, fg=KIND_COLOURS[kind], bold=kind == "alert"),
@@ -86,12 +86,14 @@ def outcome_line(outcome: Outcome) -> str:
     )
 
 
-def normalized_line(timestamp: int, alert: dict[str, Any]) -> str:
-    """tail normalized: time, org, message type, entity, routing key -> teams."""
+def normalized_line(timestamp: int, ref: str, alert: dict[str, Any]) -> str:
+    """tail normalized: time, record (for `explain`), org, message type, entity, routing key
+    -> teams."""
     route = route_text(alert.get("routing") or {}, alert.get("routing_key"))
     return " ".join(
         [
             iso_time(timestamp).ljust(24),
+            ref.ljust(24),
             cell(str(alert.get("org")), 12),
             message_type(str(alert.get("message_type"))),
             cell(str(alert.get("entity_id")), 40),
@@ -100,29 +102,29 @@ def normalized_line(timestamp: int, alert: dict[str, Any]) -> str:
     )
 
 
-def dead_letter_line(timestamp: int, headers: dict[str, str]) -> str:
-    """tail dead-letter: time, org, source, error code, path and message."""
+def dead_letter_line(timestamp: int, ref: str, headers: dict[str, str]) -> str:
+    """tail dead-letter: time, record (for `explain`, which leads back to the raw record),
+    org, source, error code, path and message."""
     error = f"at {headers.get('error.path') or '$'}: {headers.get('error.message', '')}"
     return " ".join(
         [
             iso_time(timestamp).ljust(24),
+            ref.ljust(24),
             cell(headers.get("org", "?"), 12),
             cell(headers.get("source", "?"), 12),
             cell(headers.get("error.code", "?"), 18, fg="red"),
-            f"raw {headers.get('raw.partition', '?')}:{headers.get('raw.offset', '?')}".ljust(14),
             clip(error, 160),
         ]
     )
 
 
-def raw_line(
-    timestamp: int, partition: int, offset: int, headers: dict[str, str], size: int
-) -> str:
-    """tail raw: time, org, source, routing key as received, request id, body size."""
+def raw_line(timestamp: int, ref: str, headers: dict[str, str], size: int) -> str:
+    """tail raw: time, record (for `explain`), org, source, routing key as received, request
+    id, body size."""
     return " ".join(
         [
             iso_time(timestamp).ljust(24),
-            f"{partition}:{offset}".ljust(10),
+            ref.ljust(18),
             cell(headers.get("org", "?"), 12),
             cell(headers.get("source", "?"), 12),
             cell(headers.get("routing_key", "") or "(none)", 20),

@@ -12,6 +12,7 @@ from alertpipe.cli.common import (
     EXIT_USAGE,
     bootstrap_or_exit,
     fail,
+    known_source_or_exit,
     schemas_or_exit,
     settings_or_exit,
 )
@@ -108,6 +109,7 @@ def replay(
     if dry_run and to_topic:
         fail("--dry-run and --to-topic exclude each other", EXIT_USAGE)
     settings = settings_or_exit()
+    known_source_or_exit(settings, source)
     if to_topic:
         check_target(settings.topics, to_topic, yes)
     schemas = schemas_or_exit(settings)

@@ -10,7 +10,16 @@ from typing import Any
 import click
 import yaml
 
-from alertpipe.cli.common import bootstrap_or_exit, fail, schemas_or_exit, settings_or_exit
+from alertpipe.cli.common import (
+    EXIT_USAGE,
+    INPUT_FILE,
+    bootstrap_or_exit,
+    fail,
+    read_input,
+    schemas_or_exit,
+    settings_or_exit,
+)
+from alertpipe.cli.group import CommandGroup
 from alertpipe.cli.integrations import run_kafka
 from kafkaio.clients import KafkaTarget
 from processors.pipeline import RawInput, process_raw
@@ -42,7 +51,7 @@ def _teams(teams: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(teams))
 
 
-@click.group()
+@click.group(cls=CommandGroup)
 def routes() -> None:
     """Routing: routing key -> teams per org, a default route, and ordered rules.
 
@@ -122,9 +131,10 @@ def rules() -> None:
 
 @rules.command("apply")
 @click.argument("org")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=INPUT_FILE)
 def rules_apply(org: str, file: Path) -> None:
-    """Replace the org's rules with those in FILE (YAML or JSON): a list, or {rules: [...]}.
+    """Replace the org's rules with those in FILE (YAML or JSON; - reads standard input): a
+    list, or {rules: [...]}.
 
     \b
     rules:
@@ -139,7 +149,7 @@ def rules_apply(org: str, file: Path) -> None:
         set_routing_key: ops
     """
     try:
-        loaded: Any = yaml.safe_load(file.read_text())
+        loaded: Any = yaml.safe_load(read_input(file))
     except yaml.YAMLError as exc:
         fail(f"{file}: not YAML or JSON: {exc}")
     specs = loaded.get("rules") if isinstance(loaded, dict) else loaded
@@ -176,7 +186,8 @@ def rules_apply(org: str, file: Path) -> None:
     "--body",
     "body_file",
     required=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=INPUT_FILE,
+    help="The body (a file, or - for standard input).",
 )
 @click.option("--content-type", default=None, help="[default: form for .form files, else JSON]")
 @click.option("--json", "as_json", is_flag=True, help="Print the decisions as JSON.")
@@ -191,9 +202,12 @@ def test_cmd(
     """Run a body through validation, mapping and the org's current routing, as the worker
     would, and print where each alert goes and which rule matched. Writes nothing.
     Exit 1 if the body would be dead-lettered."""
-    _, _, config = _load(org)
     schemas = schemas_or_exit(settings_or_exit())
     served = schemas.sources.get(source)
+    if served is None:
+        known = ", ".join(sorted(schemas.sources))
+        fail(f"unknown source {source!r}; known: {known}", EXIT_USAGE)
+    _, _, config = _load(org)
     ctype = content_type or (
         "application/x-www-form-urlencoded" if body_file.suffix == ".form" else "application/json"
     )
@@ -211,7 +225,7 @@ def test_cmd(
         entity_id="(generated)" if served and served.protocol == "victorops_rest" else None,
     )
     result = process_raw(
-        RawInput(body_file.read_bytes(), headers.to_kafka(), "(test)", 0, 0),
+        RawInput(read_input(body_file), headers.to_kafka(), "(test)", 0, 0),
         {org: config},
         schemas,
     )

@@ -5,20 +5,31 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import shutil
 import sys
 from pathlib import Path
 
 import click
 
-from alertpipe.cli.common import EXIT_KAFKA_UNREACHABLE, fail, settings_or_exit
+from alertpipe.cli.common import EXIT_KAFKA_UNREACHABLE, EXIT_USAGE, fail, settings_or_exit
 from alertpipe.cli.topics import all_topic_specs, describe_outcomes
-from alertpipe.devkeys import DEV_ORG, ensure_dev_keys, load_dev_keys, save_dev_keys
+from alertpipe.devkeys import (
+    DEV_ORG,
+    ensure_dev_keys,
+    ensure_dev_routes,
+    load_dev_keys,
+    routes_summary,
+    save_dev_keys,
+)
 from alertpipe.devrun import Service, supervise
 from alertpipe.localbroker.broker import LocalBroker
 from alertpipe.localbroker.choice import BrokerKind, choose_broker
 from alertpipe.localbroker.jars import CACHE_DIR, LocalKafkaError
+from alertpipe.ports import port_is_free
 from kafkaio.admin import KafkaUnreachable
+from kafkaio.settings import SettingsError
 from kafkaio.topics import TopicCreationError, ensure_topics
+from processors.settings import load_worker_settings
 from schemas.registry import catalog
 
 
@@ -28,6 +39,57 @@ def pipeline_services(ingress_port: int) -> list[Service]:
     return [
         Service("ingress", [*me, "ingress", "--port", str(ingress_port)]),
         Service("worker", [*me, "worker"]),
+    ]
+
+
+def worker_metrics_address() -> tuple[str, int]:
+    """(host, port) of the worker's metrics endpoint; port 0: none."""
+    try:
+        worker = load_worker_settings()
+    except SettingsError as exc:
+        fail(f"bad setting: {exc}", EXIT_USAGE)
+    return worker.metrics_host, worker.metrics_port
+
+
+def check_ports(ingress_port: int, metrics: tuple[str, int]) -> None:
+    """Before anything is started or printed: one line naming a port that is taken."""
+    if not port_is_free(ingress_port):
+        fail(
+            f"port {ingress_port} (the ingress) is in use: stop what listens there, "
+            "or choose another with `alertpipe run --ingress-port N`",
+            EXIT_USAGE,
+        )
+    host, port = metrics
+    if port and not port_is_free(port, host):
+        fail(
+            f"port {port} (the worker's metrics) is in use on {host}: stop what listens there, "
+            "or set ALERTPIPE_WORKER_METRICS_PORT (0 for none)",
+            EXIT_USAGE,
+        )
+
+
+def command_name() -> str:
+    """How to call alertpipe from another terminal: its name when on PATH, else its path."""
+    here = Path(sys.executable).parent / "alertpipe"
+    if shutil.which("alertpipe") == str(here):
+        return "alertpipe"
+    try:
+        return str(here.relative_to(Path.cwd()))
+    except ValueError:
+        return str(here)
+
+
+def where_to_look(base_url: str, metrics: tuple[str, int], commands: list[str]) -> list[str]:
+    """The last lines ``make run`` prints before the processes' logs."""
+    me = command_name()
+    host, port = metrics
+    worker = f", http://{host}:{port}/metrics (worker)" if port else ""
+    watch = [f"`{me} tail -f` (alerts as they are delivered)"]
+    if "incidents" in commands:
+        watch.append(f"`{me} incidents list` (open incidents)")
+    return [
+        f"Metrics: {base_url}/metrics (ingress){worker}.",
+        f"In another terminal: {' and '.join(watch)}.",
     ]
 
 
@@ -46,8 +108,14 @@ def run(keep_kafka: bool, kafka_state_dir: Path | None, ingress_port: int) -> No
     """Start Kafka (unless KAFKA_BOOTSTRAP_SERVERS is set), create the topics (those of
     `alertpipe topics create`, including the internal topics of ALERTPIPE_WORKER_GROUP), and
     run the pipeline's processes in the foreground. Ctrl-C stops everything this command
-    started."""
+    started.
+
+    The dev org gets a service URL per source, the routing key ops (team operations) and a
+    default route (team noc) unless it has routes already. The ingress port and the worker's
+    metrics port (ALERTPIPE_WORKER_METRICS_PORT) are checked first."""
     settings = settings_or_exit()
+    metrics = worker_metrics_address()
+    check_ports(ingress_port, metrics)
     specs = all_topic_specs(settings)
     choice = choose_broker(os.environ, "run", lambda: False)
     started: LocalBroker | None = None
@@ -93,12 +161,20 @@ def run(keep_kafka: bool, kafka_state_dir: Path | None, ingress_port: int) -> No
             )
         )
         save_dev_keys(keys_file, keys)
-        click.echo(f"Service URLs of org {DEV_ORG!r} (replace $routing_key):")
+        routes = asyncio.run(ensure_dev_routes(kafka, settings.topics.routes))
+        click.echo(f"Service URLs of org {DEV_ORG!r} (replace $routing_key, e.g. with ops):")
+        width = max(map(len, urls), default=0)
         for name, url in urls.items():
-            click.echo(f"  {name:<13} {url}")
+            click.echo(f"  {name:<{width}} {url}")
+        click.echo(f"Routes of org {DEV_ORG!r}: {routes_summary(routes)}.")
         services = pipeline_services(ingress_port)
         env = {**os.environ, **kafka.env()}
-        click.echo(f"Kafka: {bootstrap}. Ingress: {base_url}. Press Ctrl-C to stop.")
+        click.echo(f"Kafka: {bootstrap}. Ingress: {base_url}.")
+        root = click.get_current_context().find_root().command
+        names = list(root.commands) if isinstance(root, click.Group) else []
+        for line in where_to_look(base_url, metrics, names):
+            click.echo(line)
+        click.echo("Press Ctrl-C to stop.")
         code = asyncio.run(supervise(services, env))
     finally:
         if started is not None:

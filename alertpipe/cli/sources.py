@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from alertpipe.cli.common import EXIT_USAGE, fail, settings_or_exit
+from alertpipe.cli.common import EXIT_USAGE, INPUT_FILE, fail, read_input, settings_or_exit
+from alertpipe.cli.group import CommandGroup
 from schemas.registry import RegistryError, SourceInfo
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ def _content_type(path: Path, info: SourceInfo) -> str:
     )
 
 
-@click.group()
+@click.group(cls=CommandGroup)
 def sources() -> None:
     """The sources alertpipe accepts: built-in, or a directory of source folders."""
 
@@ -116,8 +117,8 @@ def lint(directory: Path | None) -> None:
     "--body",
     "body_file",
     required=True,
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="The body to map.",
+    type=INPUT_FILE,
+    help="The body to map (a file, or - for standard input).",
 )
 @click.option("--content-type", help="Default: application/json (form for a .form file).")
 @click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), help=DIR_HELP)
@@ -136,7 +137,7 @@ def test_body(
     result = check_body(
         info,
         mappings[name],
-        body_file.read_bytes(),
+        read_input(body_file),
         ctype,
         int(time.time() * 1000),
     )

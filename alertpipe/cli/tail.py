@@ -11,13 +11,14 @@ import click
 import orjson
 from aiokafka import TopicPartition
 
-from alertpipe.cli.common import bootstrap_or_exit, settings_or_exit
+from alertpipe.cli.common import bootstrap_or_exit, known_source_or_exit, settings_or_exit
 from alertpipe.cli.reading import EXIT_INTERRUPTED, run_reading, stop_on_ctrl_c
 from alertpipe.cli.render import dead_letter_line, normalized_line, raw_line
 from alertpipe.jobs.rangereader import range_consumer, topic_partitions
 from kafkaio.clients import KafkaTarget
 from kafkaio.settings import TopicSettings
 from processors.replay import iso_time
+from schemas.normalized import ref_text
 
 KINDS = ("normalized", "dead-letter", "raw")
 
@@ -31,7 +32,7 @@ def topic_of(kind: str, topics: TopicSettings) -> str:
 def view(kind: str, record: Any) -> tuple[str | None, str | None, str, dict[str, Any]]:
     """(org, source, line, JSON object) of one record; never raises for odd records."""
     headers = {k: v.decode("utf-8", "replace") for k, v in record.headers or ()}
-    ref = f"{record.topic}:{record.partition}:{record.offset}"
+    ref = ref_text(record.topic, record.partition, record.offset)
     base = {"time": iso_time(record.timestamp), "ref": ref}
     if kind == "normalized":
         try:
@@ -41,17 +42,25 @@ def view(kind: str, record: Any) -> tuple[str | None, str | None, str, dict[str,
         if not isinstance(alert, dict):
             text = f"{iso_time(record.timestamp)} {ref}: not a normalized alert"
             return None, None, text, {**base, "error": "not a normalized alert"}
-        line = normalized_line(record.timestamp, alert)
+        line = normalized_line(record.timestamp, ref, alert)
         return alert.get("org"), alert.get("source"), line, {**base, "alert": alert}
     body = (record.value or b"").decode("utf-8", "replace")
     org, source = headers.get("org"), headers.get("source")
     if kind == "dead-letter":
         error = {k.removeprefix("error."): v for k, v in headers.items() if k.startswith("error.")}
-        out = {**base, "headers": headers, "error": error, "body": body}
-        return org, source, dead_letter_line(record.timestamp, headers), out
+        out = {**base, "raw_ref": _raw_ref(headers), "headers": headers, "error": error}
+        return org, source, dead_letter_line(record.timestamp, ref, headers), {**out, "body": body}
     size = len(record.value or b"")
-    line = raw_line(record.timestamp, record.partition, record.offset, headers, size)
+    line = raw_line(record.timestamp, ref, headers, size)
     return org, source, line, {**base, "headers": headers, "body": body}
+
+
+def _raw_ref(headers: dict[str, str]) -> str | None:
+    """The raw record a dead letter came from, from its raw.* headers."""
+    topic, partition, offset = (headers.get(f"raw.{k}") for k in ("topic", "partition", "offset"))
+    if topic and partition and partition.isdigit() and offset and offset.isdigit():
+        return ref_text(topic, int(partition), int(offset))
+    return None
 
 
 @click.command()
@@ -80,9 +89,13 @@ def tail(
     as_json: bool,
     timeout: float,
 ) -> None:
-    """Print the records of a topic, one line each: normalized alerts (time, org, message
-    type, entity, routing key -> teams), dead letters (time, org, source, error code and
-    path) or raw records (time, org, source, routing key as sent, request id, size).
+    """Print the records of a topic, one line each.
+
+    Each line starts with the record's time and its reference TOPIC:PARTITION:OFFSET (paste
+    it into `alertpipe explain`), then for normalized alerts org, message type, entity and
+    routing key -> teams; for dead letters org, source, error code and path; for raw records
+    org, source, routing key as sent, request id and size. --json prints one object per
+    record with the reference under "ref" (and a dead letter's raw record under "raw_ref").
 
     \b
       alertpipe tail -f                       # new alerts as they are delivered
@@ -92,6 +105,7 @@ def tail(
     Colours on a terminal. Without --follow it stops at the end of the topic as it was at
     start; with --follow it waits for new records until Ctrl-C."""
     settings = settings_or_exit()
+    known_source_or_exit(settings, source)
     bootstrap = bootstrap_or_exit(settings)
     topic = topic_of(kind, settings.topics)
 

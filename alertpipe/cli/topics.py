@@ -14,13 +14,14 @@ from alertpipe.cli.common import (
     fail,
     settings_or_exit,
 )
+from alertpipe.cli.group import CommandGroup
 from kafkaio.admin import KafkaUnreachable
 from kafkaio.settings import Settings, SettingsError
 from kafkaio.topics import TopicCreationError, TopicOutcome, TopicSpec, ensure_topics, topic_specs
 from processors.settings import load_worker_settings
 
 
-@click.group()
+@click.group(cls=CommandGroup)
 def topics() -> None:
     """Manage the Kafka topics alertpipe reads and writes."""
 

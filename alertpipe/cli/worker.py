@@ -38,7 +38,8 @@ def worker(loglevel: str) -> None:
     partitions among them. Give each a stable ALERTPIPE_WORKER_INSTANCE_ID (e.g. the pod name)
     so that a restarted worker takes its partitions back at once. SIGTERM commits and stops.
     Metrics and probes: http://127.0.0.1:9464/metrics, /healthz, /readyz
-    (ALERTPIPE_WORKER_METRICS_HOST and _PORT; port 0 = off).
+    (ALERTPIPE_WORKER_METRICS_HOST and _PORT; port 0 = off); a port that cannot be bound
+    stops the worker at start with one line (exit 2).
     Fixed source schemas in ALERTPIPE_SCHEMA_DIR replace the built-in ones, and
     ALERTPIPE_SOURCES_DIR adds your own source folders (both read at start).
     Exit status 75: the processing loop kept failing; start the worker again."""

@@ -21,6 +21,7 @@ from kafkaio.settings import TopicSettings
 from processors.redrive import Redriven, redrive
 from processors.routing import RoutingConfig
 from processors.validate import SchemaSet
+from schemas.normalized import ref_text
 
 
 @dataclass
@@ -44,7 +45,7 @@ class RedriveReport:
             f"{verb[1]}: {sum(self.failed.values())}" + (f" ({failed})" if failed else ""),
         ]
         if dry_run:
-            out.append("dry run: nothing was written to Kafka")
+            out.append("dry run: nothing was written to Kafka (add --yes to write)")
         else:
             out.append(
                 f"sent {self.alerts} alerts to {stage_one} (the worker decides their "
@@ -106,7 +107,7 @@ async def _one(
     if job.org is not None and headers.get("org") != job.org:
         return
     report.selected += 1
-    origin = f"{record.topic}:{record.partition}:{record.offset}"
+    origin = ref_text(record.topic, record.partition, record.offset)
     try:
         done = redrive(
             record.key, record.value or b"", list(record.headers), origin, job.routes, job.schemas

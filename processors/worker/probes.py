@@ -22,6 +22,8 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 from prometheus_client import CollectorRegistry, make_wsgi_app
 from prometheus_client.exposition import ThreadingWSGIServer
 
+from schemas.errors import UsageError
+
 log = logging.getLogger("alertpipe.worker")
 
 # /healthz fails once the event loop has not sampled for this long (samples come every
@@ -84,9 +86,14 @@ class _QuietHandler(WSGIRequestHandler):
         """Probes every few seconds would flood the log."""
 
 
-def start_endpoint(host: str, port: int, registry: CollectorRegistry, health: WorkerHealth) -> bool:
-    """Serve in a daemon thread. A port in use is logged, not fatal: metrics and probes matter
-    less than alerts. Returns whether the endpoint runs."""
+class MetricsPortUnavailable(UsageError):
+    """The worker's metrics port cannot be bound (in use, or not an address of this host)."""
+
+
+def start_endpoint(host: str, port: int, registry: CollectorRegistry, health: WorkerHealth) -> None:
+    """Serve in a daemon thread. A port that cannot be bound stops the worker before it takes
+    partitions: a worker without its /healthz and /readyz would be restarted by its probes, or
+    run unseen. ALERTPIPE_WORKER_METRICS_PORT=0 runs it without the endpoint."""
 
     class Server(ThreadingWSGIServer):
         address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -96,8 +103,9 @@ def start_endpoint(host: str, port: int, registry: CollectorRegistry, health: Wo
             host, port, wsgi_app(registry, health), Server, handler_class=_QuietHandler
         )
     except OSError as exc:
-        log.error("no metrics/health endpoint on %s:%d: %s", host, port, exc)
-        return False
+        raise MetricsPortUnavailable(
+            f"the worker's metrics port {host}:{port} cannot be bound ({exc.strerror or exc}): "
+            "set ALERTPIPE_WORKER_METRICS_PORT to a free port, or 0 for no metrics endpoint"
+        ) from exc
     threading.Thread(target=server.serve_forever, name="worker-http", daemon=True).start()
     log.info("metrics on http://%s:%d/metrics (also /healthz, /readyz)", host, port)
-    return True

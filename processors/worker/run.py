@@ -172,13 +172,13 @@ def run_worker(settings: WorkerSettings, schemas: SchemaSet | None) -> int:
     metrics = WorkerMetrics()
     report = LoopReport(topics={topics.raw, internal.repartition})
     logging.getLogger("quixstreams").addHandler(report.recovery)
-    side = SideLoop()
     routes = RouteStore(kafka, topics.routes)
     observer = WorkerObserver(report, routes, metrics, kafka, settings.group)
-    if settings.metrics_port:
+    if settings.metrics_port:  # a port that cannot be bound stops the worker here, in one line
         start_endpoint(
             settings.metrics_host, settings.metrics_port, metrics.registry, observer.health
         )
+    side = SideLoop()
     side.run(routes.start())
     side.spawn(_sample_forever(observer))
     log.info("waiting for the routing configs before processing")

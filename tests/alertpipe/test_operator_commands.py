@@ -102,9 +102,7 @@ async def test_replay_reproduces_the_live_workers_alert_ids_and_decisions(
     assert len(outcomes) == len(mixed_posts())
     emitted = {o["alert_id"]: o for o in outcomes if o["outcome"] == "alert"}
     letters = {
-        (o["raw"]["partition"], o["raw"]["offset"], o["error"]["code"])
-        for o in outcomes
-        if o["error"]
+        (*map(int, o["ref"].split(":")[1:]), o["error"]["code"]) for o in outcomes if o["error"]
     }
     assert {o["outcome"] for o in outcomes} == {"alert", "suppressed", "dead_letter"}
     assert "dry run: nothing was written" in dry.stderr
@@ -167,11 +165,10 @@ async def test_explain_of_a_dead_letter_names_every_failing_json_path(pipeline: 
     assert data["named"] == "dead_letter"
     assert [e["path"] for e in data["schema"]["errors"]] == NULLS_PATHS
     assert data["recorded_error"]["path"] == "$.timestamp"
-    assert data["raw"] == {
-        "topic": headers["raw.topic"].decode(),
-        "partition": int(headers["raw.partition"]),
-        "offset": int(headers["raw.offset"]),
-    }
+    assert data["ref"] == ref_of(record)
+    assert data["raw_ref"] == ":".join(
+        headers[f"raw.{k}"].decode() for k in ("topic", "partition", "offset")
+    )
     assert json.loads(data["body"]) == json.loads(NULLS_BODY)
 
 
@@ -197,7 +194,7 @@ async def test_explain_of_a_normalized_alert_leads_to_its_raw_record_and_decisio
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     assert data["named"] == "normalized"
-    assert data["raw"] == delivered["raw"]
+    assert data["raw_ref"] == "{topic}:{partition}:{offset}".format(**delivered["raw"])
     [step] = data["incident"]
     assert (step["alert_id"], step["decision"], step["emitted"]) == (
         delivered["alert_id"],
@@ -234,7 +231,14 @@ async def test_redrive_after_a_schema_fix_moves_dead_letters_to_normalized_alert
     assert "would pass: 1 (1 alerts)" in dry.stderr
     assert "would fail again: 1 (schema 1)" in dry.stderr
 
-    done = await cli(pipeline, *args, env=fixes)
+    default = await cli(pipeline, *args, "--json", env=fixes)  # a dry run unless --yes
+    assert default.returncode == 0, default.stderr
+    assert "dry run: nothing was written to Kafka (add --yes to write)" in default.stderr
+    shown = [json.loads(line) for line in default.stdout.splitlines()]
+    assert {o["ref"] for o in shown} == {ref_of(r) for r in letters if r.value != b"{nope"}
+    assert all(o["raw_ref"].startswith(f"{pipeline.topics.raw}:") for o in shown)
+
+    done = await cli(pipeline, *args, "--yes", env=fixes)
     assert done.returncode == 0, done.stderr
     assert "now pass: 1 (1 alerts)" in done.stderr
     assert "fail again: 1 (schema 1)" in done.stderr

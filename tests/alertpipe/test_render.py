@@ -40,7 +40,15 @@ def test_outcome_lines() -> None:
     [dead] = replayer.feed(raw_input("generic", b"{x", offset=5), RECEIVED_AT)
 
     line = plain(outcome_line(opened))
-    assert line.split()[1:8] == ["2:3", "acme", "generic", "alert", "open", "CRITICAL", "disk/db1"]
+    assert line.split()[1:8] == [
+        "alerts.raw:2:3",
+        "acme",
+        "generic",
+        "alert",
+        "open",
+        "CRITICAL",
+        "disk/db1",
+    ]
     assert "ops -> night-shift" in line
     assert opened.alert is not None
     assert line.endswith(opened.alert.alert_id)
@@ -61,7 +69,7 @@ def test_tail_views_of_each_kind_and_of_odd_records() -> None:
              "routing_key": "ops", "routing": {"reason": "matched", "teams": ["a"]}}  # fmt: skip
     org, source, line, data = view("normalized", record(json.dumps(alert).encode(), []))
     assert (org, source) == ("acme", "generic")
-    assert plain(line).split()[1:4] == ["acme", "RECOVERY", "e"]
+    assert plain(line).split()[1:5] == ["t:1:9", "acme", "RECOVERY", "e"]  # the ref for explain
     assert data["alert"] == alert
     assert data["ref"] == "t:1:9"
 
@@ -70,14 +78,16 @@ def test_tail_views_of_each_kind_and_of_odd_records() -> None:
     assert "not a normalized alert" in line
 
     headers = [("org", b"acme"), ("source", b"generic"), ("error.code", b"schema"),
-               ("error.path", b"$.x"), ("error.message", b"bad"), ("raw.partition", b"2"),
-               ("raw.offset", b"7")]  # fmt: skip
+               ("error.path", b"$.x"), ("error.message", b"bad"), ("raw.topic", b"r"),
+               ("raw.partition", b"2"), ("raw.offset", b"7")]  # fmt: skip
     org, source, line, data = view("dead-letter", record(b"{}", headers))
     assert "schema" in plain(line)
-    assert "raw 2:7" in plain(line)
+    assert plain(line).split()[1] == "t:1:9"  # the dead letter itself: explain leads to r:2:7
+    assert (data["ref"], data["raw_ref"]) == ("t:1:9", "r:2:7")
     assert "at $.x: bad" in plain(line)
     assert data["error"] == {"code": "schema", "path": "$.x", "message": "bad"}
 
     org, source, line, data = view("raw", record(b"{}", [("org", b"acme"), ("source", b"x")]))
     assert (org, source) == ("acme", "x")
     assert plain(line).endswith("2 bytes")
+    assert plain(line).split()[1] == data["ref"] == "t:1:9"

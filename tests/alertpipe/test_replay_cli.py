@@ -51,7 +51,8 @@ def test_a_whole_range_by_time(prefilled: Prefilled) -> None:
     done = run(prefilled.env, "replay", "--since", "1h", "--json")
     assert done.returncode == 0, done.stderr
     outcomes = [json.loads(line) for line in done.stdout.splitlines()]
-    assert len({(o["raw"]["partition"], o["raw"]["offset"]) for o in outcomes}) == RECORDS
+    assert len({o["ref"] for o in outcomes}) == RECORDS
+    assert all(o["ref"].startswith(f"{prefilled.topics.raw}:") for o in outcomes)
     kinds = {o["outcome"] for o in outcomes}
     assert kinds == {"alert", "suppressed", "dead_letter"}
     assert f"{RECORDS} of {RECORDS} records" in done.stderr
@@ -67,18 +68,18 @@ def test_a_range_by_offsets_is_inclusive(prefilled: Prefilled) -> None:
         "--json",
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    offsets = {json.loads(line)["raw"]["offset"] for line in done.stdout.splitlines()}
-    assert offsets == set(range(10, 20))
-    assert all(json.loads(line)["raw"]["partition"] == 1 for line in done.stdout.splitlines())
+    refs = {json.loads(line)["ref"] for line in done.stdout.splitlines()}
+    assert refs == {f"{prefilled.topics.raw}:1:{offset}" for offset in range(10, 20)}
 
 
 def test_the_table_and_the_filters(prefilled: Prefilled) -> None:
     done = run(prefilled.env, "replay", "--since", "1h", "--source", "pingometer")
     assert done.returncode == 0, done.stderr
     header, *rows = done.stdout.splitlines()
-    assert header.split()[:4] == ["TIME", "RAW", "ORG", "SOURCE"]
+    assert header.split()[:4] == ["TIME", "REF", "ORG", "SOURCE"]
     assert rows
     assert all(row.split()[3] == "pingometer" for row in rows)
+    assert all(row.split()[1].startswith(f"{prefilled.topics.raw}:") for row in rows)
     assert "\x1b[" not in done.stdout  # no colour codes when not on a terminal
     nobody = run(prefilled.env, "replay", "--since", "1h", "--org", "nobody", "-q")
     assert nobody.returncode == 0, nobody.stderr

@@ -8,12 +8,14 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import httpx
+import pytest
 from aiokafka import AIOKafkaConsumer
 
 from alertpipe.localbroker.broker import LocalBroker
@@ -50,6 +52,28 @@ def test_run_from_nothing_then_ctrl_c(tmp_path: Path) -> None:
             if proc.poll() is None:
                 proc.kill()
             LocalBroker(state_dir, echo=lambda _: None).stop()
+
+
+@pytest.mark.parametrize("which", ["ingress", "worker metrics"])
+def test_a_taken_port_is_one_line_before_anything_starts(tmp_path: Path, which: str) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP_SERVERS"}
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = taken.getsockname()[1]
+        ingress = busy if which == "ingress" else free_port()
+        env["ALERTPIPE_WORKER_METRICS_PORT"] = str(busy if which != "ingress" else free_port())
+        done = subprocess.run(
+            [sys.executable, "-m", "alertpipe.cli", "run", "--ingress-port", str(ingress),
+             "--kafka-state-dir", str(tmp_path / "broker")],
+            capture_output=True, text=True, env=env, timeout=60, check=False,
+        )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert done.stdout == ""
+    [line] = done.stderr.splitlines()
+    assert line.startswith(f"error: port {busy} (the {'ingress' if which == 'ingress' else 'wor'}")
+    assert "is in use" in line
+    assert not (tmp_path / "broker").exists()  # no broker was started
 
 
 def _drive(proc: subprocess.Popen[str], state_dir: Path, port: int) -> None:
@@ -89,6 +113,12 @@ def _drive(proc: subprocess.Popen[str], state_dir: Path, port: int) -> None:
     alert = asyncio.run(_first_normalized(status.bootstrap_servers))
     assert alert["source"] == "generic"
     assert alert["org"] == "dev"
+    assert alert["routing_key"] == "ops"
+    assert alert["routing"] == {"requested": "ops", "reason": "matched", "teams": ["operations"],
+                                "rule": None}  # fmt: skip
+    assert "Routes of org 'dev': ops -> operations; any other key -> noc." in output
+    assert f"Metrics: http://127.0.0.1:{port}/metrics (ingress)." in output  # worker's is off
+    assert "tail -f` (alerts as they are delivered)" in output
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=60) == 0
     assert not LocalBroker(state_dir, echo=lambda _: None).status().running

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 from typing import Any
 
 import httpx
+import pytest
 from prometheus_client import generate_latest
 
 from processors.worker.metrics import WorkerMetrics
@@ -18,7 +20,14 @@ from processors.worker.observe import (
     partition_lag,
     readiness_problem,
 )
-from processors.worker.probes import STALE_AFTER_S, WorkerHealth, probe, wsgi_app
+from processors.worker.probes import (
+    STALE_AFTER_S,
+    MetricsPortUnavailable,
+    WorkerHealth,
+    probe,
+    start_endpoint,
+    wsgi_app,
+)
 from processors.worker.run import Restarts
 
 
@@ -120,6 +129,18 @@ def test_the_endpoint_serves_metrics_and_both_probes() -> None:
         health.not_ready = "rebalancing"
         assert client.get("/readyz").status_code == 503
         assert client.get("/nope").status_code == 404
+
+
+def test_a_busy_metrics_port_stops_the_worker_with_a_usage_error() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(MetricsPortUnavailable) as caught:
+            start_endpoint("127.0.0.1", port, WorkerMetrics().registry, WorkerHealth())
+    assert caught.value.exit_code == 2
+    assert f"metrics port 127.0.0.1:{port} cannot be bound" in str(caught.value)
+    assert "ALERTPIPE_WORKER_METRICS_PORT" in str(caught.value)
 
 
 def test_a_failed_loop_starts_again_backing_off_and_gives_up_when_it_keeps_failing() -> None:
