@@ -9,6 +9,7 @@ from alertpipe.cli.config import config
 from alertpipe.cli.contracts import contracts
 from alertpipe.cli.dlq import dlq
 from alertpipe.cli.explain import explain_cmd
+from alertpipe.cli.incidents import incidents
 from alertpipe.cli.ingress import ingress
 from alertpipe.cli.integrations import integrations
 from alertpipe.cli.kafka import kafka
@@ -47,6 +48,7 @@ cli.add_command(config)
 cli.add_command(replay)
 cli.add_command(explain_cmd)
 cli.add_command(tail)
+cli.add_command(incidents)
 cli.add_command(dlq)
 cli.add_command(sources)
 cli.add_command(contracts)
