@@ -9,6 +9,7 @@ from alertpipe.cli.config import config
 from alertpipe.cli.contracts import contracts
 from alertpipe.cli.dlq import dlq
 from alertpipe.cli.explain import explain_cmd
+from alertpipe.cli.incident_events import ack, resolve
 from alertpipe.cli.incidents import incidents
 from alertpipe.cli.ingress import ingress
 from alertpipe.cli.integrations import integrations
@@ -48,6 +49,8 @@ cli.add_command(config)
 cli.add_command(replay)
 cli.add_command(explain_cmd)
 cli.add_command(tail)
+incidents.add_command(ack)
+incidents.add_command(resolve)
 cli.add_command(incidents)
 cli.add_command(dlq)
 cli.add_command(sources)

@@ -9,7 +9,13 @@ from typing import Any
 import click
 import orjson
 
-from alertpipe.cli.common import EXIT_FAILURE, EXIT_USAGE, bootstrap_or_exit, fail, settings_or_exit
+from alertpipe.cli.common import (
+    EXIT_FAILURE,
+    EXIT_USAGE,
+    bootstrap_or_exit,
+    fail,
+    settings_or_exit,
+)
 from alertpipe.cli.reading import (
     EXIT_INTERRUPTED,
     ProgressBar,

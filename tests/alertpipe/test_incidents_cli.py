@@ -20,6 +20,7 @@ from tests.processors.faults import produce
 from tests.processors.test_worker_e2e import by_org, consume
 
 ORG = "inc"
+ENTITIES = ("db-", "web-", "q-", "x-")  # the first test's (the ack test's are op-)
 
 
 @pytest.fixture(scope="module")
@@ -51,14 +52,25 @@ def incidents(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[st
     )
 
 
-def listed(env: dict[str, str], want: set[str], timeout: float = 30) -> dict[str, Any]:
-    """`incidents list --json` by entity id, once it lists exactly ``want`` (the worker's
-    state reaches the changelog at its next commit)."""
+def listed(
+    env: dict[str, str],
+    want: set[str],
+    timeout: float = 30,
+    match: str | tuple[str, ...] = "",
+    status: str | None = None,
+) -> dict[str, Any]:
+    """`incidents list --json` by entity id (those starting with ``match``), once it lists
+    exactly ``want`` (in ``status``): the worker's state reaches the changelog at its next
+    commit."""
     deadline = time.monotonic() + timeout
     while True:
         done = incidents(env, "list", "--org", ORG, "--json")
         assert done.returncode == 0, done.stderr
-        found = {i["entity_id"]: i for i in map(json.loads, done.stdout.splitlines())}
+        found = {
+            i["entity_id"]: i
+            for i in map(json.loads, done.stdout.splitlines())
+            if i["entity_id"].startswith(match) and status in (None, i["status"])
+        }
         if set(found) == want or time.monotonic() > deadline:
             return found
         time.sleep(0.5)
@@ -82,7 +94,7 @@ def test_list_and_show_what_the_worker_holds(
     assert len(emitted) == 5
     opener = json.loads(emitted[0].value)  # the first CRITICAL of db-1 (one raw partition)
 
-    found = listed(env, {"db-1", "web-2", "q-3"})
+    found = listed(env, {"db-1", "web-2", "q-3"}, match=ENTITIES)
     assert set(found) == {"db-1", "web-2", "q-3"}
     db = found["db-1"]
     assert (db["status"], db["severity"], db["events"], db["suppressed"]) == (
@@ -105,7 +117,7 @@ def test_list_and_show_what_the_worker_holds(
 
     # q-3 was resolved: 3 s later it is forgotten, listed no more (deleted or not yet)
     time.sleep(3.5)
-    assert set(listed(env, {"db-1", "web-2"})) == {"db-1", "web-2"}
+    assert set(listed(env, {"db-1", "web-2"}, match=ENTITIES)) == {"db-1", "web-2"}
 
 
 def test_no_changelog_is_one_clear_error(worker: tuple[TopicSettings, dict[str, str]]) -> None:
@@ -113,3 +125,41 @@ def test_no_changelog_is_one_clear_error(worker: tuple[TopicSettings, dict[str, 
     done = incidents({**env, "ALERTPIPE_WORKER_GROUP": "no-such-group"}, "list")
     assert done.returncode == 1
     assert "no changelog changelog__no-such-group--" in done.stderr
+
+
+def test_ack_and_resolve_go_through_the_pipeline(
+    kafka_bootstrap: str, worker: tuple[TopicSettings, dict[str, str]]
+) -> None:
+    topics, env = worker
+    now = int(time.time() * 1000)
+    asyncio.run(produce(kafka_bootstrap, topics.raw, [generic("CRITICAL", "op-1", now)], 0))
+    assert listed(env, {"op-1"}, match="op-")["op-1"]["status"] == "open"
+
+    dry = incidents(env, "ack", ORG, "op-1", "--by", "ana", "-m", "on it")
+    assert dry.returncode == 0, dry.stderr
+    assert "open CRITICAL" in dry.stdout
+    assert "emitted (acknowledge)" in dry.stdout
+    assert "nothing recorded" in dry.stderr
+
+    acked = incidents(env, "ack", ORG, "op-1", "--by", "ana", "-m", "on it", "--yes")
+    assert acked.returncode == 0, acked.stderr
+    ref = acked.stdout.split("recorded ")[1].split()[0]
+    assert listed(env, {"op-1"}, match="op-", status="acknowledged")["op-1"]["events"] == 2
+
+    resolved = incidents(env, "resolve", ORG, "op-1", "--by", "ana", "--yes")
+    assert resolved.returncode == 0, resolved.stderr
+    assert listed(env, {"op-1"}, match="op-", status="resolved")
+
+    def of_op(record: Any) -> bool:
+        return bool(record.key == f"{ORG}/op-1".encode())
+
+    out = asyncio.run(consume(kafka_bootstrap, topics.normalized, 3, of_op))
+    alerts = [json.loads(r.value) for r in out]
+    assert [a["message_type"] for a in alerts] == ["CRITICAL", "ACKNOWLEDGEMENT", "RECOVERY"]
+    assert alerts[1]["details"]["ack_author"] == "ana"
+    assert alerts[1]["details"]["ack_msg"] == "on it"
+    explained = subprocess.run(
+        [*CLI, "explain", ref], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert explained.returncode == 0, explained.stderr
+    assert "ACKNOWLEDGEMENT" in explained.stdout
