@@ -32,7 +32,7 @@ double page is better than a missed one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import Literal
 
 import orjson
@@ -61,6 +61,8 @@ class AlertFacts:
     received_at: int  # epoch ms, our clock
     fingerprint: str  # identity of the source event (redelivery detection)
     is_test: bool = False
+    alert_id: str | None = None  # kept in the state of the incident it opens
+    source: str | None = None
 
 
 @record
@@ -73,6 +75,10 @@ class IncidentState:
     events: int  # events seen for this incident
     suppressed: int  # suppressed since the last emission
     fingerprints: tuple[str, ...] = ()
+    # The alert that opened the incident (and its source), for `alertpipe incidents`. Last,
+    # with defaults: a state written before them decodes with None.
+    opened_by: str | None = None
+    source: str | None = None
 
 
 @record
@@ -106,6 +112,8 @@ def _seen(
         state.events + 1,
         suppressed,
         prints,
+        state.opened_by,
+        state.source,
     )
 
 
@@ -146,6 +154,8 @@ def _fresh(
         0,  # events
         0,  # suppressed
         fingerprints,
+        facts.alert_id,  # opened_by
+        facts.source,
     )
 
 
@@ -207,6 +217,14 @@ def encode_state(state: IncidentState) -> bytes:
 
 
 def decode_state(value: bytes) -> IncidentState:
+    """A state of this version or an older one (fields it lacks take their defaults); fields
+    of a newer one are dropped, so a worker rolled back still reads what its successor wrote."""
     raw = orjson.loads(value)
     raw["fingerprints"] = tuple(raw.get("fingerprints") or ())
-    return IncidentState(**raw)
+    try:
+        return IncidentState(**raw)
+    except TypeError:
+        return IncidentState(**{k: v for k, v in raw.items() if k in _STATE_FIELDS})
+
+
+_STATE_FIELDS = frozenset(f.name for f in fields(IncidentState))

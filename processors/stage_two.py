@@ -42,6 +42,8 @@ def facts_of(alert: dict[str, Any], headers: Sequence[tuple[str, bytes]]) -> Ale
         int(alert["received_at"]),
         fingerprint or f"alert:{alert['alert_id']}",
         bool(alert.get("is_test")),
+        alert["alert_id"],
+        alert.get("source"),
     )
 
 

@@ -11,6 +11,8 @@ from alertpipe.cli.contracts import contracts
 from alertpipe.cli.dlq import dlq
 from alertpipe.cli.explain import explain_cmd
 from alertpipe.cli.group import CommandGroup
+from alertpipe.cli.incident_events import ack, resolve
+from alertpipe.cli.incidents import incidents
 from alertpipe.cli.ingress import ingress
 from alertpipe.cli.integrations import integrations
 from alertpipe.cli.kafka import kafka
@@ -51,6 +53,9 @@ cli.add_command(config)
 cli.add_command(replay)
 cli.add_command(explain_cmd)
 cli.add_command(tail)
+incidents.add_command(ack)
+incidents.add_command(resolve)
+cli.add_command(incidents)
 cli.add_command(dlq)
 cli.add_command(sources)
 cli.add_command(contracts)
