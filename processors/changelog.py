@@ -24,6 +24,7 @@ import struct
 from collections.abc import Iterable, Sequence
 
 from processors.incidents import IncidentPolicy, IncidentState, decode_state, is_expired
+from schemas.errors import AlertpipeError
 from schemas.records import record
 
 # processors.worker.topology.STATE_KEY as quixstreams writes it after the incident key (a
@@ -39,7 +40,7 @@ _STAMP = struct.Struct(">Q")
 Headers = Sequence[tuple[str, bytes | None]]
 
 
-class ChangelogFormatError(ValueError):
+class ChangelogFormatError(AlertpipeError, ValueError):
     """A state record this module cannot read (a quixstreams layout it does not know)."""
 
 

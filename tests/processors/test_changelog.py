@@ -24,7 +24,7 @@ from processors.changelog import (
 from processors.incidents import IncidentPolicy, IncidentState, decode_state, encode_state
 from processors.worker import topology
 
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "changelog"
+FIXTURES = Path(__file__).parent / "changelog_records"
 POLICY = IncidentPolicy(resolved_ttl_ms=2_000)
 WRITTEN_AT = 1_796_183_527_000  # just after the capture (epoch ms)
 
