@@ -15,6 +15,7 @@ from alertpipe.localbroker.choice import BrokerKind, choose_broker
 from kafkaio.clients import KafkaConnection
 from kafkaio.security import KafkaSecurity
 from kafkaio.settings import Settings, SettingsError, load_settings
+from kafkaio.worker_topics import InternalTopics, internal_topics
 from schemas.errors import EXIT_FAILURE, EXIT_KAFKA_UNREACHABLE, EXIT_USAGE
 
 if TYPE_CHECKING:
@@ -105,3 +106,14 @@ def bootstrap_or_exit(settings: Settings) -> KafkaConnection:
         "(or `make kafka-start`), or set KAFKA_BOOTSTRAP_SERVERS",
         EXIT_KAFKA_UNREACHABLE,
     )
+
+
+def worker_topics_or_exit(settings: Settings) -> InternalTopics:
+    """The internal topics of the configured worker group (ALERTPIPE_WORKER_GROUP)."""
+    from processors.settings import load_worker_settings
+
+    try:
+        group = load_worker_settings().group
+    except SettingsError as exc:
+        fail(f"bad setting: {exc}", EXIT_USAGE)
+    return internal_topics(group, settings.topics.raw)

@@ -11,6 +11,7 @@ from alertpipe.cli.common import (
     fail,
     schemas_or_exit,
     settings_or_exit,
+    worker_topics_or_exit,
 )
 from alertpipe.cli.group import CommandGroup
 from alertpipe.cli.reading import (
@@ -24,10 +25,7 @@ from alertpipe.cli.reading import (
 )
 from alertpipe.jobs.ranges import RangeRequest
 from alertpipe.jobs.redrive import RedriveJob, RedriveReport, redrive_range
-from kafkaio.settings import Settings, SettingsError
-from kafkaio.worker_topics import internal_topics
 from processors.redrive import Redriven
-from processors.settings import load_worker_settings
 from schemas.normalized import ref_text
 
 
@@ -80,7 +78,7 @@ def redrive_cmd(
     settings = settings_or_exit()
     schemas = schemas_or_exit(settings)
     bootstrap = bootstrap_or_exit(settings)
-    stage_one = stage_one_topic(settings)
+    stage_one = worker_topics_or_exit(settings).repartition
     bar = ProgressBar()
     wanted = set(codes)
 
@@ -123,12 +121,3 @@ def redrive_cmd(
         click.echo(line, err=True)
     if report.interrupted:
         raise SystemExit(EXIT_INTERRUPTED)
-
-
-def stage_one_topic(settings: Settings) -> str:
-    """The repartition topic of the configured worker group (ALERTPIPE_WORKER_GROUP)."""
-    try:
-        group = load_worker_settings().group
-    except SettingsError as exc:
-        fail(f"bad setting: {exc}", EXIT_USAGE)
-    return internal_topics(group, settings.topics.raw).repartition

@@ -11,10 +11,10 @@ import orjson
 
 from alertpipe.cli.common import (
     EXIT_FAILURE,
-    EXIT_USAGE,
     bootstrap_or_exit,
     fail,
     settings_or_exit,
+    worker_topics_or_exit,
 )
 from alertpipe.cli.group import CommandGroup
 from alertpipe.cli.reading import (
@@ -26,12 +26,9 @@ from alertpipe.cli.reading import (
 )
 from alertpipe.cli.render import cell, clip, message_type
 from alertpipe.jobs.incidents import ChangelogRead, read_incidents
-from kafkaio.settings import Settings, SettingsError
-from kafkaio.worker_topics import internal_topics
 from processors.changelog import ChangelogFormatError, HeldIncident, IncidentFilter, current
 from processors.incidents import IncidentPolicy
 from processors.replay import iso_time
-from processors.settings import load_worker_settings
 
 STATUS_COLOURS = {"open": "red", "acknowledged": "cyan", "resolved": "green"}
 LIST_HEADER = (
@@ -47,19 +44,10 @@ def incidents() -> None:
     workers committed last (at most a commit interval behind)."""
 
 
-def changelog_of(settings: Settings) -> str:
-    """The changelog of the configured worker group (ALERTPIPE_WORKER_GROUP)."""
-    try:
-        group = load_worker_settings().group
-    except SettingsError as exc:
-        fail(f"bad setting: {exc}", EXIT_USAGE)
-    return internal_topics(group, settings.topics.raw).changelog
-
-
 def read_or_exit(timeout: float) -> ChangelogRead:
     settings = settings_or_exit()
     bootstrap = bootstrap_or_exit(settings)
-    changelog = changelog_of(settings)
+    changelog = worker_topics_or_exit(settings).changelog
     bar = ProgressBar()
 
     async def run() -> ChangelogRead:
