@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from alertpipe.harness import fresh_topics, spawn, wait_worker_ready, worker_env
+from alertpipe.harness import Proc, fresh_topics, spawn, wait_worker_ready, worker_env
 from processors.worker.run import EXIT_RESTART
 from processors.worker.stalls import StallGuard, stall_limit_s
 
@@ -43,24 +43,32 @@ def test_ticks_within_the_limit_never_leave_and_a_longer_gap_leaves_once_checked
     assert left == [EXIT_RESTART]
 
 
-@pytest.mark.kafka
-async def test_an_at_least_once_worker_stopped_past_its_session_leaves_on_waking(
-    kafka_bootstrap: str, tmp_path: Path
-) -> None:
-    topics = await fresh_topics(kafka_bootstrap, partitions=1)
-    env = worker_env(
-        kafka_bootstrap,
-        topics,
-        tmp_path / "data",
-        ALERTPIPE_PROCESSING_GUARANTEE="at-least-once",
-        ALERTPIPE_WORKER_SESSION_TIMEOUT_S="6",  # a stall over 4.8 s may have cost the group
-    )
+async def stalled_worker(bootstrap: str, tmp_path: Path, seconds: float, **extra: str) -> Proc:
+    """A ready at-least-once worker, stopped with SIGSTOP for ``seconds``, then continued."""
+    topics = await fresh_topics(bootstrap, partitions=1)
+    guarantee = {"ALERTPIPE_PROCESSING_GUARANTEE": "at-least-once"}
+    env = worker_env(bootstrap, topics, tmp_path / "data", **guarantee, **extra)
     worker = spawn("worker", ["worker"], env, tmp_path / "worker.log")
     try:
         wait_worker_ready(worker)
         worker.popen.send_signal(signal.SIGSTOP)
-        await asyncio.sleep(7)
+        await asyncio.sleep(seconds)
         worker.popen.send_signal(signal.SIGCONT)
+    except BaseException:
+        worker.stop()
+        raise
+    return worker
+
+
+@pytest.mark.kafka
+async def test_an_at_least_once_worker_stopped_past_its_session_leaves_on_waking(
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    # session 6 s: a stall over 4.8 s may have cost the group
+    worker = await stalled_worker(
+        kafka_bootstrap, tmp_path, 7, ALERTPIPE_WORKER_SESSION_TIMEOUT_S="6"
+    )
+    try:
         code = await asyncio.to_thread(worker.popen.wait, 10)
     except subprocess.TimeoutExpired:
         pytest.fail(f"the worker went on after its stall:\n{worker.tail()}")
@@ -74,16 +82,9 @@ async def test_an_at_least_once_worker_stopped_past_its_session_leaves_on_waking
 async def test_an_at_least_once_worker_stopped_briefly_goes_on(
     kafka_bootstrap: str, tmp_path: Path
 ) -> None:
-    topics = await fresh_topics(kafka_bootstrap, partitions=1)
-    env = worker_env(
-        kafka_bootstrap, topics, tmp_path / "data", ALERTPIPE_PROCESSING_GUARANTEE="at-least-once"
-    )
-    worker = spawn("worker", ["worker"], env, tmp_path / "worker.log")
+    # 2 s: well under the 12 s of the default 15 s session
+    worker = await stalled_worker(kafka_bootstrap, tmp_path, 2)
     try:
-        wait_worker_ready(worker)
-        worker.popen.send_signal(signal.SIGSTOP)
-        await asyncio.sleep(2)  # well under the 12 s of the default 15 s session
-        worker.popen.send_signal(signal.SIGCONT)
         await asyncio.sleep(2)
         assert worker.popen.poll() is None, worker.tail()
     finally:
