@@ -19,6 +19,7 @@ from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient
 
+from kafkaio.admin import start_before
 from kafkaio.clients import KafkaConnection, new_admin
 
 log = logging.getLogger("alertpipe.ingest.kafka")
@@ -89,11 +90,11 @@ class KafkaWatch:
     async def check(self) -> str | None:
         """One metadata round trip within ``timeout_s``: what is wrong, or None."""
         try:
+            if self._admin is None:
+                admin = new_admin(self.kafka, request_timeout_ms=int(self.timeout_s * 1000))
+                await start_before(admin, admin.close, self.timeout_s)
+                self._admin = admin
             async with asyncio.timeout(self.timeout_s):
-                if self._admin is None:
-                    admin = new_admin(self.kafka, request_timeout_ms=int(self.timeout_s * 1000))
-                    self._admin = admin
-                    await admin.start()
                 described = await self._admin.describe_topics([self.topic])
         except Exception as exc:  # aiokafka raises several unrelated types for "not there"
             await self._drop_admin()  # a new client next time: it bootstraps afresh

@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import ClassVar, Protocol
 
 from aiokafka.admin import AIOKafkaAdminClient
@@ -44,22 +44,62 @@ class Startable(Protocol):
     async def start(self) -> None: ...
 
 
-async def start_within(client: Startable, kafka: KafkaTarget, timeout: float) -> None:
+Close = Callable[[], Awaitable[object]]
+
+# Clients whose start outlived its time: each is closed once its start has ended.
+_closing: set[asyncio.Task[None]] = set()
+
+
+async def start_within(client: Startable, close: Close, kafka: KafkaTarget, timeout: float) -> None:
     """Start an aiokafka client (admin, producer, consumer), or KafkaUnreachable after
-    ``timeout`` seconds."""
+    ``timeout`` seconds; the caller closes the client only once it has started."""
     try:
-        async with asyncio.timeout(timeout):
-            await client.start()
+        await start_before(client, close, timeout)
     except Exception as exc:  # aiokafka raises several unrelated types for "not there"
         raise await explained(kafka, timeout, exc) from exc
+
+
+async def start_before(client: Startable, close: Close, timeout: float) -> None:
+    """Start the client within ``timeout`` seconds, or raise TimeoutError or its start's error.
+
+    The start is never cancelled: aiokafka 0.14 leaves the bootstrap connection it is reading
+    from open when its start is cancelled (an unclosed socket per attempt on a broker that takes
+    connections but does not answer). A start that outlives ``timeout`` ends on the client's
+    own request timeout, and ``close`` runs then; a failed start is closed before the error."""
+    starting = asyncio.ensure_future(client.start())
+    try:
+        await asyncio.wait([starting], timeout=timeout)
+    except asyncio.CancelledError:
+        _close_once_ended(starting, close)
+        raise
+    if not starting.done():
+        _close_once_ended(starting, close)
+        raise TimeoutError(f"no answer within {timeout:.0f}s")
+    failure = starting.exception()
+    if failure is not None:
+        with contextlib.suppress(Exception):
+            await close()
+        raise failure
+
+
+def _close_once_ended(starting: asyncio.Future[None], close: Close) -> None:
+    async def closing() -> None:
+        with contextlib.suppress(BaseException):
+            await starting
+        with contextlib.suppress(Exception):
+            await close()
+
+    task = asyncio.create_task(closing(), name="close-unstarted-kafka-client")
+    _closing.add(task)
+    task.add_done_callback(_closing.discard)
 
 
 @contextlib.asynccontextmanager
 async def connected_admin(kafka: KafkaTarget, timeout: float) -> AsyncIterator[AIOKafkaAdminClient]:
     """An admin client that answered within ``timeout`` seconds, else KafkaUnreachable."""
     admin = new_admin(kafka, request_timeout_ms=max(1000, int(timeout * 1000)))
+    await start_within(admin, admin.close, kafka, timeout)
     try:
-        await start_within(admin, kafka, timeout)
         yield admin
     finally:
         await admin.close()
@@ -68,7 +108,7 @@ async def connected_admin(kafka: KafkaTarget, timeout: float) -> AsyncIterator[A
 async def fetch_cluster(kafka: KafkaTarget, timeout: float) -> dict[str, object]:
     """One metadata round trip: aiokafka's cluster description, or KafkaUnreachable."""
     try:
-        async with asyncio.timeout(timeout), connected_admin(kafka, timeout) as admin:
+        async with connected_admin(kafka, timeout) as admin, asyncio.timeout(timeout):
             description: dict[str, object] = await admin.describe_cluster()
             return description
     except KafkaUnreachable:

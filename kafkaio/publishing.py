@@ -58,8 +58,8 @@ async def publisher(kafka: KafkaTarget, timeout: float) -> AsyncIterator[Publish
         max_batch_size=512 * 1024,
         request_timeout_ms=int(timeout * 1000),
     )
+    await start_within(producer, producer.stop, kafka, timeout)
     try:
-        await start_within(producer, kafka, timeout)
         out = Publisher(producer)
         yield out
         await out.settle()

@@ -127,15 +127,14 @@ async def record_event(
     producer = new_producer(
         kafka, acks="all", enable_idempotence=True, request_timeout_ms=int(timeout * 1000)
     )
+    await start_within(producer, producer.stop, kafka, timeout)
     try:
-        await start_within(producer, kafka, timeout)
-        try:
-            async with asyncio.timeout(timeout):
-                meta = await producer.send_and_wait(
-                    raw_topic, value=event.body(), key=event.key(), headers=event.headers()
-                )
-        except KafkaError as exc:
-            raise KafkaUnreachable(f"Kafka did not take the record: {exc!r}") from exc
+        async with asyncio.timeout(timeout):
+            meta = await producer.send_and_wait(
+                raw_topic, value=event.body(), key=event.key(), headers=event.headers()
+            )
+    except KafkaError as exc:
+        raise KafkaUnreachable(f"Kafka did not take the record: {exc!r}") from exc
     finally:
         await producer.stop()
     return int(meta.partition), int(meta.offset)

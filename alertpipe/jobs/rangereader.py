@@ -47,8 +47,8 @@ async def range_consumer(kafka: KafkaTarget, timeout: float) -> AsyncIterator[AI
         fetch_max_bytes=FETCH_MAX_BYTES,
         max_partition_fetch_bytes=PARTITION_FETCH_BYTES,
     )
+    await start_within(consumer, consumer.stop, kafka, timeout)
     try:
-        await start_within(consumer, kafka, timeout)
         # let the consumer's background tasks start: stop() raises CancelledError when one of
         # them is cancelled before it ever ran (aiokafka 0.14)
         await asyncio.sleep(0)
