@@ -41,14 +41,21 @@ async def wait_for_full_isr(bootstrap: str, topic: str, copies: int, timeout: fl
     """Seconds until every partition of ``topic`` has ``copies`` replicas in sync again."""
     loop = asyncio.get_running_loop()
     started = loop.time()
+    last: object = "never described"
     while loop.time() - started < timeout:
         try:
-            if all(len(p["isr"]) == copies for p in await partitions(bootstrap, topic)):
+            last = [
+                (p["partition"], p["leader"], p["isr"]) for p in await partitions(bootstrap, topic)
+            ]
+            if all(len(isr) == copies for _, _, isr in last):
                 return loop.time() - started
-        except Exception:  # leaders moving: ask again
-            pass
+        except Exception as exc:  # leaders moving: ask again
+            last = exc
         await asyncio.sleep(0.5)
-    raise AssertionError(f"{topic}: replicas not all back in sync within {timeout:.0f}s")
+    raise AssertionError(
+        f"{topic}: replicas not all back in sync within {timeout:.0f}s; last seen "
+        f"(partition, leader, isr): {last!r}"
+    )
 
 
 async def readiness_becomes(live: Live, ready: bool, timeout: float) -> float | None:
