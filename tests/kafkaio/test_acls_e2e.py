@@ -27,7 +27,6 @@ from aiokafka.errors import TopicAuthorizationFailedError
 from alertpipe.harness import CLI
 from alertpipe.localbroker.broker import LocalBroker
 from alertpipe.localbroker.jars import LocalKafkaError
-from kafkaio.aclgrant import grant
 from kafkaio.acls import COMPONENTS, Acl, component_acls
 from kafkaio.clients import KafkaConnection, new_consumer, new_producer
 from kafkaio.env import Env
@@ -142,8 +141,11 @@ def granted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Granted]:
             users[component] = KafkaConnection(
                 env["KAFKA_BOOTSTRAP_SERVERS"], load_security(Env(env))
             )
-            grant(admin, f"User:{component}", component_acls(component, topics, group))
-        yield Granted(broker, admin, topics, group, users)
+        out = Granted(broker, admin, topics, group, users)
+        # As an operator would: User:<component> gets its ACLs, granted by the super user.
+        applied = cli(["kafka", "acls", "--apply"], {**out.env("operator"), **admin.env()})
+        assert applied.returncode == 0, applied.stdout + applied.stderr
+        yield out
     finally:
         broker.stop()
 
@@ -154,6 +156,20 @@ def cli(
     return subprocess.run(
         [*CLI, *args], env=env, capture_output=True, text=True, timeout=timeout, check=False
     )
+
+
+def cli_all(commands: list[list[str]], env: dict[str, str]) -> list[str]:
+    """Independent commands at once (each CLI start costs a second or two); their outputs."""
+    running = [
+        subprocess.Popen([*CLI, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for args in commands
+    ]
+    outputs = []
+    for args, proc in zip(commands, running, strict=True):
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, f"{args}: {out.decode()}{err.decode()}"
+        outputs.append(out.decode())
+    return outputs
 
 
 def wait_lines(kind: str, count: int, env: dict[str, str]) -> list[dict[str, Any]]:
@@ -189,14 +205,16 @@ def short(granted: Granted, acls: list[Acl]) -> set[tuple[str, str]]:
 
 def test_each_component_works_with_exactly_its_acls(granted: Granted, tmp_path: Path) -> None:
     operator = granted.env("operator")
-    for args in (
-        ["topics", "create"],
-        ["routes", "set", ORG, "ops", "--team", "sre"],
-        ["integrations", "enable", "generic", "--org", ORG, "--json"],
-    ):
-        done = cli(args, operator)
-        assert done.returncode == 0, f"{args}: {done.stdout}{done.stderr}"
-    key = json.loads(done.stdout)["key"]
+    created = cli(["topics", "create"], operator)
+    assert created.returncode == 0, created.stdout + created.stderr
+    _, enabled = cli_all(
+        [
+            ["routes", "set", ORG, "ops", "--team", "sre"],
+            ["integrations", "enable", "generic", "--org", ORG, "--json"],
+        ],
+        operator,
+    )
+    key = json.loads(enabled)["key"]
     worker_env = granted.env(
         "worker",
         ALERTPIPE_WORKER_METRICS_PORT="0",
@@ -215,20 +233,17 @@ def test_each_component_works_with_exactly_its_acls(granted: Granted, tmp_path: 
         [alert] = [r["alert"] for r in wait_lines("normalized", 1, operator)]
         assert (alert["org"], alert["entity_id"]) == (ORG, body["entity_id"])
         wait_lines("dead-letter", 1, operator)
-        held = cli(["incidents", "list", "--json"], operator)
-        assert held.returncode == 0, held.stderr
-        assert json.loads(held.stdout.splitlines()[0])["entity_id"] == body["entity_id"]
-        for args in (
-            ["incidents", "resolve", ORG, body["entity_id"], "-m", "acl test", "--yes"],
-            ["dlq", "redrive", "--yes"],  # fails again: back to the dead-letter topic
-            ["integrations", "list"],
-            ["replay", "--since", "1h", "--quiet"],  # a dry run: reads raw and the routes
-        ):
-            done = cli(args, operator)
-            assert done.returncode == 0, f"{args}: {done.stdout}{done.stderr}"
-        resolved = wait_lines("normalized", 2, operator)[1]["alert"]
-        assert resolved["message_type"] == "RECOVERY"
-        wait_lines("dead-letter", 2, operator)
+        held, *_ = cli_all(
+            [
+                ["incidents", "list", "--json"],
+                ["incidents", "resolve", ORG, body["entity_id"], "-m", "acl test", "--yes"],
+                ["dlq", "redrive", "--yes"],  # fails again: back to the dead-letter topic
+                ["integrations", "list"],
+                ["replay", "--since", "1h", "--quiet"],  # a dry run: reads raw and the routes
+            ],
+            operator,
+        )
+        assert json.loads(held.splitlines()[0])["entity_id"] == body["entity_id"]
     assert [d for d in granted.decisions() if not d.allowed] == []
     unused = {c: short(granted, granted.unused(c)) for c in COMPONENTS}
     assert unused == NOT_EXERCISED
