@@ -71,14 +71,14 @@ def component_rows(component: str, topics: TopicSettings, worker_group: str) -> 
             AclRow("topic", topics.routes, "literal", ("Read",), "follows the routing configs"),
             AclRow("topic", internal.repartition, "literal",
                    ("Create", "DescribeConfigs", "Read", "Write"),
-                   "stage 1 -> stage 2; created at start if missing"),
+                   "stage 1 to stage 2; the worker creates it if missing"),
             AclRow("topic", internal.changelog, "literal",
                    ("Create", "DescribeConfigs", "Read", "Write"),
                    "incident states; read back on recovery"),
             AclRow("group", worker_group, "literal", ("Read",),
                    "its consumer group (offsets committed in its transactions)"),
             AclRow("transactional-id", transactional_prefix(worker_group), "prefixed",
-                   ("Write",), "exactly-once: <group>-<instance id or random>"),
+                   ("Write",), "exactly-once: `<group>-<instance id or random>`"),
         ]  # fmt: skip
     if component == "operator":
         rw = ("Create", "Read", "Write")
@@ -91,9 +91,9 @@ def component_rows(component: str, topics: TopicSettings, worker_group: str) -> 
             AclRow("topic", topics.integrations, "literal", rw, "integrations enable/revoke/list"),
             AclRow("topic", topics.routes, "literal", rw, "routes; replay, explain read them"),
             AclRow("topic", internal.repartition, "literal", ("Create", "Write"),
-                   "topics create --worker-group; dlq redrive writes to it"),
+                   "topics create; dlq redrive writes to it"),
             AclRow("topic", internal.changelog, "literal", ("Create", "Read"),
-                   "topics create --worker-group; incidents list/show"),
+                   "topics create; incidents list/show"),
         ]  # fmt: skip
     raise ValueError(f"unknown component {component!r} ({', '.join(COMPONENTS)})")
 

@@ -108,7 +108,7 @@ def test_the_authorizer_denies_what_no_acl_allows_and_needs_sasl(tmp_path: Path)
     assert props["allow.everyone.if.no.acl.found"] == "false"
     # the broker's own SASL user, and the broker itself on the PLAINTEXT controller listener
     assert props["super.users"] == "User:alertpipe;User:ANONYMOUS"
-    assert "kafka.authorizer.logger\" level=\"debug" in render_log4j_config(tmp_path, True)
+    assert 'kafka.authorizer.logger" level="debug' in render_log4j_config(tmp_path, True)
     with pytest.raises(ValueError, match="SASL_SSL"):
         render_server_properties(
             node_id=1, broker_port=9093, controller_port=9094, data_dir=tmp_path, authorizer=True
