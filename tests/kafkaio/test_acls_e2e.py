@@ -1,9 +1,11 @@
-"""Least privilege on a broker with Kafka's ACL authorizer (``LocalBroker(authorizer=True)``:
-whatever no ACL allows is denied). Each component logs in as its own SCRAM user with exactly
-the ACLs of ``kafkaio.acls``: the operator creates the topics and a key, a real ingress takes a
-webhook, a real exactly-once worker turns it into an alert, the operator reads it back; the
-broker denied none of them anything. The ingress's user can neither write the delivery topic
-nor read the raw one."""
+"""Least privilege on a broker with Kafka's ACL authorizer (``alertpipe kafka start --acls``:
+whatever no ACL allows is denied). Each component logs in as its own SCRAM user (``alertpipe
+kafka user``) with exactly the ACLs of ``kafkaio.acls`` (``alertpipe kafka acls --apply``): the
+operator creates the topics, a route and a key; a real ingress takes two webhooks; a real
+exactly-once worker turns them into an alert and a dead letter; the operator reads them back,
+resolves, redrives and replays. The broker denied none of them anything, and each ACL allowed
+something (but those named in NOT_EXERCISED). The ingress's user can neither write the
+delivery topic nor read the raw one."""
 
 from __future__ import annotations
 
@@ -135,9 +137,14 @@ def granted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Granted]:
         admin = broker.client(state)  # the super user
         topics = prefixed_topics(f"acl.{uuid.uuid4().hex[:8]}", partitions=1)
         group = f"acl-worker-{uuid.uuid4().hex[:8]}"
+        state_dir = str(broker.layout.state_dir)
+        printed = cli_all(
+            [["kafka", "user", c, "--state-dir", state_dir] for c in COMPONENTS], subprocess_env()
+        )
         users = {}
-        for component in COMPONENTS:
-            env = broker.add_user(component)
+        for component, lines in zip(COMPONENTS, printed, strict=True):
+            env = dict(line.split("=", 1) for line in lines.splitlines())
+            assert env["KAFKA_SASL_USERNAME"] == component
             users[component] = KafkaConnection(
                 env["KAFKA_BOOTSTRAP_SERVERS"], load_security(Env(env))
             )
