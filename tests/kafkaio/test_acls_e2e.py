@@ -192,8 +192,8 @@ def wait_lines(kind: str, count: int, env: dict[str, str]) -> list[dict[str, Any
         time.sleep(0.5)
 
 
-# What the test's flows leave unused of the ACLs, and why each is still needed.
-NOT_EXERCISED = {
+# What the test's flows may leave unused of the ACLs, and why each is still needed.
+NOT_EXERCISED: dict[str, set[tuple[str, str]]] = {
     "ingress": set(),
     "worker": {
         ("repartition", "Create"),  # creates its internal topics when `topics create` did not
@@ -252,8 +252,10 @@ def test_each_component_works_with_exactly_its_acls(granted: Granted, tmp_path: 
         )
         assert json.loads(held.splitlines()[0])["entity_id"] == body["entity_id"]
     assert [d for d in granted.decisions() if not d.allowed] == []
-    unused = {c: short(granted, granted.unused(c)) for c in COMPONENTS}
-    assert unused == NOT_EXERCISED
+    # Every ACL allowed something, but those this run cannot reach (a loop restart on a slow
+    # machine may reach the changelog's Read too: a subset, not equality).
+    for component in COMPONENTS:
+        assert short(granted, granted.unused(component)) <= NOT_EXERCISED[component], component
 
 
 def test_the_ingress_cannot_write_the_delivery_topic_nor_read_raw(granted: Granted) -> None:
