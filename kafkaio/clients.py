@@ -1,17 +1,22 @@
 """The one place Kafka clients are made: every aiokafka producer, consumer and admin client of
 alertpipe comes from ``new_producer``, ``new_consumer`` or ``new_admin``, and the worker's
 librdkafka config from ``KafkaConnection.librdkafka_config``, so none can miss the TLS and
-SASL settings (``tests/kafkaio/test_clients.py`` fails on a client built anywhere else)."""
+SASL settings (``tests/kafkaio/test_clients.py`` fails on a client built anywhere else).
+``new_acl_admin`` is librdkafka's admin client, for what aiokafka's lacks (ACLs, SCRAM
+users)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
 from kafkaio.security import KafkaSecurity
+
+if TYPE_CHECKING:
+    from confluent_kafka.admin import AdminClient
 
 
 @dataclass(frozen=True)
@@ -55,3 +60,12 @@ def new_consumer(target: KafkaTarget, *topics: str, **options: Any) -> AIOKafkaC
 
 def new_admin(target: KafkaTarget, **options: Any) -> AIOKafkaAdminClient:
     return AIOKafkaAdminClient(**connection(target).client_args(), **options)
+
+
+def new_acl_admin(target: KafkaTarget) -> AdminClient:
+    """librdkafka's admin client (ACLs and SCRAM credentials, which aiokafka's has not).
+    Imported here, not above: the ingress imports this module and loads no librdkafka."""
+    from confluent_kafka.admin import AdminClient
+
+    # Warnings and worse only: a destroyed handle logs its purged queues at info.
+    return AdminClient({**connection(target).librdkafka_config(), "log_level": 4})

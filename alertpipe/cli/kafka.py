@@ -10,6 +10,7 @@ import click
 
 from alertpipe.cli.common import EXIT_USAGE, fail
 from alertpipe.cli.group import CommandGroup
+from alertpipe.cli.kafka_acls import acls
 from alertpipe.localbroker.broker import LocalBroker
 from alertpipe.localbroker.cluster import LocalCluster, default_cluster_dir
 from alertpipe.localbroker.jars import LocalKafkaError
@@ -75,6 +76,14 @@ def kafka() -> None:
     "SCRAM-SHA-256/512 or PLAIN for user alertpipe; prints the client settings as KEY=value "
     "lines (also in <state dir>/client.env) [default: the state dir's mode, plaintext if new].",
 )
+@click.option(
+    "--acls",
+    "authorizer",
+    is_flag=True,
+    help="With --security sasl_ssl: Kafka's ACL authorizer; user alertpipe is a super user, "
+    "any other needs ACLs (`alertpipe kafka user`, `alertpipe kafka acls --apply`). For this "
+    "start only; the ACLs stay.",
+)
 def start(
     state_dir: Path | None,
     brokers: int,
@@ -82,6 +91,7 @@ def start(
     heap: str | None,
     timeout: float,
     security: str | None,
+    authorizer: bool,
 ) -> None:
     """Start the broker(s) in the background (idempotent) and print the bootstrap address.
 
@@ -93,7 +103,10 @@ def start(
     """
     try:
         if brokers == 1:
-            single = LocalBroker(state_dir, heap=heap or "512m", echo=_echo, security=security)
+            single = LocalBroker(
+                state_dir, heap=heap or "512m", echo=_echo, security=security,
+                authorizer=authorizer,
+            )  # fmt: skip
             status = single.start(port=port, timeout=timeout)
             if status.security != "plaintext":
                 for key, value in single.client_env().items():
@@ -102,13 +115,31 @@ def start(
             bootstrap = status.bootstrap_servers
         elif port is not None:
             fail("--port is for the single broker; a cluster picks free ports", EXIT_USAGE)
-        elif security not in (None, "plaintext"):
-            fail("--security sasl_ssl is for the single broker", EXIT_USAGE)
+        elif security not in (None, "plaintext") or authorizer:
+            fail("--security sasl_ssl and --acls are for the single broker", EXIT_USAGE)
         else:
             bootstrap = _cluster(state_dir, brokers, heap).start(timeout=timeout).bootstrap_servers
     except LocalKafkaError as exc:
         fail(str(exc))
     click.echo(bootstrap)
+
+
+@kafka.command()
+@state_dir_option
+@click.argument("name")
+def user(state_dir: Path | None, name: str) -> None:
+    """Create SCRAM user NAME on the running sasl_ssl broker (a new random password, kept in
+    the state dir) and print the client settings that log in as it, as KEY=value lines; give
+    it ACLs with `alertpipe kafka acls --apply` (run as user alertpipe)."""
+    try:
+        env = LocalBroker(state_dir, echo=_echo).add_user(name)
+    except LocalKafkaError as exc:
+        fail(str(exc))
+    for key, value in env.items():
+        click.echo(f"{key}={value}")
+
+
+kafka.add_command(acls)
 
 
 @kafka.command()

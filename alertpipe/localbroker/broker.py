@@ -39,9 +39,11 @@ from alertpipe.localbroker.process import (
     write_state,
 )
 from alertpipe.localbroker.secured import (
+    SASL_USER,
     client_connection,
     client_env,
     marker_text,
+    new_password_file,
     resolve_mode,
     secure_listener,
     write_client_env,
@@ -79,10 +81,13 @@ class LocalBroker:
         cache_dir: Path = CACHE_DIR,
         echo: Echo = print,
         security: str | None = None,
+        authorizer: bool = False,
     ) -> None:
         self.layout = BrokerLayout((state_dir or default_state_dir()).resolve())
         # None: what the state dir was formatted for (plaintext when new).
         self.requested_security = security
+        # Kafka's ACL authorizer (sasl_ssl only): set per start, the ACLs stay in the metadata.
+        self.authorizer = authorizer
         self.heap = heap
         self.cache_dir = cache_dir
         self.echo = echo
@@ -177,6 +182,8 @@ class LocalBroker:
             )
         libs = resolve_jars(cache_dir=self.cache_dir, echo=self.echo)
         mode = resolve_mode(self.layout, self.requested_security)
+        if self.authorizer and mode != "sasl_ssl":
+            raise LocalKafkaError("the ACL authorizer needs --security sasl_ssl (principals)")
         secure = secure_listener(self.layout) if mode == "sasl_ssl" else None
         self._write_configs(broker_port, membership, secure)
         scram = scram_format_args(secure.username, secure.password) if secure else []
@@ -228,9 +235,12 @@ class LocalBroker:
                 voters=quorum_voters(membership.controller_ports),
                 replication=membership.replication,
                 secure=secure,
+                authorizer=self.authorizer,
             )
         )
-        self.layout.log4j_config.write_text(render_log4j_config(self.layout.log_file))
+        self.layout.log4j_config.write_text(
+            render_log4j_config(self.layout.log_file, self.authorizer)
+        )
 
     def _ensure_formatted(
         self, java: str, libs: Path, cluster_id: str, mode: str, extra: list[str]
@@ -308,6 +318,24 @@ class LocalBroker:
         if state is None:
             raise LocalKafkaError(f"no broker was started in {self.layout.state_dir}")
         return client_env(self.layout, state.bootstrap_servers, state.security)
+
+    def add_user(self, user: str) -> dict[str, str]:
+        """Create SCRAM user ``user`` on the running sasl_ssl broker (a new random password,
+        kept in the state dir), as the super user; the client settings that log in as it."""
+        # librdkafka's admin client: loaded only here, not by every command that imports this
+        from kafkaio.aclgrant import AclGrantError, upsert_scram_user
+
+        state = self.read_state()
+        if state is None or self._live_pid(state) is None or state.security != "sasl_ssl":
+            raise LocalKafkaError(f"no sasl_ssl broker runs in {self.layout.state_dir}")
+        if user == SASL_USER:
+            raise LocalKafkaError(f"{user} is the broker's own user")
+        _, password = new_password_file(self.layout, user)
+        try:
+            upsert_scram_user(self.client(state), user, password)
+        except AclGrantError as exc:
+            raise LocalKafkaError(str(exc)) from exc
+        return client_env(self.layout, state.bootstrap_servers, state.security, user)
 
     def _log_tail(self, lines: int = 20) -> str:
         chunks = []

@@ -105,6 +105,7 @@ def render_server_properties(
     voters: str | None = None,
     replication: int = 1,
     secure: SaslSslListener | None = None,
+    authorizer: bool = False,
 ) -> str:
     """A combined broker+controller KRaft config bound to 127.0.0.1 only.
 
@@ -114,7 +115,9 @@ def render_server_properties(
     down and refuses writes with fewer in sync. Topics are never auto-created, so a mistyped
     topic name fails loudly instead of silently creating an empty topic. With ``secure``, the
     client listener (which the broker also uses to reach itself) is SASL_SSL instead of
-    PLAINTEXT; the controller listener stays PLAINTEXT on loopback.
+    PLAINTEXT; the controller listener stays PLAINTEXT on loopback. With ``authorizer`` (needs
+    ``secure``), Kafka's KRaft ACL authorizer: only what an ACL allows, see
+    ``authorizer_properties``.
     """
     client = "SASL_SSL" if secure else "PLAINTEXT"
     rf = str(replication)
@@ -147,6 +150,10 @@ def render_server_properties(
     }
     if secure is not None:
         lines.update(sasl_ssl_properties(secure))
+        if authorizer:
+            lines.update(authorizer_properties(secure.username))
+    elif authorizer:
+        raise ValueError("the authorizer needs the SASL_SSL listener (principals to authorize)")
     body = "".join(f"{key}={value}\n" for key, value in lines.items())
     return "# Written by `alertpipe kafka start`; regenerated on every start.\n" + body
 
@@ -180,6 +187,18 @@ def sasl_ssl_properties(secure: SaslSslListener) -> dict[str, str]:
     return props
 
 
+def authorizer_properties(super_user: str) -> dict[str, str]:
+    """KRaft's ACL authorizer, denying whatever no ACL allows. Super users: ``super_user`` (the
+    broker logs in to itself and the admin client as it) and ANONYMOUS, the broker's principal
+    on the PLAINTEXT controller listener (loopback only; the client listener needs SASL, so
+    no client is ANONYMOUS)."""
+    return {
+        "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+        "super.users": f"User:{super_user};User:ANONYMOUS",
+        "allow.everyone.if.no.acl.found": "false",
+    }
+
+
 def scram_format_args(username: str, password: str) -> list[str]:
     """``StorageTool format`` arguments that store the user's SCRAM credentials (KIP-900): in
     KRaft they must exist before the broker first starts, for it to log in to itself."""
@@ -189,8 +208,11 @@ def scram_format_args(username: str, password: str) -> list[str]:
     return args
 
 
-def render_log4j_config(log_file: Path) -> str:
-    """log4j2 XML sending the broker's log to one rolling file (INFO, 3 x 20 MB)."""
+def render_log4j_config(log_file: Path, authorizer: bool = False) -> str:
+    """log4j2 XML sending the broker's log to one rolling file (INFO, 3 x 20 MB). With
+    ``authorizer``, every decision of the ACL authorizer is logged, allowed ones too (DEBUG
+    of ``kafka.authorizer.logger``; denials are INFO): what each principal really used."""
+    audit = "debug" if authorizer else "info"
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <Configuration status="warn">
   <Appenders>
@@ -202,6 +224,7 @@ def render_log4j_config(log_file: Path) -> str:
   </Appenders>
   <Loggers>
     <Logger name="kafka.request.logger" level="warn"/>
+    <Logger name="kafka.authorizer.logger" level="{audit}"/>
     <Logger name="org.apache.kafka.controller" level="info"/>
     <Root level="info"><AppenderRef ref="file"/></Root>
   </Loggers>

@@ -53,24 +53,42 @@ def resolve_mode(layout: BrokerLayout, requested: str | None) -> str:
 def secure_listener(layout: BrokerLayout) -> SaslSslListener:
     """The CA, keystore and SASL password of this state dir, made on first use."""
     tls = ensure_broker_tls(layout.tls_dir)
-    password_file = layout.sasl_password_file
-    if not password_file.exists():
-        password_file.touch(mode=0o600)
-        password_file.write_text(secrets.token_urlsafe(24) + "\n")
-    password = password_file.read_text().strip()
+    if not layout.sasl_password_file.exists():
+        new_password_file(layout, SASL_USER)
+    password = layout.sasl_password_file.read_text().strip()
     return SaslSslListener(tls.keystore, tls.password, tls.ca_pem, SASL_USER, password)
 
 
-def client_env(layout: BrokerLayout, bootstrap: str, mode: str) -> dict[str, str]:
-    """The variables a client of this broker sets: the password as a file, never inline."""
+def password_file(layout: BrokerLayout, user: str) -> Path:
+    """Where the password of ``user`` is kept (mode 0600): the broker's own user's, or one
+    added with ``LocalBroker.add_user``."""
+    if user == SASL_USER:
+        return layout.sasl_password_file
+    return layout.state_dir / f"sasl-password.{user}"
+
+
+def new_password_file(layout: BrokerLayout, user: str) -> tuple[Path, str]:
+    """A fresh random password for ``user``, written to its file (mode 0600)."""
+    path = password_file(layout, user)
+    path.touch(mode=0o600)
+    password = secrets.token_urlsafe(24)
+    path.write_text(password + "\n")
+    return path, password
+
+
+def client_env(
+    layout: BrokerLayout, bootstrap: str, mode: str, user: str = SASL_USER
+) -> dict[str, str]:
+    """The variables a client of this broker sets (as ``user``, by default the super user):
+    the password as a file, never inline."""
     env = {"KAFKA_BOOTSTRAP_SERVERS": bootstrap}
     if mode == "sasl_ssl":
         env.update(
             KAFKA_SECURITY_PROTOCOL="SASL_SSL",
             KAFKA_SSL_CA_FILE=str(layout.tls_dir / "ca.pem"),
             KAFKA_SASL_MECHANISM=CLIENT_MECHANISM,
-            KAFKA_SASL_USERNAME=SASL_USER,
-            KAFKA_SASL_PASSWORD_FILE=str(layout.sasl_password_file),
+            KAFKA_SASL_USERNAME=user,
+            KAFKA_SASL_PASSWORD_FILE=str(password_file(layout, user)),
         )
     return env
 

@@ -20,6 +20,7 @@ import logging
 import signal
 import threading
 import time
+import uuid
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
@@ -57,7 +58,8 @@ def kafka_configs(settings: WorkerSettings, report: LoopReport) -> tuple[dict[st
     """librdkafka settings of the loop's consumer and producer. A stable instance id gives
     static group membership (a restarted worker takes its partitions back without a
     rebalance) and a stable transactional id (it fences its predecessor's open transaction
-    at once instead of waiting for the transaction timeout). Heartbeat H, a fifth of the
+    at once instead of waiting for the transaction timeout); without one, the transactional
+    id is ``<group>-<random>``, a new one per loop start. Heartbeat H, a fifth of the
     session: the broker drops a dead member one session after its last beat, i.e. between
     session - H and session after the crash, so a shorter H does not take over sooner (an
     at-least-once member, which learns of the rebalance only from a heartbeat, rejoins up to H
@@ -73,8 +75,11 @@ def kafka_configs(settings: WorkerSettings, report: LoopReport) -> tuple[dict[st
     }
     if settings.instance_id:
         consumer["group.instance.id"] = settings.instance_id
-        if settings.exactly_once:
-            producer["transactional.id"] = f"{settings.group}-{settings.instance_id}"
+    if settings.exactly_once:
+        # Always <group>-...: one prefixed ACL on "<group>-" covers every worker of the group
+        # (kafkaio.acls). Without an instance id, a random suffix, as quixstreams' own default.
+        suffix = settings.instance_id or uuid.uuid4().hex
+        producer["transactional.id"] = f"{settings.group}-{suffix}"
     return consumer, producer
 
 

@@ -94,6 +94,27 @@ def test_the_sasl_ssl_listener_replaces_plaintext(tmp_path: Path) -> None:
     assert scram_format_args("alertpipe", "pw")[-1] == "SCRAM-SHA-512=[name=alertpipe,password=pw]"
 
 
+def test_the_authorizer_denies_what_no_acl_allows_and_needs_sasl(tmp_path: Path) -> None:
+    from alertpipe.localbroker.config import SaslSslListener, render_log4j_config
+
+    secure = SaslSslListener(tmp_path / "b.p12", "storepw", tmp_path / "ca.pem", "alertpipe", "pw")
+    props = parse(
+        render_server_properties(
+            node_id=1, broker_port=9093, controller_port=9094, data_dir=tmp_path, secure=secure,
+            authorizer=True,
+        )
+    )  # fmt: skip
+    assert props["authorizer.class.name"].endswith(".StandardAuthorizer")
+    assert props["allow.everyone.if.no.acl.found"] == "false"
+    # the broker's own SASL user, and the broker itself on the PLAINTEXT controller listener
+    assert props["super.users"] == "User:alertpipe;User:ANONYMOUS"
+    assert 'kafka.authorizer.logger" level="debug' in render_log4j_config(tmp_path, True)
+    with pytest.raises(ValueError, match="SASL_SSL"):
+        render_server_properties(
+            node_id=1, broker_port=9093, controller_port=9094, data_dir=tmp_path, authorizer=True
+        )
+
+
 def test_a_state_dir_keeps_its_security_mode(tmp_path: Path) -> None:
     from alertpipe.localbroker.config import BrokerLayout
     from alertpipe.localbroker.jars import LocalKafkaError
