@@ -29,6 +29,7 @@ from quixstreams.kafka.configuration import ConnectionConfig
 
 from kafkaio.clients import KafkaConnection
 from kafkaio.worker_topics import internal_topics
+from processors.maintenancestore import MaintenanceStore
 from processors.routestore import RouteStore
 from processors.settings import WorkerSettings, incident_policy
 from processors.validate import SchemaSet
@@ -179,10 +180,14 @@ def run_worker(settings: WorkerSettings, schemas: SchemaSet | None) -> int:
             settings.metrics_host, settings.metrics_port, metrics.registry, observer.health
         )
     side = SideLoop()
+    windows = MaintenanceStore(kafka, topics.maintenance)
     side.run(routes.start())
+    side.run(windows.start())
     side.spawn(_sample_forever(observer))
     log.info("waiting for the routing configs before processing")
     side.run(routes.wait_caught_up())
+    log.info("waiting for the maintenance windows before processing")
+    side.run(windows.wait_caught_up())
     names = {
         "raw": topics.raw,
         "repartition": internal.repartition,
@@ -218,6 +223,7 @@ def run_worker(settings: WorkerSettings, schemas: SchemaSet | None) -> int:
                     policy,
                     metrics,
                     skip_replays=not settings.exactly_once,
+                    maintenance=windows.table.by_org,
                 )
                 app.run()
                 break  # SIGTERM/SIGINT: quixstreams committed its checkpoint
@@ -242,6 +248,7 @@ def run_worker(settings: WorkerSettings, schemas: SchemaSet | None) -> int:
     finally:
         with contextlib.suppress(Exception):
             side.run(routes.stop())
+            side.run(windows.stop())
             side.run(observer.close())
     log.info("worker stopped")
     return 0
