@@ -2,9 +2,9 @@
 
 The processing loop (quixstreams, on the main thread) runs the dataflow of
 ``processors.worker.topology``. A side thread runs an asyncio loop for what must not slow it:
-the routing-config follower, the readiness and lag sampler, and (its own thread) the
-/metrics, /healthz and /readyz endpoint. The loop starts only once the routes are loaded, so
-no alert is routed with a half-loaded table.
+the routing-config and maintenance-window followers, the readiness and lag sampler, and (its
+own thread) the /metrics, /healthz and /readyz endpoint. The loop starts only once the routes
+and the windows are loaded, so no alert is routed with a half-loaded table or misses a window.
 
 SIGTERM: quixstreams finishes the record in hand, commits its checkpoint and leaves. A failure
 of the loop (a transaction that timed out while a partition leader moved, Kafka gone for too
