@@ -13,8 +13,11 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaProducer
+from click.testing import CliRunner
 
+from alertpipe.cli import cli
 from alertpipe.harness import CLI, fresh_topics, spawn, wait_worker_ready, worker_env
+from alertpipe.ports import free_port
 from kafkaio.settings import TopicSettings
 from schemas.normalized import ref_text
 from schemas.raw import RawHeaders, raw_record_key
@@ -98,6 +101,11 @@ def test_a_window_marks_alerts_until_it_ends_and_replay_shows_it(
         assert window["id"] == flowed["id"]
         assert window["state"] == "ended"
         assert not alertpipe(env, "maintenance", "list", "--org", ORG, "--json").stdout
+        twice = subprocess.run([*CLI, "maintenance", "end", window["id"]], env=env,
+                               capture_output=True, text=True, timeout=60)  # fmt: skip
+        assert (twice.returncode, twice.stderr) == (
+            1, f"error: maintenance window {window['id']} is already over\n",
+        )  # fmt: skip
         start, end = window["start"], window["ended_at"]
         records = asyncio.run(
             consume(kafka_bootstrap, topics.normalized, flowed["sent"], by_org(ORG), timeout=30)
@@ -141,3 +149,28 @@ def test_a_window_marks_alerts_until_it_ends_and_replay_shows_it(
     assert f"maintenance    {window['id']} until " in explained
     assert f"maintenance {window['id']}" in explained.split("delivered")[1]
     assert "the replay gives" not in explained
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--for", "2h", "--until", "2030-01-01"], "give one of --for"),
+        ([], "give one of --for"),
+        (["--until", "2h"], "a time, not a length (use --for 2h)"),
+        (["--until", "2001-01-01"], "end before it starts"),
+        (["--for", "31d"], "at most 30 days"),
+        (["--for", "soon"], "'soon' is not a length"),
+        (["--for", "1h", "--org", "Acme!"], "org 'Acme!'"),
+        (["--for", "1h", "--source", "nope"], "unknown source 'nope'"),
+    ],
+)
+def test_start_refuses_what_it_cannot_keep_before_asking_kafka(
+    args: list[str], message: str
+) -> None:
+    env = {"KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}"}
+    org = [] if "--org" in args else ["--org", "acme"]
+    result = CliRunner().invoke(
+        cli, ["maintenance", "start", *org, "--reason", "r", *args], env=env
+    )
+    assert result.exit_code == 2, result.output
+    assert message in result.output
