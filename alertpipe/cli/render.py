@@ -98,9 +98,9 @@ def maintenance_text(window: MaintenanceWindow) -> str:
 
 def normalized_line(timestamp: int, ref: str, alert: dict[str, Any]) -> str:
     """tail normalized: time, record (for `explain`), org, message type, entity, routing key
-    -> teams."""
+    -> teams, and the maintenance window that covers it, if any."""
     route = route_text(alert.get("routing") or {}, alert.get("routing_key"))
-    return " ".join(
+    line = " ".join(
         [
             iso_time(timestamp).ljust(24),
             ref.ljust(24),
@@ -110,6 +110,10 @@ def normalized_line(timestamp: int, ref: str, alert: dict[str, Any]) -> str:
             route,
         ]
     )
+    window = alert.get("maintenance")
+    if isinstance(window, dict):
+        line += "  " + click.style(f"maintenance {window.get('id')}", fg="magenta")
+    return line
 
 
 def dead_letter_line(timestamp: int, ref: str, headers: dict[str, str]) -> str:

@@ -196,8 +196,8 @@ def _maintenance_notes(job: ExplainJob, out: Explanation) -> list[str]:
         return []
     notes = [
         "maintenance: decided on the record's received_at with the windows stored now, ended "
-        "ones included; the live worker follows the windows within about a second, so a "
-        "record received within a second of a window's start or end may differ"
+        "ones included, as the live worker decided unless it was more than 2 s behind the "
+        "maintenance topic or the window's record has been deleted since (90 days)"
     ]
     if out.delivered is not None:
         step = next((s for s in out.steps if s.alert_id == out.delivered.get("alert_id")), None)

@@ -101,6 +101,10 @@ def test_a_window_marks_alerts_until_it_ends_and_replay_shows_it(
         assert window["id"] == flowed["id"]
         assert window["state"] == "ended"
         assert not alertpipe(env, "maintenance", "list", "--org", ORG, "--json").stdout
+        table = alertpipe(env, "maintenance", "list", "--all").stdout.splitlines()
+        assert table[0].split() == ["ID", "ORG", "STATE", "START", "UNTIL", "SCOPE", "/", "REASON"]
+        assert table[1].split()[:3] == [window["id"], ORG, "ended"]
+        assert table[1].endswith("routing key ops: db upgrade")
         twice = subprocess.run([*CLI, "maintenance", "end", window["id"]], env=env,
                                capture_output=True, text=True, timeout=60)  # fmt: skip
         assert (twice.returncode, twice.stderr) == (
@@ -149,6 +153,8 @@ def test_a_window_marks_alerts_until_it_ends_and_replay_shows_it(
     assert f"maintenance    {window['id']} until " in explained
     assert f"maintenance {window['id']}" in explained.split("delivered")[1]
     assert "the replay gives" not in explained
+    tailed = alertpipe(env, "tail", "normalized", "--from-beginning", "--org", ORG).stdout
+    assert tailed.count(f"maintenance {window['id']}") == marked.count(True)
 
 
 @pytest.mark.parametrize(
