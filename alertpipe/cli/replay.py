@@ -102,8 +102,8 @@ def replay(
     with an earlier --since to cover the incident's first trigger. Partitions are merged by
     record time. Maintenance windows are those stored now, ended ones included: an emitted
     alert shows the window that covered its receipt, as delivered live. Routes are those in
-    force now; schemas are the built-in ones with
-    ALERTPIPE_SCHEMA_DIR's in front; incident TTLs are the worker's (ALERTPIPE_*_TTL_S).
+    force now; schemas are the built-in ones with ALERTPIPE_SCHEMA_DIR's in front; incident
+    TTLs are the worker's (ALERTPIPE_*_TTL_S).
 
     On a terminal a progress bar shows count, rate and ETA; a summary (counts by outcome)
     goes to stderr at the end. Ctrl-C stops cleanly with the summary so far (exit 130).

@@ -191,8 +191,9 @@ def _limits(job: ExplainJob, out: Explanation) -> list[str]:
 
 
 def _maintenance_notes(job: ExplainJob, out: Explanation) -> list[str]:
-    """Said only for an org that has maintenance windows."""
-    if out.envelope is None or not job.maintenance.get(out.envelope.org):
+    """Said only for an org that has maintenance windows, or an alert delivered with one."""
+    delivered_with = out.delivered is not None and bool(out.delivered.get("maintenance"))
+    if out.envelope is None or not (job.maintenance.get(out.envelope.org) or delivered_with):
         return []
     notes = [
         "maintenance: decided on the record's received_at with the windows stored now, ended "

@@ -153,6 +153,9 @@ def test_a_window_marks_alerts_until_it_ends_and_replay_shows_it(
     assert f"maintenance    {window['id']} until " in explained
     assert f"maintenance {window['id']}" in explained.split("delivered")[1]
     assert "the replay gives" not in explained
+    as_json = json.loads(alertpipe(env, "explain", ref, "--json").stdout)
+    assert as_json["delivered"]["maintenance"] == stamp
+    assert as_json["incident"][0]["maintenance"]["id"] == window["id"]
     tailed = alertpipe(env, "tail", "normalized", "--from-beginning", "--org", ORG).stdout
     assert tailed.count(f"maintenance {window['id']}") == marked.count(True)
 
