@@ -116,6 +116,9 @@ SETTINGS: tuple[SettingDoc, ...] = (
                "topics.integrations"),
     SettingDoc("ALERTPIPE_TOPIC_ROUTES", KAFKA,
                "Routing table and rules per org; compacted, one partition.", "topics.routes"),
+    SettingDoc("ALERTPIPE_TOPIC_MAINTENANCE", KAFKA,
+               "Maintenance windows, one record per window; compacted, one partition, records "
+               "deleted after 90 days.", "topics.maintenance"),
     SettingDoc("ALERTPIPE_TOPIC_PARTITIONS", KAFKA,
                "Partitions of each topic created (raw, normalized, dead-letter and the worker's "
                "internal ones). The "

@@ -35,3 +35,11 @@ def parse_time(text: str, now_ms: int) -> int:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
     return int(moment.timestamp() * 1000)
+
+
+def parse_duration(text: str) -> int:
+    """Milliseconds of a length like ``2h``, ``90m``, ``1d12h`` (the age form, unsigned)."""
+    value = text.strip().lower()
+    if not _AGE.match(value):
+        raise TimeSpecError(f"{text!r} is not a length: use e.g. 2h, 90m, 1d12h")
+    return sum(int(n) * UNITS_MS[unit] for n, unit in _PART.findall(value))

@@ -1,4 +1,5 @@
-"""Follow a small compacted topic (integration keys, routing configs) into memory.
+"""Follow a small compacted topic (integration keys, routing configs, maintenance windows)
+into memory.
 
 Each process reads the topic from the beginning and then keeps reading, so a change written by
 the CLI reaches every running ingress or worker within about a second, with no restart.

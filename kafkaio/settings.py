@@ -31,6 +31,9 @@ class TopicSettings:
     integrations: str = "alertpipe.integrations"
     # Compacted: one record per org (its routing table, default route and rules).
     routes: str = "alertpipe.routes"
+    # Compacted, records deleted after 90 days: one record per maintenance window (its
+    # latest form: ``end`` rewrites it), so ended windows stay visible to replay and explain.
+    maintenance: str = "alertpipe.maintenance"
     partitions: int = 6
     replication_factor: int = 1
     # None: derived from the replication factor (rf - 1, at least 1), see TopicSpec.
@@ -70,6 +73,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         dead_letter=read.text(TOPIC_ENV["dead_letter"], d.dead_letter),
         integrations=read.text(TOPIC_ENV["integrations"], d.integrations),
         routes=read.text(TOPIC_ENV["routes"], d.routes),
+        maintenance=read.text(TOPIC_ENV["maintenance"], d.maintenance),
         partitions=read.integer("ALERTPIPE_TOPIC_PARTITIONS", d.partitions, low=1),
         replication_factor=read.integer(
             "ALERTPIPE_REPLICATION_FACTOR", d.replication_factor, low=1
@@ -93,13 +97,15 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         topics.dead_letter,
         topics.integrations,
         topics.routes,
+        topics.maintenance,
     )
     for name in names:
         if not name or len(name) > 249:
             raise SettingsError(f"topic name {name!r} must be 1-249 characters")
     if len(set(names)) != len(names):
         raise SettingsError(
-            "topic names must differ (raw, normalized, dead-letter, integrations, routes)"
+            "topic names must differ (raw, normalized, dead-letter, integrations, routes, "
+            "maintenance)"
         )
     return Settings(
         bootstrap_servers=read.optional("KAFKA_BOOTSTRAP_SERVERS"),
@@ -116,6 +122,7 @@ TOPIC_ENV = {
     "dead_letter": "ALERTPIPE_TOPIC_DEAD_LETTER",
     "integrations": "ALERTPIPE_TOPIC_INTEGRATIONS",
     "routes": "ALERTPIPE_TOPIC_ROUTES",
+    "maintenance": "ALERTPIPE_TOPIC_MAINTENANCE",
 }
 
 

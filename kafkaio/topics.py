@@ -13,6 +13,10 @@ from kafkaio.settings import TopicSettings
 from kafkaio.worker_topics import internal_topics
 from schemas.errors import AlertpipeError
 
+# How long a maintenance window's record is kept (processors.maintenance.RETENTION_MS; kafkaio
+# sits below processors, so the figure is repeated and a test keeps the two equal).
+MAINTENANCE_MS = 90 * 24 * 3_600_000
+
 
 class TopicCreationError(AlertpipeError, RuntimeError):
     """The broker refused to create a topic (e.g. replication factor above the broker count)."""
@@ -36,9 +40,9 @@ class TopicOutcome:
 
 
 def topic_specs(settings: TopicSettings, worker_group: str | None = None) -> list[TopicSpec]:
-    """The three topics of brief §4 plus the key and routing topics, settings applied; with
-    ``worker_group``, also that worker group's internal topics (quixstreams would create them
-    at the worker's start, but without ``min.insync.replicas``)."""
+    """The three topics of brief §4 plus the key, routing and maintenance topics, settings
+    applied; with ``worker_group``, also that worker group's internal topics (quixstreams
+    would create them at the worker's start, but without ``min.insync.replicas``)."""
     rf = settings.replication_factor
     base: dict[str, str] = {}
     if rf > 1:
@@ -57,6 +61,14 @@ def topic_specs(settings: TopicSettings, worker_group: str | None = None) -> lis
         spec(settings.dead_letter, settings.dead_letter_retention_ms),
         TopicSpec(settings.integrations, 1, rf, compacted),
         TopicSpec(settings.routes, 1, rf, compacted),
+        # Maintenance windows: compacted (one record per window), and deleted after 90 days
+        # (processors.maintenance.RETENTION_MS: a window lasts at most 30 days).
+        TopicSpec(
+            settings.maintenance,
+            1,
+            rf,
+            {**base, "cleanup.policy": "compact,delete", "retention.ms": str(MAINTENANCE_MS)},
+        ),
     ]
     if worker_group is not None:
         # As quixstreams derives them from the raw topic: its partitions and retention; the

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from processors.deadletter import DeadLetter
 from processors.incidents import IncidentState
+from processors.maintenance import MaintenanceWindow, window_json
 from processors.parse import parse_body
 from processors.pipeline import RawInput, StageOneResult
 from processors.replay import Replayer
@@ -41,6 +42,7 @@ class IncidentStep:
     duplicates_suppressed: int
     before: IncidentState | None
     after: IncidentState | None
+    maintenance: MaintenanceWindow | None = None  # the window the emitted alert carries
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,7 @@ def explained_steps(replayer: Replayer, raw: RawInput, timestamp: int) -> list[I
                 outcome.duplicates_suppressed,
                 before.get(key),
                 outcome.state,
+                outcome.maintenance,
             )
         )
         before[key] = outcome.state  # a second alert of the record on the same incident
@@ -165,19 +168,24 @@ def explanation_json(e: Explanation) -> dict[str, Any]:
         "recorded_error": asdict(e.recorded_error) if e.recorded_error else None,
         "dead_letter": asdict(result.dead_letter) if result.dead_letter else None,
         "alerts": [json.loads(encoded) for encoded in result.encoded],
-        "incident": [
-            {
-                "alert_id": s.alert_id,
-                "incident_key": s.incident_key,
-                "decision": s.decision,
-                "emitted": s.emitted,
-                "duplicates_suppressed": s.duplicates_suppressed,
-                "before": state_json(s.before),
-                "after": state_json(s.after),
-            }
-            for s in e.steps
-        ],
+        "incident": [step_json(s) for s in e.steps],
         "replay_window": asdict(e.window) if e.window else None,
         "delivered": e.delivered,
         "notes": e.notes,
     }
+
+
+def step_json(step: IncidentStep) -> dict[str, Any]:
+    """One incident step; ``maintenance`` only when a window covers the emitted alert."""
+    data: dict[str, Any] = {
+        "alert_id": step.alert_id,
+        "incident_key": step.incident_key,
+        "decision": step.decision,
+        "emitted": step.emitted,
+        "duplicates_suppressed": step.duplicates_suppressed,
+        "before": state_json(step.before),
+        "after": state_json(step.after),
+    }
+    if step.maintenance is not None:
+        data["maintenance"] = window_json(step.maintenance)
+    return data

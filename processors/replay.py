@@ -11,6 +11,10 @@ in the middle of an incident therefore decides differently from the live worker 
 trigger opens the incident instead of being suppressed); start the range earlier to cover
 the incident's start. ``now`` of each decision is the record's time (what the live worker's
 clock read, give or take its lag), so TTLs expire states as they did live.
+
+Maintenance windows are those of the maintenance topic now, ended ones included (``end``
+rewrites a window's ``until``, it does not delete it); an emitted alert gets the window that
+covered its ``received_at``, as the live worker decided (``processors.maintenance``).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from typing import Any, Literal
 
 from processors.deadletter import DeadLetter
 from processors.incidents import IncidentPolicy, IncidentState
+from processors.maintenance import MaintenanceWindow, mark_emitted, window_json
 from processors.pipeline import RawInput, process_raw
 from processors.routing import RoutingConfig
 from processors.stage_one import alert_outputs
@@ -49,6 +54,7 @@ class Outcome:
     emitted: bytes | None = None  # what the delivery topic gets, for an emitted alert
     dead_letter: DeadLetter | None = None
     state: IncidentState | None = None  # the incident's state after this decision
+    maintenance: MaintenanceWindow | None = None  # the window an emitted alert carries
 
 
 class Replayer:
@@ -59,8 +65,11 @@ class Replayer:
         routes: Mapping[str, RoutingConfig],
         policy: IncidentPolicy,
         schemas: SchemaSet | None = None,
+        maintenance: Mapping[str, tuple[MaintenanceWindow, ...]] | None = None,
     ) -> None:
+        """``maintenance``: the windows by org (``processors.maintenancestore``)."""
         self.routes = routes
+        self.maintenance = maintenance or {}
         self.policy = policy
         self.schemas = schemas
         self.states: dict[str, IncidentState] = {}
@@ -90,6 +99,9 @@ class Replayer:
                 self.states.pop(key, None)
             else:
                 self.states[key] = decided.state
+            emitted, window = decided.emitted, None
+            if emitted is not None and self.maintenance:
+                emitted, window = mark_emitted(emitted, key.encode(), self.maintenance)
             outcomes.append(
                 Outcome(
                     "alert" if decided.emitted is not None else "suppressed",
@@ -100,8 +112,9 @@ class Replayer:
                     result.envelope,
                     alert=alert,
                     duplicates_suppressed=decided.decision.duplicates_suppressed,
-                    emitted=decided.emitted,
+                    emitted=emitted,
                     state=decided.state,
+                    maintenance=window,
                 )
             )
         return outcomes
@@ -143,9 +156,10 @@ def iso_time(epoch_ms: int) -> str:
 
 
 def outcome_json(outcome: Outcome) -> dict[str, Any]:
-    """One JSON object per outcome (``--json``): the same fields for every kind."""
+    """One JSON object per outcome (``--json``): the same fields for every kind, and
+    ``maintenance`` (the window's id, reason, until, start) for an alert a window covers."""
     alert, envelope, letter = outcome.alert, outcome.envelope, outcome.dead_letter
-    return {
+    data: dict[str, Any] = {
         "time": iso_time(outcome.timestamp),
         "ref": ref_text(outcome.raw.topic, outcome.raw.partition, outcome.raw.offset),
         "org": envelope.org if envelope else None,
@@ -162,6 +176,9 @@ def outcome_json(outcome: Outcome) -> dict[str, Any]:
         "duplicates_suppressed": outcome.duplicates_suppressed if alert else None,
         "error": asdict(letter) if letter else None,
     }
+    if outcome.maintenance is not None:
+        data["maintenance"] = window_json(outcome.maintenance)
+    return data
 
 
 @dataclass

@@ -156,3 +156,22 @@ def decode_alert(value: bytes) -> dict[str, Any]:
     """The alert as plain JSON data (consumers and tests; no validation here)."""
     data: dict[str, Any] = json.loads(value)
     return data
+
+
+# Every alert stage 2 delivers ends with these two fields (``alert_json``'s order), so the
+# maintenance stamp goes in front of them and the rest of the bytes stay as they were. The
+# last occurrence is the top-level one: nested fields (details) come before it, and in JSON
+# text `,"` never occurs inside a string.
+_MAINTENANCE_BEFORE = b',"duplicates_suppressed":'
+
+
+def with_maintenance(value: bytes, maintenance: dict[str, Any]) -> bytes:
+    """``value`` (a delivered alert) with ``maintenance`` ({id, reason, until}) added before
+    ``duplicates_suppressed``; an alert not in that form is parsed and written again."""
+    at = value.rfind(_MAINTENANCE_BEFORE)
+    stamp = dump_json(maintenance)
+    if at < 0:
+        data = orjson.loads(value)
+        data["maintenance"] = maintenance
+        return dump_json(data)
+    return b'%b,"maintenance":%b%b' % (value[:at], stamp, value[at:])

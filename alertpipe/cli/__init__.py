@@ -16,6 +16,7 @@ from alertpipe.cli.incidents import incidents
 from alertpipe.cli.ingress import ingress
 from alertpipe.cli.integrations import integrations
 from alertpipe.cli.kafka import kafka
+from alertpipe.cli.maintenance import maintenance
 from alertpipe.cli.replay import replay
 from alertpipe.cli.routes import routes
 from alertpipe.cli.run import run
@@ -47,6 +48,7 @@ cli.add_command(ingress)
 cli.add_command(integrations)
 cli.add_command(topics)
 cli.add_command(routes)
+cli.add_command(maintenance)
 cli.add_command(run)
 cli.add_command(worker)
 cli.add_command(config)

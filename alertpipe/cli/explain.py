@@ -18,10 +18,11 @@ from alertpipe.cli.reading import (
     TIME_HELP,
     ProgressBar,
     current_routes,
+    current_windows,
     policy_or_exit,
     run_reading,
 )
-from alertpipe.cli.render import message_type, route_text
+from alertpipe.cli.render import maintenance_text, message_type, route_text
 from alertpipe.jobs.explain import ExplainJob, explain
 from alertpipe.jobs.ranges import RangeUsageError, parse_ref
 from processors.explain import Explanation, explanation_json
@@ -70,9 +71,11 @@ def explain_cmd(ref: str, since: int | None, as_json: bool, timeout: float) -> N
 
     async def run() -> Explanation:
         routes = await current_routes(bootstrap, settings.topics.routes, timeout)
+        windows = await current_windows(bootstrap, settings.topics.maintenance, timeout)
         job = ExplainJob(
-            bootstrap, settings.topics, record_ref, routes, schemas, policy, since, timeout
-        )
+            bootstrap, settings.topics, record_ref, routes, schemas, policy, since, timeout,
+            windows,
+        )  # fmt: skip
         return await explain(job, bar)
 
     try:
@@ -144,11 +147,14 @@ def explanation_lines(ref: str, e: Explanation) -> list[str]:
             f"  before         {state_text(step.before)}",
             f"  after          {state_text(step.after)}",
         ]
+        if step.maintenance is not None:
+            lines.append(f"  maintenance    {maintenance_text(step.maintenance)}")
     if e.delivered is not None:
         d = e.delivered
         lines.append(
             f"{heading('delivered')}  alert_id {d.get('alert_id')}, "
             f"duplicates_suppressed {d.get('duplicates_suppressed')}"
+            + (f", maintenance {d['maintenance'].get('id')}" if d.get("maintenance") else "")
         )
     lines += [heading("notes"), *(f"  - {note}" for note in e.notes)]
     return lines

@@ -22,6 +22,8 @@ from kafkaio.clients import KafkaTarget
 from kafkaio.follower import TopicMissing
 from kafkaio.settings import SettingsError
 from processors.incidents import IncidentPolicy
+from processors.maintenance import MaintenanceWindow
+from processors.maintenancestore import read_windows
 from processors.routestore import read_routes
 from processors.routing import RoutingConfig
 
@@ -119,6 +121,15 @@ async def current_routes(
     await fetch_cluster(bootstrap, timeout)
     async with asyncio.timeout(timeout):
         return await read_routes(bootstrap, topic)
+
+
+async def current_windows(
+    bootstrap: KafkaTarget, topic: str, timeout: float
+) -> dict[str, tuple[MaintenanceWindow, ...]]:
+    """The maintenance windows by org as stored now, ended ones included (an ended window
+    keeps its record, with ``until`` moved to when it ended)."""
+    async with asyncio.timeout(timeout):
+        return (await read_windows(bootstrap, topic)).by_org
 
 
 def policy_or_exit() -> IncidentPolicy:

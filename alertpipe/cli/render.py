@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from processors.maintenance import MaintenanceWindow
 from processors.replay import Outcome, iso_time
 from schemas.normalized import Routing, ref_text
 
@@ -80,17 +81,26 @@ def outcome_line(outcome: Outcome) -> str:
         return f"{head} {' ' * 48} {clip(error, 160)}"
     alert = outcome.alert
     route = route_text(alert.routing, alert.routing_key)
-    return (
+    line = (
         f"{head} {message_type(alert.message_type)} {cell(alert.entity_id, 32)} {route}"
         f"  {click.style(alert.alert_id, dim=True)}"
     )
+    if outcome.maintenance is not None:
+        line += "  " + click.style(f"maintenance {outcome.maintenance.id}", fg="magenta")
+    return line
+
+
+def maintenance_text(window: MaintenanceWindow) -> str:
+    """``mw-1a2b3c4d until 2025-03-17T21:00:00.000Z (db upgrade)``, ended or not."""
+    ended = f", ended {iso_time(window.end)}" if window.ended_at is not None else ""
+    return f"{window.id} until {iso_time(window.until)}{ended} ({window.reason})"
 
 
 def normalized_line(timestamp: int, ref: str, alert: dict[str, Any]) -> str:
     """tail normalized: time, record (for `explain`), org, message type, entity, routing key
-    -> teams."""
+    -> teams, and the maintenance window that covers it, if any."""
     route = route_text(alert.get("routing") or {}, alert.get("routing_key"))
-    return " ".join(
+    line = " ".join(
         [
             iso_time(timestamp).ljust(24),
             ref.ljust(24),
@@ -100,6 +110,10 @@ def normalized_line(timestamp: int, ref: str, alert: dict[str, Any]) -> str:
             route,
         ]
     )
+    window = alert.get("maintenance")
+    if isinstance(window, dict):
+        line += "  " + click.style(f"maintenance {window.get('id')}", fg="magenta")
+    return line
 
 
 def dead_letter_line(timestamp: int, ref: str, headers: dict[str, str]) -> str:

@@ -20,6 +20,7 @@ from alertpipe.cli.reading import (
     EXIT_INTERRUPTED,
     ProgressBar,
     current_routes,
+    current_windows,
     policy_or_exit,
     range_options,
     range_request,
@@ -41,6 +42,7 @@ def check_target(topics: TopicSettings, to_topic: str, yes: bool) -> None:
         topics.dead_letter: "the dead-letter topic",
         topics.integrations: "the integration keys topic",
         topics.routes: "the routing topic",
+        topics.maintenance: "the maintenance topic",
     }
     if to_topic.startswith(("repartition__", "changelog__")):
         fail(f"--to-topic {to_topic} is one of the worker's internal topics", EXIT_USAGE)
@@ -98,8 +100,10 @@ def replay(
     at the start of the range: a range that starts in the middle of an incident decides
     differently from the live worker (a repeated trigger opens it again). Widen the range
     with an earlier --since to cover the incident's first trigger. Partitions are merged by
-    record time. Routes are those in force now; schemas are the built-in ones with
-    ALERTPIPE_SCHEMA_DIR's in front; incident TTLs are the worker's (ALERTPIPE_*_TTL_S).
+    record time. Maintenance windows are those stored now, ended ones included: an emitted
+    alert shows the window that covered its receipt, as delivered live. Routes are those in
+    force now; schemas are the built-in ones with ALERTPIPE_SCHEMA_DIR's in front; incident
+    TTLs are the worker's (ALERTPIPE_*_TTL_S).
 
     On a terminal a progress bar shows count, rate and ETA; a summary (counts by outcome)
     goes to stderr at the end. Ctrl-C stops cleanly with the summary so far (exit 130).
@@ -137,7 +141,7 @@ def replay(
 
     started = time.monotonic()
     try:
-        result = run_reading(_run(job, settings.topics.routes, policy, schemas, show, bar))
+        result = run_reading(_run(job, settings.topics, policy, schemas, show, bar))
     finally:
         bar.close()
     report(job, result, time.monotonic() - started)
@@ -147,15 +151,16 @@ def replay(
 
 async def _run(
     job: ReplayJob,
-    routes_topic: str,
+    topics: TopicSettings,
     policy: IncidentPolicy,
     schemas: SchemaSet,
     show: Callable[[Outcome], None],
     bar: ProgressBar,
 ) -> ReplayResult:
     stop = stop_on_ctrl_c()
-    routes = await current_routes(job.kafka, routes_topic, job.timeout)
-    replayer = Replayer(routes, policy, schemas)
+    routes = await current_routes(job.kafka, topics.routes, job.timeout)
+    windows = await current_windows(job.kafka, topics.maintenance, job.timeout)
+    replayer = Replayer(routes, policy, schemas, windows)
     return await run_replay(job, replayer, show, bar, stop)
 
 

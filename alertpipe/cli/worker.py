@@ -54,12 +54,15 @@ def worker(loglevel: str) -> None:
         worker_settings = load_worker_settings({**os.environ, **bootstrap.env()})
     except SettingsError as exc:
         fail(f"bad setting: {exc}", EXIT_USAGE)
-    try:
-        raw_exists = asyncio.run(partition_count(bootstrap, settings.topics.raw)) > 0
-    except KafkaUnreachable as exc:
-        fail(str(exc), EXIT_KAFKA_UNREACHABLE)
-    if not raw_exists:
-        fail(f"topic {settings.topics.raw} does not exist: run `alertpipe topics create`")
+    # The worker waits for the maintenance topic as for the routes: an upgraded cluster
+    # without it gets this line rather than a worker that never becomes ready.
+    for topic in (settings.topics.raw, settings.topics.maintenance):
+        try:
+            exists = asyncio.run(partition_count(bootstrap, topic)) > 0
+        except KafkaUnreachable as exc:
+            fail(str(exc), EXIT_KAFKA_UNREACHABLE)
+        if not exists:
+            fail(f"topic {topic} does not exist: run `alertpipe topics create`")
     worker_settings.data_dir.mkdir(parents=True, exist_ok=True)
     configure_json_logging(getattr(logging, loglevel.upper()))
     sys.exit(run_worker(worker_settings, schemas))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -26,6 +26,7 @@ from processors.explain import (
     schema_verdict,
 )
 from processors.incidents import IncidentPolicy
+from processors.maintenance import MaintenanceWindow
 from processors.pipeline import RawInput, process_raw
 from processors.replay import OutcomeFilter, Replayer, iso_time
 from processors.routing import RoutingConfig
@@ -42,6 +43,8 @@ class ExplainJob:
     policy: IncidentPolicy
     since_ms: int | None = None  # start of the incident replay; None: the oldest record kept
     timeout: float = 15.0
+    # The maintenance windows by org, ended ones included (processors.maintenancestore).
+    maintenance: Mapping[str, tuple[MaintenanceWindow, ...]] = field(default_factory=dict)
 
 
 async def fetch_record(bootstrap: KafkaTarget, ref: RecordRef, timeout: float) -> Any:
@@ -134,7 +137,7 @@ async def _replay_partition(
     """The incident decision: the record's partition from ``since`` (or its oldest record)
     up to the record, this org's records only, then the record itself."""
     raw = out.raw
-    replayer = Replayer(job.routes, job.policy, job.schemas)
+    replayer = Replayer(job.routes, job.policy, job.schemas, job.maintenance)
     wanted = OutcomeFilter(org=org)
     replayed = 0
     async with range_consumer(job.kafka, job.timeout) as consumer:
@@ -177,10 +180,33 @@ def _limits(job: ExplainJob, out: Explanation) -> list[str]:
                 f"the worker delivered this alert, but the replay suppressed it ({step.decision}):"
                 " the replay window misses part of the incident's history"
             )
+    notes += _maintenance_notes(job, out)
     if out.named == "dead_letter" and out.recorded_error is not None:
         verdict = "fails" if out.result.dead_letter else "passes"
         notes.append(
             f"the worker dead-lettered it ({out.recorded_error.code}); with the schemas in "
             f"force now it {verdict}"
         )
+    return notes
+
+
+def _maintenance_notes(job: ExplainJob, out: Explanation) -> list[str]:
+    """Said only for an org that has maintenance windows, or an alert delivered with one."""
+    delivered_with = out.delivered is not None and bool(out.delivered.get("maintenance"))
+    if out.envelope is None or not (job.maintenance.get(out.envelope.org) or delivered_with):
+        return []
+    notes = [
+        "maintenance: decided on the record's received_at with the windows stored now, ended "
+        "ones included, as the live worker decided unless it was more than 2 s behind the "
+        "maintenance topic or the window's record has been deleted since (90 days)"
+    ]
+    if out.delivered is not None:
+        step = next((s for s in out.steps if s.alert_id == out.delivered.get("alert_id")), None)
+        had = (out.delivered.get("maintenance") or {}).get("id")
+        now = step.maintenance.id if step is not None and step.maintenance else None
+        if step is not None and step.emitted and had != now:
+            notes.append(
+                f"the worker delivered this alert with maintenance {had or '(none)'}, the replay "
+                f"gives {now or '(none)'}"
+            )
     return notes

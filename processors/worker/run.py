@@ -2,9 +2,9 @@
 
 The processing loop (quixstreams, on the main thread) runs the dataflow of
 ``processors.worker.topology``. A side thread runs an asyncio loop for what must not slow it:
-the routing-config follower, the readiness and lag sampler, and (its own thread) the
-/metrics, /healthz and /readyz endpoint. The loop starts only once the routes are loaded, so
-no alert is routed with a half-loaded table.
+the routing-config and maintenance-window followers, the readiness and lag sampler, and (its
+own thread) the /metrics, /healthz and /readyz endpoint. The loop starts only once the routes
+and the windows are loaded, so no alert is routed with a half-loaded table or misses a window.
 
 SIGTERM: quixstreams finishes the record in hand, commits its checkpoint and leaves. A failure
 of the loop (a transaction that timed out while a partition leader moved, Kafka gone for too
@@ -30,6 +30,7 @@ from quixstreams.kafka.configuration import ConnectionConfig
 
 from kafkaio.clients import KafkaConnection
 from kafkaio.worker_topics import internal_topics
+from processors.maintenancestore import MaintenanceStore
 from processors.routestore import RouteStore
 from processors.settings import WorkerSettings, incident_policy
 from processors.validate import SchemaSet
@@ -184,10 +185,14 @@ def run_worker(settings: WorkerSettings, schemas: SchemaSet | None) -> int:
             settings.metrics_host, settings.metrics_port, metrics.registry, observer.health
         )
     side = SideLoop()
+    windows = MaintenanceStore(kafka, topics.maintenance)
     side.run(routes.start())
+    side.run(windows.start())
     side.spawn(_sample_forever(observer))
     log.info("waiting for the routing configs before processing")
     side.run(routes.wait_caught_up())
+    log.info("waiting for the maintenance windows before processing")
+    side.run(windows.wait_caught_up())
     names = {
         "raw": topics.raw,
         "repartition": internal.repartition,
@@ -223,6 +228,7 @@ def run_worker(settings: WorkerSettings, schemas: SchemaSet | None) -> int:
                     policy,
                     metrics,
                     skip_replays=not settings.exactly_once,
+                    maintenance=windows.table.by_org,
                 )
                 app.run()
                 break  # SIGTERM/SIGINT: quixstreams committed its checkpoint
@@ -247,6 +253,7 @@ def run_worker(settings: WorkerSettings, schemas: SchemaSet | None) -> int:
     finally:
         with contextlib.suppress(Exception):
             side.run(routes.stop())
+            side.run(windows.stop())
             side.run(observer.close())
     log.info("worker stopped")
     return 0

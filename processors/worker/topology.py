@@ -30,6 +30,7 @@ from quixstreams.models.serializers import SerializationContext, Serializer
 from quixstreams.models.topics import TopicManager
 
 from processors.incidents import IncidentPolicy, IncidentState, decode_state, encode_state
+from processors.maintenance import MaintenanceWindow, mark_emitted
 from processors.pipeline import RawInput
 from processors.routing import RoutingConfig
 from processors.stage_one import Output, stage_one
@@ -86,13 +87,16 @@ def build_dataflow(
     metrics: WorkerMetrics,
     clock: Callable[[], float] = time.time,
     skip_replays: bool = False,
+    maintenance: Mapping[str, tuple[MaintenanceWindow, ...]] | None = None,
 ) -> None:
     """Register both stages on ``app``. ``topics``: raw, repartition, normalized, dead_letter
     names (``kafkaio.worker_topics``: the repartition topic is created, if missing, with the
     raw topic's partitions, replication and retention, as quixstreams derives its own).
     ``routes`` is read on every record (the route follower updates it in place).
     ``skip_replays``: at-least-once, where stage 1 may publish an alert twice after a failover
-    (``processors.stage_two.Applied``)."""
+    (``processors.stage_two.Applied``). ``maintenance``: the windows by org, read on every
+    emitted alert (the maintenance follower updates it in place); a covered alert is
+    delivered with its window (``processors.maintenance``)."""
     applied_ttl = timedelta(milliseconds=max(policy.open_ttl_ms, policy.resolved_ttl_ms))
     raw = bytes_topic(app, topics["raw"])
     dead_letters = bytes_topic(app, topics["dead_letter"], OutputValue())
@@ -133,6 +137,8 @@ def build_dataflow(
         elif new is not current:
             state.set_bytes(STATE_KEY, encode_state(new), ttl=state_ttl(new, policy))
         metrics.count_decision(decided.decision)
+        if maintenance and decided.emitted is not None:
+            return mark_emitted(decided.emitted, key, maintenance)[0]
         return decided.emitted
 
     first: StreamingDataFrame = app.dataframe(raw)

@@ -95,6 +95,7 @@ def _drive(proc: subprocess.Popen[str], state_dir: Path, port: int) -> None:
         "alerts.dead-letter",
         "alertpipe.integrations",
         "alertpipe.routes",
+        "alertpipe.maintenance",
     ):
         assert f"created {topic}" in output
     status = LocalBroker(state_dir, echo=lambda _: None).status()

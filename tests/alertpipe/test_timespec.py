@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from alertpipe.timespec import TimeSpecError, parse_time
+from alertpipe.timespec import TimeSpecError, parse_duration, parse_time
 
 NOW = 1_742_240_600_000  # 2025-03-17T19:43:20Z
 
@@ -30,3 +30,11 @@ def test_times_and_ages(text: str, expected: int) -> None:
 def test_anything_else_says_what_is_accepted(text: str) -> None:
     with pytest.raises(TimeSpecError, match=r"ISO 8601 .* or an age"):
         parse_time(text, NOW)
+
+
+def test_lengths_for_maintenance_windows() -> None:
+    assert parse_duration("2h") == 7_200_000
+    assert parse_duration(" 1D12h ") == 129_600_000
+    for text in ("now", "-2h", "2025-03-17", ""):
+        with pytest.raises(TimeSpecError, match="not a length"):
+            parse_duration(text)

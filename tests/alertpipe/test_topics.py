@@ -23,7 +23,10 @@ def test_specs_follow_settings_and_add_min_isr_only_when_replicated() -> None:
         "alerts.dead-letter",
         "alertpipe.integrations",
         "alertpipe.routes",
+        "alertpipe.maintenance",
     ]
+    assert single[5].configs == {"cleanup.policy": "compact,delete", "retention.ms": "7776000000"}
+    assert single[5].partitions == 1
     assert single[3].configs == {"cleanup.policy": "compact", "retention.ms": "-1"}
     assert single[3].partitions == 1
     assert single[4].configs == single[3].configs
@@ -34,8 +37,8 @@ def test_specs_follow_settings_and_add_min_isr_only_when_replicated() -> None:
     replicated = topic_specs(TopicSettings(replication_factor=3, partitions=12))
     assert {s.configs["min.insync.replicas"] for s in replicated} == {"2"}
     assert {(s.partitions, s.replication_factor) for s in replicated[:3]} == {(12, 3)}
-    assert {(s.partitions, s.replication_factor) for s in replicated[3:5]} == {(1, 3)}
-    assert len(replicated) == 5
+    assert {(s.partitions, s.replication_factor) for s in replicated[3:6]} == {(1, 3)}
+    assert len(replicated) == 6
     explicit = topic_specs(TopicSettings(replication_factor=3, min_insync_replicas=3))
     assert explicit[0].configs["min.insync.replicas"] == "3"
 
@@ -43,14 +46,14 @@ def test_specs_follow_settings_and_add_min_isr_only_when_replicated() -> None:
 def test_a_worker_group_adds_its_internal_topics_replicated_like_the_others() -> None:
     specs = topic_specs(TopicSettings(replication_factor=3, partitions=12), "alertpipe-worker")
     internal = internal_topics("alertpipe-worker", "alerts.raw")
-    repartition, changelog = specs[5:]
+    repartition, changelog = specs[6:]
     assert (repartition.name, changelog.name) == (internal.repartition, internal.changelog)
-    assert {(s.partitions, s.replication_factor) for s in specs[5:]} == {(12, 3)}
+    assert {(s.partitions, s.replication_factor) for s in specs[6:]} == {(12, 3)}
     assert repartition.configs["min.insync.replicas"] == changelog.configs["min.insync.replicas"]
     assert changelog.configs["cleanup.policy"] == "compact"
     assert "cleanup.policy" not in repartition.configs
     single = topic_specs(TopicSettings(partitions=1), "g")
-    assert [(s.name, s.partitions) for s in single[5:]] == [
+    assert [(s.name, s.partitions) for s in single[6:]] == [
         (internal_topics("g", "alerts.raw").repartition, 1),
         (internal_topics("g", "alerts.raw").changelog, 1),
     ]
@@ -67,11 +70,13 @@ async def test_create_is_idempotent_and_reports_what_existed(kafka_bootstrap: st
         *[(True, 2, None)] * 3,
         (True, 1, None),
         (True, 1, None),
+        (True, 1, None),
     ]
 
     second = await ensure_topics(kafka_bootstrap, topic_specs(settings))
     assert [(o.created, o.partitions, o.warning) for o in second] == [
         *[(False, 2, None)] * 3,
+        (False, 1, None),
         (False, 1, None),
         (False, 1, None),
     ]
@@ -81,6 +86,7 @@ async def test_create_is_idempotent_and_reports_what_existed(kafka_bootstrap: st
     assert all(o.warning and "has 2 partitions" in o.warning for o in warned[:3])
     assert warned[3].warning is None
     assert warned[4].warning is None
+    assert warned[5].warning is None
 
 
 async def test_replication_beyond_the_cluster_is_a_clear_error(kafka_bootstrap: str) -> None:

@@ -56,7 +56,9 @@ def test_kafka_env_is_the_inverse_of_load_settings() -> None:
 
     from kafkaio.settings import TOPIC_ENV, kafka_env
 
-    topics = TopicSettings(raw="r", normalized="n", dead_letter="d", integrations="i", routes="o")
+    topics = TopicSettings(
+        raw="r", normalized="n", dead_letter="d", integrations="i", routes="o", maintenance="m"
+    )
     loaded = load_settings(kafka_env("k:1", topics))
     assert loaded.bootstrap_servers == "k:1"
     assert loaded.topics == topics
