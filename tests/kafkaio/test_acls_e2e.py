@@ -247,6 +247,8 @@ def test_each_component_works_with_exactly_its_acls(granted: Granted, tmp_path: 
                 ["dlq", "redrive", "--yes"],  # fails again: back to the dead-letter topic
                 ["integrations", "list"],
                 ["replay", "--since", "1h", "--quiet"],  # a dry run: reads raw and the routes
+                ["maintenance", "start", "--org", ORG, "--for", "1h", "--reason", "acl test"],
+                ["maintenance", "list"],
             ],
             operator,
         )
