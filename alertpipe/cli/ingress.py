@@ -13,6 +13,7 @@ from alertpipe.cli.common import (
     schemas_or_exit,
     settings_or_exit,
 )
+from alertpipe.ports import port_is_free
 from kafkaio.settings import SettingsError
 
 
@@ -47,6 +48,12 @@ def ingress(host: str, port: int, workers: int, null_sink: bool) -> None:
     from ingest.server import serve
     from ingest.settings import load_ingress_settings
 
+    if port and not port_is_free(port, host):
+        fail(
+            f"port {port} is in use on {host}: stop what listens there, or choose another "
+            "with `alertpipe ingress --port N`",
+            EXIT_USAGE,
+        )
     settings = settings_or_exit()
     schemas_or_exit(settings)  # a bad source stops the ingress here, in one line
     try:
