@@ -135,19 +135,19 @@ def generate(compiled: _Compiled, text_of: Callable[[Any, int], str | None]) -> 
             "        note_cut(raw_state, raw_display, details)",
         ]
     code += [
-        "    return AlertDraft(",
-        "        message_type=message_type,",
-        "        entity_id=entity_id,",
-        "        entity_display_name=display or entity_id,",
-        "        state_message=state,",
-        "        monitoring_tool=tool,",
-        "        hostname=hostname,",
-        "        event_time=raw_event_time"
+        "    return AlertDraft(",  # positional, in field order: keywords cost ~0.3 µs more
+        "        message_type,",
+        "        entity_id,",
+        "        display or entity_id,",  # entity_display_name
+        "        state,",  # state_message
+        "        tool,",  # monitoring_tool
+        "        hostname,",
+        "        raw_event_time"  # event_time
         " if type(raw_event_time) is int and raw_event_time > 0 else None,",
-        "        annotations=tuple(annotations),",
-        "        details=details,",
-        "        is_test=bool(raw_is_test),",
-        "        source_event_id=None if raw_event_id is None or raw_event_id == ''"
+        "        tuple(annotations),",
+        "        details,",
+        "        bool(raw_is_test),",  # is_test
+        "        None if raw_event_id is None or raw_event_id == ''"  # source_event_id
         " else as_text(raw_event_id),",
         "    )",
     ]

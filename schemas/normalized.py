@@ -132,15 +132,23 @@ def alert_json(alert: NormalizedAlert) -> dict[str, Any]:
             "rule": routing.rule,
         },
         "incident_key": alert.incident_key,
-        "annotations": [
-            {"kind": a.kind, "title": a.title, "value": a.value} for a in alert.annotations
-        ],
+        # (most alerts have none or one: no comprehension and its frame for those)
+        "annotations": _annotations_json(alert.annotations),
         "details": alert.details,
         "raw": {"topic": raw.topic, "partition": raw.partition, "offset": raw.offset},
         "is_test": alert.is_test,
         "duplicates_suppressed": alert.duplicates_suppressed,
         "schema_version": alert.schema_version,
     }
+
+
+def _annotations_json(annotations: tuple[Annotation, ...]) -> list[dict[str, str]]:
+    if not annotations:
+        return []
+    if len(annotations) == 1:
+        a = annotations[0]
+        return [{"kind": a.kind, "title": a.title, "value": a.value}]
+    return [{"kind": a.kind, "title": a.title, "value": a.value} for a in annotations]
 
 
 def dump_json(data: Any) -> bytes:
