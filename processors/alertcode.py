@@ -20,7 +20,7 @@ from processors.mapvalues import as_text
 from schemas.normalized import Annotation, MessageType
 
 if TYPE_CHECKING:
-    from processors.declarative import _Compiled
+    from processors.declarative import KeyPath, _Compiled
 
 MESSAGE_TYPES: frozenset[str] = frozenset(get_args(MessageType))
 OneAlert = Callable[[Any, Any, MapContext], AlertDraft]
@@ -33,6 +33,16 @@ def _read(i: str, root: bool, key: str, get: Any, ns: dict[str, Any]) -> str:
         return f"{'body' if root else 'alert'}.get({key!r})"
     ns[i] = get
     return f"{i}(alert, body)"
+
+
+def _inline(path: KeyPath, into: str = "value") -> list[str]:
+    """Code reading a path of object keys into ``into``, as its compiled getter does (None
+    once a step is not an object): a ``dict.get`` per key, no call."""
+    root, keys = path
+    code = [f"    {into} = {'body' if root else 'alert'}.get({keys[0]!r})"]
+    for key in keys[1:]:
+        code.append(f"    {into} = {into}.get({key!r}) if type({into}) is dict else None")
+    return code
 
 
 def _rest_and_keyed(compiled: _Compiled, ns: dict[str, Any]) -> list[str]:
@@ -87,8 +97,11 @@ def generate(compiled: _Compiled, text_of: Callable[[Any, int], str | None]) -> 
     ]
     for name in OPTIONAL:
         get = getattr(compiled, name)
+        path = compiled.field_paths.get(name)
         if get is None:
             code.append(f"    raw_{name} = None")
+        elif path is not None:
+            code += _inline(path, f"raw_{name}")
         else:
             ns[f"g_{name}"] = get
             code.append(f"    raw_{name} = g_{name}(alert, body)")
@@ -113,8 +126,13 @@ def generate(compiled: _Compiled, text_of: Callable[[Any, int], str | None]) -> 
     if compiled.rest_except is not None or compiled.key_prefix is not None:
         code += _rest_and_keyed(compiled, ns)
     for n, (name, root, key, get) in enumerate(compiled.details):
+        path = compiled.detail_paths[n]
+        code += (
+            _inline(path)
+            if path is not None
+            else [f"    value = {_read(f'd{n}', root, key, get, ns)}"]
+        )
         code += [
-            f"    value = {_read(f'd{n}', root, key, get, ns)}",
             "    if value is not None:",
             f"        details[{name!r}] = value",
         ]
@@ -123,8 +141,13 @@ def generate(compiled: _Compiled, text_of: Callable[[Any, int], str | None]) -> 
             ns[f"m{n}"] = many
             code += [f"    annotations += m{n}(alert, body)"]
             continue
+        path = compiled.link_paths[n]
+        code += (
+            _inline(path)
+            if path is not None
+            else [f"    value = {_read(f'a{n}', root, key, get, ns)}"]
+        )
         code += [
-            f"    value = {_read(f'a{n}', root, key, get, ns)}",
             "    if type(value) is str and value:",
             f"        annotations.append(Annotation({kind!r}, {title!r}, value))",
         ]

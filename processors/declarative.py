@@ -55,6 +55,33 @@ def _reader(spec: Any, where: Where) -> Read:
     return (False, "", compile_spec(spec, where))
 
 
+# A field path of object keys only, as (from the body?, keys): what the generated per-alert
+# code reads inline, one ``dict.get`` per key (``processors.alertcode``).
+KeyPath = tuple[bool, tuple[str, ...]]
+# The optional fields (``_Compiled`` attribute -> field of the mapping file).
+FIELD_OF = {
+    "display": "entity_display_name",
+    "state": "state_message",
+    "tool": "monitoring_tool",
+    "hostname": "hostname",
+    "event_time": "event_time",
+    "event_id": "event_id",
+    "is_test": "is_test",
+}
+
+
+def key_path(spec: Any) -> KeyPath | None:
+    """``spec`` as a path of object keys; None for anything else (an index, a value spec)."""
+    if not isinstance(spec, str):
+        return None
+    try:
+        root, steps = parse_path(spec)
+    except ValueError:
+        return None
+    keys = tuple(step for step in steps if isinstance(step, str))
+    return (root, keys) if keys and len(keys) == len(steps) else None
+
+
 class _Compiled:
     """The getters of one mapping file; ``__call__`` maps one body."""
 
@@ -62,18 +89,21 @@ class _Compiled:
         "alerts",
         "alerts_path",
         "annotations",
+        "detail_paths",
         "details",
         "display",
         "entity_id",
         "event_id",
         "event_time",
         "fast_one",
+        "field_paths",
         "from_ingress",
         "hostname",
         "ingress_prefix",
         "is_test",
         "key_kinds",
         "key_prefix",
+        "link_paths",
         "message_type",
         "name",
         "note_truncated",
@@ -103,6 +133,10 @@ class _Compiled:
             (str(name), *_reader(spec, ("details", str(name))))
             for name, spec in (data.get("details") or {}).items()
         )
+        self.detail_paths = tuple(key_path(spec) for spec in (data.get("details") or {}).values())
+        self.field_paths = {
+            name: key_path(fields[field]) for name, field in FIELD_OF.items() if field in fields
+        }
         # (kind, title, root, key, read, None) for one field with a fixed title, or
         # ("", "", False, "", None, many) for a list or a title read from the body
         self.annotations = tuple(
@@ -115,6 +149,10 @@ class _Compiled:
                 None,
             )
             for i, item in enumerate(data.get("annotations") or [])
+        )
+        self.link_paths = tuple(
+            None if needs_many(item) else key_path(item["value"])
+            for item in data.get("annotations") or []
         )
         from_ingress = data.get("entity_id_from_ingress")
         self.from_ingress = bool(from_ingress)
