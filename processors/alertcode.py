@@ -20,7 +20,7 @@ from processors.mapvalues import as_text
 from schemas.normalized import Annotation, MessageType
 
 if TYPE_CHECKING:
-    from processors.declarative import KeyPath, _Compiled
+    from processors.declarative import Inline, KeyPath, _Compiled
 
 MESSAGE_TYPES: frozenset[str] = frozenset(get_args(MessageType))
 OneAlert = Callable[[Any, Any, MapContext], AlertDraft]
@@ -35,13 +35,29 @@ def _read(i: str, root: bool, key: str, get: Any, ns: dict[str, Any]) -> str:
     return f"{i}(alert, body)"
 
 
-def _inline(path: KeyPath, into: str = "value") -> list[str]:
+def _path(path: KeyPath, into: str, indent: str) -> list[str]:
     """Code reading a path of object keys into ``into``, as its compiled getter does (None
     once a step is not an object): a ``dict.get`` per key, no call."""
     root, keys = path
-    code = [f"    {into} = {'body' if root else 'alert'}.get({keys[0]!r})"]
+    code = [f"{indent}{into} = {'body' if root else 'alert'}.get({keys[0]!r})"]
     for key in keys[1:]:
-        code.append(f"    {into} = {into}.get({key!r}) if type({into}) is dict else None")
+        code.append(f"{indent}{into} = {into}.get({key!r}) if type({into}) is dict else None")
+    return code
+
+
+def _inline(spec: Inline, into: str = "value") -> list[str]:
+    """Code of an inline spec, as ``processors.valuespec`` computes it: a path; or the first
+    of paths that is not missing (of two: the second whatever it is, as ``first_of_two``;
+    else None when all are missing, as ``first``)."""
+    is_first, paths = spec
+    code = _path(paths[0], into, "    ")
+    if not is_first:
+        return code
+    missing = f"    if {into} is None or {into} == '':"
+    for path in paths[1:]:
+        code += [missing, *_path(path, into, "        ")]
+    if len(paths) != 2:
+        code += [missing, f"        {into} = None"]
     return code
 
 

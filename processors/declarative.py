@@ -56,8 +56,10 @@ def _reader(spec: Any, where: Where) -> Read:
 
 
 # A field path of object keys only, as (from the body?, keys): what the generated per-alert
-# code reads inline, one ``dict.get`` per key (``processors.alertcode``).
+# code reads inline, one ``dict.get`` per key (``processors.alertcode``). ``Inline``: a value
+# spec made of those alone, as (a ``first``?, its paths): a path, or the first of paths.
 KeyPath = tuple[bool, tuple[str, ...]]
+Inline = tuple[bool, tuple[KeyPath, ...]]
 # The optional fields (``_Compiled`` attribute -> field of the mapping file).
 FIELD_OF = {
     "display": "entity_display_name",
@@ -71,7 +73,10 @@ FIELD_OF = {
 
 
 def key_path(spec: Any) -> KeyPath | None:
-    """``spec`` as a path of object keys; None for anything else (an index, a value spec)."""
+    """``spec`` (a field path, or ``{path: ...}`` alone) as a path of object keys; None for
+    anything else (an index, steps, another kind of value spec)."""
+    if isinstance(spec, dict) and spec.keys() == {"path"}:
+        spec = spec["path"]
     if not isinstance(spec, str):
         return None
     try:
@@ -80,6 +85,23 @@ def key_path(spec: Any) -> KeyPath | None:
         return None
     keys = tuple(step for step in steps if isinstance(step, str))
     return (root, keys) if keys and len(keys) == len(steps) else None
+
+
+def inline(spec: Any) -> Inline | None:
+    """``spec`` as a path of keys or ``{first: [paths of keys]}`` alone; None otherwise."""
+    path = key_path(spec)
+    if path is not None:
+        return (False, (path,))
+    if (
+        not isinstance(spec, dict)
+        or spec.keys() != {"first"}
+        or not isinstance(spec["first"], list)
+    ):
+        return None
+    paths = [key_path(option) for option in spec["first"]]
+    if not paths or any(p is None for p in paths):
+        return None
+    return (True, tuple(p for p in paths if p is not None))
 
 
 class _Compiled:
@@ -133,9 +155,9 @@ class _Compiled:
             (str(name), *_reader(spec, ("details", str(name))))
             for name, spec in (data.get("details") or {}).items()
         )
-        self.detail_paths = tuple(key_path(spec) for spec in (data.get("details") or {}).values())
+        self.detail_paths = tuple(inline(spec) for spec in (data.get("details") or {}).values())
         self.field_paths = {
-            name: key_path(fields[field]) for name, field in FIELD_OF.items() if field in fields
+            name: inline(fields[field]) for name, field in FIELD_OF.items() if field in fields
         }
         # (kind, title, root, key, read, None) for one field with a fixed title, or
         # ("", "", False, "", None, many) for a list or a title read from the body
@@ -151,7 +173,7 @@ class _Compiled:
             for i, item in enumerate(data.get("annotations") or [])
         )
         self.link_paths = tuple(
-            None if needs_many(item) else key_path(item["value"])
+            None if needs_many(item) else inline(item["value"])
             for item in data.get("annotations") or []
         )
         from_ingress = data.get("entity_id_from_ingress")
