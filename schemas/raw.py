@@ -131,6 +131,8 @@ class RawHeaders:
 
 
 def _lenient(value: bytes) -> str:
+    if type(value) is not bytes:  # a null header beside one that is not UTF-8: as bytes.decode
+        raise TypeError("a header without a value")
     return value.decode("utf-8", "replace")
 
 
