@@ -65,14 +65,14 @@ def process_raw(
         return StageOneResult("unknown", dead_letter=DeadLetter("invalid_envelope", str(exc)))
     source = envelope.source
     compiled = schemas or schema_set()
-    entry = compiled.stage_one.get(source)
-    if entry is None:
+    mapping = compiled.mappings.get(source)
+    if mapping is None:
         return StageOneResult(
             source,
             envelope=envelope,
             dead_letter=DeadLetter("unknown_source", f"no mapping for source {source!r}"),
         )
-    mapping, embedded, check = entry
+    embedded, check = compiled.checks[source]
     data = parse_body(raw.value, envelope.content_type, embedded)
     if isinstance(data, DeadLetter):
         return StageOneResult(source, envelope=envelope, dead_letter=data)

@@ -148,7 +148,7 @@ HEADER_VALUES = st.one_of(
 )
 
 
-def decoded(headers: list[tuple[str, bytes]], decode: object) -> object:
+def decoded(headers: list[tuple[str, bytes | None]], decode: object) -> object:
     """The record a decode gives, or the error it raises (its type and text)."""
     assert callable(decode)
     try:
@@ -168,10 +168,10 @@ def test_headers_decode_as_the_checked_decode_does(
 ) -> None:
     """``RawHeaders.from_kafka`` reads by name and decodes strictly first; the checked path
     (every name checked, then decoded) gives the same record or the same error."""
-    base = [(n, v) for n, v in RawHeaders("s", "o", "k", "r", "c", 5, "q", "a", "u").to_kafka()]
+    base = RawHeaders("s", "o", "k", "r", "c", 5, "q", "a", "u").to_kafka()
     if drop:
         base = base[1:]
-    headers = base + list(zip(names, values, strict=False))
+    headers: list[tuple[str, bytes | None]] = [*base, *zip(names, values, strict=False)]
     assert decoded(headers, RawHeaders.from_kafka) == decoded(
         headers,
         lambda h: RawHeaders._checked(dict(h)),
