@@ -55,6 +55,55 @@ def _reader(spec: Any, where: Where) -> Read:
     return (False, "", compile_spec(spec, where))
 
 
+# A field path of object keys only, as (from the body?, keys): what the generated per-alert
+# code reads inline, one ``dict.get`` per key (``processors.alertcode``). ``Inline``: a value
+# spec made of those alone, as (a ``first``?, its paths): a path, or the first of paths.
+KeyPath = tuple[bool, tuple[str, ...]]
+Inline = tuple[bool, tuple[KeyPath, ...]]
+# The optional fields (``_Compiled`` attribute -> field of the mapping file).
+FIELD_OF = {
+    "display": "entity_display_name",
+    "state": "state_message",
+    "tool": "monitoring_tool",
+    "hostname": "hostname",
+    "event_time": "event_time",
+    "event_id": "event_id",
+    "is_test": "is_test",
+}
+
+
+def key_path(spec: Any) -> KeyPath | None:
+    """``spec`` (a field path, or ``{path: ...}`` alone) as a path of object keys; None for
+    anything else (an index, steps, another kind of value spec)."""
+    if isinstance(spec, dict) and spec.keys() == {"path"}:
+        spec = spec["path"]
+    if not isinstance(spec, str):
+        return None
+    try:
+        root, steps = parse_path(spec)
+    except ValueError:
+        return None
+    keys = tuple(step for step in steps if isinstance(step, str))
+    return (root, keys) if keys and len(keys) == len(steps) else None
+
+
+def inline(spec: Any) -> Inline | None:
+    """``spec`` as a path of keys or ``{first: [paths of keys]}`` alone; None otherwise."""
+    path = key_path(spec)
+    if path is not None:
+        return (False, (path,))
+    if (
+        not isinstance(spec, dict)
+        or spec.keys() != {"first"}
+        or not isinstance(spec["first"], list)
+    ):
+        return None
+    paths = [key_path(option) for option in spec["first"]]
+    if not paths or any(p is None for p in paths):
+        return None
+    return (True, tuple(p for p in paths if p is not None))
+
+
 class _Compiled:
     """The getters of one mapping file; ``__call__`` maps one body."""
 
@@ -62,18 +111,21 @@ class _Compiled:
         "alerts",
         "alerts_path",
         "annotations",
+        "detail_paths",
         "details",
         "display",
         "entity_id",
         "event_id",
         "event_time",
         "fast_one",
+        "field_paths",
         "from_ingress",
         "hostname",
         "ingress_prefix",
         "is_test",
         "key_kinds",
         "key_prefix",
+        "link_paths",
         "message_type",
         "name",
         "note_truncated",
@@ -103,6 +155,10 @@ class _Compiled:
             (str(name), *_reader(spec, ("details", str(name))))
             for name, spec in (data.get("details") or {}).items()
         )
+        self.detail_paths = tuple(inline(spec) for spec in (data.get("details") or {}).values())
+        self.field_paths = {
+            name: inline(fields[field]) for name, field in FIELD_OF.items() if field in fields
+        }
         # (kind, title, root, key, read, None) for one field with a fixed title, or
         # ("", "", False, "", None, many) for a list or a title read from the body
         self.annotations = tuple(
@@ -115,6 +171,10 @@ class _Compiled:
                 None,
             )
             for i, item in enumerate(data.get("annotations") or [])
+        )
+        self.link_paths = tuple(
+            None if needs_many(item) else inline(item["value"])
+            for item in data.get("annotations") or []
         )
         from_ingress = data.get("entity_id_from_ingress")
         self.from_ingress = bool(from_ingress)

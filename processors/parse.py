@@ -51,17 +51,22 @@ def decode_embedded(data: dict[str, Any], fields: tuple[str, ...]) -> dict[str, 
 # 19 digits (below -2**63). Found by mapping every ASCII digit to "0", "-" to itself and
 # everything else to " ", then looking for those runs: the same answer as a regex search at a
 # tenth of its cost (which was ~10 µs on a 1.7 kB body, the largest item of stage 1's
-# profile). A negative 19-digit integer that fits goes the slow way too: rare, and exact.
+# profile). Both runs hold 19 digits, so one search for 19 rules both out (nearly every
+# body: a second full search cost ~0.4 µs on 1.7 kB); only a body with such a run is searched
+# for the two. A negative 19-digit integer that fits goes the slow way too: rare, and exact.
 _DIGITS_AS_ZERO = bytes(
     0x30 if 0x30 <= b <= 0x39 else (b if b == 0x2D else 0x20) for b in range(256)
 )
+_RUN_19 = b"0" * 19
 _LONG_RUN = b"0" * 20
-_LONG_NEGATIVE = b"-" + b"0" * 19
+_LONG_NEGATIVE = b"-" + _RUN_19
 
 
 def has_long_digit_run(body: bytes) -> bool:
     """True when ``body`` holds 20 or more consecutive ASCII digits, or "-" and 19."""
     shape = body.translate(_DIGITS_AS_ZERO)
+    if _RUN_19 not in shape:
+        return False
     return _LONG_RUN in shape or _LONG_NEGATIVE in shape
 
 

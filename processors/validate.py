@@ -33,6 +33,12 @@ class SchemaSet:
                 self._validators[name] = jsonschema_rs.validator_for(info.schema)
             except Exception as exc:  # jsonschema-rs raises its own types for bad schemas
                 raise RegistryError(f"{info.origin or name}: not a usable schema: {exc}") from exc
+        # What stage 1 needs of a source besides its mapping, in one lookup per body: the
+        # fields whose text is embedded JSON, and the validator.
+        self.checks: dict[str, tuple[tuple[str, ...], Any]] = {
+            name: (info.embedded_json, self._validators[name])
+            for name, info in self.sources.items()
+        }
 
     def validator(self, source: str) -> Any:
         return self._validators[source]

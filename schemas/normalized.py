@@ -109,6 +109,82 @@ def encode_alert(alert: NormalizedAlert) -> bytes:
         return dump_json(data)
 
 
+def new_alert(
+    alert_id: str,
+    org: str,
+    source: str,
+    message_type: MessageType,
+    entity_id: str,
+    entity_display_name: str,
+    state_message: str,
+    monitoring_tool: str | None,
+    hostname: str | None,
+    event_time: int,
+    received_at: int,
+    routing_key: str | None,
+    routing: Routing,
+    annotations: tuple[Annotation, ...],
+    details: dict[str, Any],
+    raw: RawRef,
+    is_test: bool,
+) -> tuple[NormalizedAlert, bytes]:
+    """A new alert (``incident_key`` made of ``org`` and ``entity_id``, no duplicates counted)
+    and its bytes, ``encode_alert``'s, from the same values: what stage 1 makes of each draft,
+    without reading every field back from the record it has just built (~0.5 µs an alert)."""
+    incident_key = f"{org}/{entity_id}"  # incident_key_for
+    alert = NormalizedAlert(  # positional, in field order: keywords cost ~1 µs more
+        alert_id,
+        org,
+        source,
+        message_type,
+        entity_id,
+        entity_display_name,
+        state_message,
+        monitoring_tool,
+        hostname,
+        event_time,
+        received_at,
+        routing_key,
+        routing,
+        incident_key,
+        annotations,
+        details,
+        raw,
+        is_test,
+    )
+    data = {  # alert_json's layout, from the values themselves
+        "alert_id": alert_id,
+        "org": org,
+        "source": source,
+        "message_type": message_type,
+        "entity_id": entity_id,
+        "entity_display_name": entity_display_name,
+        "state_message": state_message,
+        "monitoring_tool": monitoring_tool,
+        "hostname": hostname,
+        "event_time": event_time,
+        "received_at": received_at,
+        "routing_key": routing_key,
+        "routing": {
+            "requested": routing.requested,
+            "reason": routing.reason,
+            "teams": routing.teams,
+            "rule": routing.rule,
+        },
+        "incident_key": incident_key,
+        "annotations": _annotations_json(annotations),
+        "details": details,
+        "raw": {"topic": raw.topic, "partition": raw.partition, "offset": raw.offset},
+        "is_test": is_test,
+        "duplicates_suppressed": 0,
+        "schema_version": SCHEMA_VERSION,
+    }
+    try:
+        return alert, orjson.dumps(data)
+    except TypeError:  # as encode_alert
+        return alert, dump_json(data)
+
+
 def alert_json(alert: NormalizedAlert) -> dict[str, Any]:
     """The alert as JSON data, shallow: ``details`` is the alert's own dict, not a copy."""
     routing, raw = alert.routing, alert.raw
@@ -132,15 +208,23 @@ def alert_json(alert: NormalizedAlert) -> dict[str, Any]:
             "rule": routing.rule,
         },
         "incident_key": alert.incident_key,
-        "annotations": [
-            {"kind": a.kind, "title": a.title, "value": a.value} for a in alert.annotations
-        ],
+        # (most alerts have none or one: no comprehension and its frame for those)
+        "annotations": _annotations_json(alert.annotations),
         "details": alert.details,
         "raw": {"topic": raw.topic, "partition": raw.partition, "offset": raw.offset},
         "is_test": alert.is_test,
         "duplicates_suppressed": alert.duplicates_suppressed,
         "schema_version": alert.schema_version,
     }
+
+
+def _annotations_json(annotations: tuple[Annotation, ...]) -> list[dict[str, str]]:
+    if not annotations:
+        return []
+    if len(annotations) == 1:
+        a = annotations[0]
+        return [{"kind": a.kind, "title": a.title, "value": a.value}]
+    return [{"kind": a.kind, "title": a.title, "value": a.value} for a in annotations]
 
 
 def dump_json(data: Any) -> bytes:

@@ -8,6 +8,7 @@ from typing import Any
 
 from processors.deadletter import MappingFailure
 from processors.draft import (
+    FIELD_LIMIT,
     STATE_MESSAGE_LIMIT,
     AlertDraft,
     MapContext,
@@ -48,10 +49,12 @@ def map_event(data: dict[str, Any], ctx: MapContext) -> list[AlertDraft]:
         ]
     if event_type not in KNOWN:
         raise MappingFailure("unknown_event_type", f"unknown ThousandEyes eventType {event_type!r}")
-    if isinstance(data.get("alert"), dict):
-        return [_from_alert(data["alert"], event_type, event_id)]
-    if isinstance(data.get("agentAlert"), dict):
-        return [_from_agent_alert(data["agentAlert"], event_type, event_id)]
+    alert = data.get("alert")
+    if isinstance(alert, dict):
+        return [_from_alert(alert, event_type, event_id)]
+    agent = data.get("agentAlert")
+    if isinstance(agent, dict):
+        return [_from_agent_alert(agent, event_type, event_id)]
     raise MappingFailure("schema", f"{event_type} without an alert or agentAlert object")
 
 
@@ -62,40 +65,50 @@ def _message_type(event_type: str, severity: Any) -> MessageType:
 
 
 def _from_alert(alert: dict[str, Any], event_type: str, event_id: str) -> AlertDraft:
-    rule = str(alert.get("ruleName") or "ThousandEyes alert")
-    test = alert.get("testName")
-    message_type = _message_type(event_type, alert.get("severity"))
-    lines = [f"{rule}: {alert.get('ruleExpression') or ''}".rstrip(": ")]
+    # Every body of the common event comes here: one lookup per key, no helper calls where a
+    # length check does (each call cost ~0.1 µs of a ~3 µs mapping).
+    get = alert.get
+    rule = str(get("ruleName") or "ThousandEyes alert")
+    test = get("testName")
+    recovery = event_type in CLEARS
+    if recovery:
+        message_type: MessageType = "RECOVERY"
+    else:
+        severity = get("severity")
+        level = severity if type(severity) is str else str(severity or "")
+        message_type = SEVERITY.get(level.strip().lower(), "CRITICAL")
+    lines = [f"{rule}: {get('ruleExpression') or ''}".rstrip(": ")]
     if test:
-        lines.append(f"Test: {test} ({alert.get('type') or 'unknown type'})")
-    if message_type == "RECOVERY" and alert.get("active") == 2:
+        lines.append(f"Test: {test} ({get('type') or 'unknown type'})")
+    if recovery and get("active") == 2:
         lines.append("Cleared because the alert rule was changed or removed.")
-    agents = alert.get("agents")
-    if not isinstance(agents, list):
-        agents = []
-    for agent in agents[:50]:
-        if isinstance(agent, dict):
-            metrics = agent.get("metricsAtEnd") if message_type == "RECOVERY" else None
-            lines.append(
-                f"- {agent.get('agentName', agent.get('agentId', '?'))}: "
-                f"{metrics or agent.get('metricsAtStart') or ''}".rstrip(": ")
-            )
-    event_time = utc_text_ms(alert.get("dateStart"))
-    if message_type == "RECOVERY":  # a clear is timed by its end (read only then)
-        event_time = utc_text_ms(alert.get("dateEnd")) or event_time
-    annotations = []
-    if isinstance(alert.get("permalink"), str):
-        annotations.append(Annotation("url", "ThousandEyes alert", alert["permalink"]))
+    agents = get("agents")
+    if isinstance(agents, list):
+        for agent in agents[:50]:
+            if isinstance(agent, dict):
+                name = agent["agentName"] if "agentName" in agent else agent.get("agentId", "?")
+                metrics = agent.get("metricsAtEnd") if recovery else None
+                lines.append(
+                    f"- {name}: {metrics or agent.get('metricsAtStart') or ''}".rstrip(": ")
+                )
+    # A clear is timed by its end, its start only when the end cannot be read.
+    event_time = (recovery and utc_text_ms(get("dateEnd"))) or utc_text_ms(get("dateStart"))
+    permalink = get("permalink")
+    annotations = (
+        (Annotation("url", "ThousandEyes alert", permalink),) if isinstance(permalink, str) else ()
+    )
+    display = f"{rule} ({test})" if test else rule
+    message = "\n".join(lines)
     # Positional, in field order (the common event: keywords cost ~0.3 µs more, 2.5x).
     return AlertDraft(
         message_type,
         f"thousandeyes:{alert['alertId']}",  # entity_id
-        clip(f"{rule} ({test})" if test else rule),  # entity_display_name
-        clip("\n".join(lines), STATE_MESSAGE_LIMIT),  # state_message
+        display if len(display) <= FIELD_LIMIT else clip(display),  # entity_display_name
+        message if len(message) <= STATE_MESSAGE_LIMIT else clip(message, STATE_MESSAGE_LIMIT),
         "ThousandEyes",  # monitoring_tool
         None,  # hostname
         event_time,
-        tuple(annotations),
+        annotations,
         {"event_type": event_type, "event_id": event_id, "alert": alert},  # details
         False,  # is_test
         event_id,  # source_event_id

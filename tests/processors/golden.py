@@ -2,7 +2,9 @@
 
 The corpus: every fixture under several envelopes, and bodies derived from the fixtures by a
 seeded generator (keys removed or replaced by odd JSON: big integers, floats, unicode, nesting,
-lists of alerts; broken JSON; forms; unknown sources; missing headers). Each case is run
+lists of alerts; broken JSON; forms; unknown sources; missing headers); then the same for the
+sample bodies of every source folder (``catalog_samples``: the declarative sources), appended
+so the first 609 cases stay as they were. Each case is run
 through stage 1 (``processors.stage_one.stage_one``) and every alert it yields through stage 2
 (``processors.stage_two.decide_alert``), in order, against the states the earlier cases left,
 so redeliveries, duplicates, escalations and recoveries are all decided. The file stores the
@@ -27,11 +29,14 @@ from processors.routing import RoutingConfig, config_from_json
 from processors.stage_one import stage_one
 from processors.stage_two import decide_alert
 from schemas.raw import RawHeaders
+from schemas.registry import load_sources
 from tests.processors.helpers import FIXTURES
 
 GOLDEN = Path(__file__).parent / "golden" / "core-outputs.jsonl.gz"
 SEED = 20261201
 GENERATED = 600
+CATALOG_SEED = 20261202
+CATALOG_GENERATED = 900
 NOW = 1_742_240_900_000
 POLICY = IncidentPolicy(resolved_ttl_ms=60_000, open_ttl_ms=600_000, max_fingerprints=4)
 ROUTES = {
@@ -92,6 +97,16 @@ def fixtures() -> list[tuple[str, str, bytes]]:
     return out
 
 
+def catalog_samples() -> list[tuple[str, str, bytes]]:
+    """(source, content type, body) of every sample body in a source folder's ``samples/``."""
+    out = []
+    for name, info in sorted(load_sources().items()):
+        for path in info.samples:
+            if path.suffix == ".json":
+                out.append((name, "application/json", path.read_bytes()))
+    return out
+
+
 def _mutate(rng: random.Random, body: Any) -> Any:
     for _ in range(rng.randrange(4)):
         target = body
@@ -148,24 +163,41 @@ def _headers(rng: random.Random, source: str, ctype: str, n: int) -> list[tuple[
     return headers
 
 
-def corpus() -> list[dict[str, Any]]:
-    """The inputs: every fixture once, then GENERATED derived bodies, some sent twice."""
-    rng = random.Random(SEED)
+def _generated(
+    rng: random.Random, pool: list[tuple[str, str, bytes]], count: int, first: int
+) -> list[dict[str, Any]]:
+    """``count`` bodies derived from ``pool``, some sent twice (a redelivery: same body and
+    headers, a new offset)."""
     cases: list[dict[str, Any]] = []
-    pool = fixtures()
-    plain = [(s, c, b, _headers(random.Random(i), s, c, i)) for i, (s, c, b) in enumerate(pool)]
-    for i in range(GENERATED):
+    for i in range(first, first + count):
         if cases and rng.random() < 0.15:
-            repeat = dict(rng.choice(cases))  # a redelivery: same body and headers, new offset
-            cases.append(repeat)
+            cases.append(dict(rng.choice(cases)))
             continue
         source, ctype, raw = rng.choice(pool)
         source, ctype, body = _body(rng, source, ctype, raw)
         cases.append({"body": body, "headers": _headers(rng, source, ctype, i)})
-    fixed = [{"body": b, "headers": h} for _, _, b, h in plain]
+    return cases
+
+
+def _plain(pool: list[tuple[str, str, bytes]], first: int) -> list[dict[str, Any]]:
+    return [
+        {"body": b, "headers": _headers(random.Random(i), s, c, i)}
+        for i, (s, c, b) in enumerate(pool, start=first)
+    ]
+
+
+def corpus() -> list[dict[str, Any]]:
+    """The inputs: every fixture once, then GENERATED derived bodies; then every source
+    folder's samples once, then CATALOG_GENERATED bodies derived from them."""
+    pool = fixtures()
+    cases = _plain(pool, 0) + _generated(random.Random(SEED), pool, GENERATED, 0)
+    catalog = catalog_samples()
+    first = len(cases)
+    cases += _plain(catalog, first)
+    cases += _generated(random.Random(CATALOG_SEED), catalog, CATALOG_GENERATED, first)
     return [
         {**case, "key": f"acme/k{n % 3}".encode(), "offset": 1000 + n}
-        for n, case in enumerate(fixed + cases)
+        for n, case in enumerate(cases)
     ]
 
 

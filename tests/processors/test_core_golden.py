@@ -14,6 +14,7 @@ from processors.parse import parse_json
 from processors.pipeline import process_raw
 from processors.stage_two import decide_alert, with_count
 from schemas.normalized import dump_json
+from schemas.registry import load_sources
 from tests.processors.golden import corpus, load, run_core
 from tests.processors.helpers import raw_input
 from tests.processors.strategies import variants
@@ -35,7 +36,8 @@ def test_the_frozen_corpus_is_the_generated_one() -> None:
 
 
 def test_the_corpus_reaches_every_kind_of_outcome() -> None:
-    """Dead letters of several kinds, alerts of every source, emitted and suppressed alike."""
+    """Dead letters of several kinds, alerts of every source (each source folder's too),
+    emitted and suppressed alike."""
     outputs = [record for _, frozen in load() for record in frozen["published"]]
     letters = Counter(
         dict(record["headers"]).get("error.code") for record in outputs if record["dead_letter"]
@@ -45,6 +47,12 @@ def test_the_corpus_reaches_every_kind_of_outcome() -> None:
     assert len(letters) >= 4, letters
     assert {"open", "redelivery", "duplicate", "resolve"} <= set(reasons), reasons
     assert {"thousandeyes", "pingometer", "generic", "unknown"} <= set(sources), sources
+    emitted = Counter(
+        frozen["source"]
+        for _, frozen in load()
+        if any(r.get("decision", [False])[0] for r in frozen["published"])
+    )
+    assert set(load_sources()) <= set(emitted), emitted  # every source's alerts, emitted
 
 
 SOURCES = ["thousandeyes", "pingometer", "generic"]
