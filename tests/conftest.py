@@ -20,7 +20,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from alertpipe.localbroker.broker import LocalBroker
 from alertpipe.localbroker.choice import BrokerKind, choose_broker, docker_daemon_answers
 from alertpipe.localbroker.jars import LocalKafkaError
-from alertpipe.localbroker.tls import make_ca
+from alertpipe.localbroker.tls import ClientTls, make_ca, make_client_cert
 from kafkaio.admin import KafkaUnreachable, answers
 from kafkaio.clients import KafkaConnection
 from kafkaio.env import Env
@@ -29,6 +29,7 @@ from kafkaio.security import load_security
 # testcontainers path (machines with Docker): Confluent's image in KRaft mode, the one
 # testcontainers' KafkaContainer is built for.
 KAFKA_IMAGE = "confluentinc/cp-kafka:7.9.0"
+OTHER_CA_PASSWORD = "other-ca-password"
 
 
 class NewTopicFactory(Protocol):
@@ -104,7 +105,15 @@ def secure_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecureKaf
 def other_ca(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A CA (PEM) that signed nothing the tests' brokers present: a valid file to trust, and
     the wrong one."""
-    return make_ca(tmp_path_factory.mktemp("other-ca"), "other-ca", "other-ca-password")
+    return make_ca(tmp_path_factory.mktemp("other-ca"), "other-ca", OTHER_CA_PASSWORD)
+
+
+@pytest.fixture(scope="session")
+def other_ca_client(other_ca: Path) -> ClientTls:
+    """A client certificate and key signed by ``other_ca``: well formed, and trusted by no
+    broker of the tests."""
+    return make_client_cert(other_ca.with_suffix(".p12"), OTHER_CA_PASSWORD, other_ca.parent,
+                            "stranger")  # fmt: skip
 
 
 def _unique(request: pytest.FixtureRequest, kind: str) -> str:

@@ -90,7 +90,7 @@ def known_source_or_exit(settings: Settings, source: str | None) -> None:
 def bootstrap_or_exit(settings: Settings) -> KafkaConnection:
     """KAFKA_BOOTSTRAP_SERVERS if set, else the running local broker, else a clear error;
     with the security settings (KAFKA_SECURITY_PROTOCOL, ...), or, for a local broker started
-    with --security sasl_ssl and no such settings, that broker's own client settings."""
+    with --security sasl_ssl or ssl and no such settings, that broker's own client settings."""
     choice = choose_broker(os.environ, "run", lambda: False)
     if choice.kind is BrokerKind.EXTERNAL and choice.bootstrap_servers:
         return settings.connection(choice.bootstrap_servers)

@@ -72,9 +72,11 @@ def kafka() -> None:
     "--security",
     type=click.Choice(MODES),
     default=None,
-    help="plaintext, or sasl_ssl: TLS (a CA and certificate made in the state dir) and SASL "
-    "SCRAM-SHA-256/512 or PLAIN for user alertpipe; prints the client settings as KEY=value "
-    "lines (also in <state dir>/client.env) [default: the state dir's mode, plaintext if new].",
+    help="plaintext; sasl_ssl: TLS (a CA and certificate made in the state dir) and SASL "
+    "SCRAM-SHA-256/512 or PLAIN for user alertpipe; or ssl: mutual TLS, a client certificate "
+    "signed by the same CA required (one made in the state dir). Secured, it prints the client "
+    "settings as KEY=value lines (also in <state dir>/client.env) [default: the state dir's "
+    "mode, plaintext if new].",
 )
 @click.option(
     "--acls",
@@ -98,8 +100,8 @@ def start(
     Formats storage on first start, repairs a stale PID file or a half-formatted data dir, and
     returns once every broker answers metadata requests. With --brokers N, nodes that were
     stopped are started again on their old ports. The last line printed is the address; with
-    --security sasl_ssl, the client settings, KAFKA_BOOTSTRAP_SERVERS first (the password as
-    KAFKA_SASL_PASSWORD_FILE, never itself).
+    --security sasl_ssl or ssl, the client settings, KAFKA_BOOTSTRAP_SERVERS first (passwords
+    as KAFKA_SASL_PASSWORD_FILE or KAFKA_SSL_KEY_PASSWORD_FILE, never themselves).
     """
     try:
         if brokers == 1:
@@ -116,7 +118,7 @@ def start(
         elif port is not None:
             fail("--port is for the single broker; a cluster picks free ports", EXIT_USAGE)
         elif security not in (None, "plaintext") or authorizer:
-            fail("--security sasl_ssl and --acls are for the single broker", EXIT_USAGE)
+            fail("--security sasl_ssl or ssl and --acls are for the single broker", EXIT_USAGE)
         else:
             bootstrap = _cluster(state_dir, brokers, heap).start(timeout=timeout).bootstrap_servers
     except LocalKafkaError as exc:

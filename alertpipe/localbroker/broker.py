@@ -21,13 +21,12 @@ from pathlib import Path
 
 from alertpipe.localbroker.config import (
     BrokerLayout,
-    SaslSslListener,
+    SecureListener,
     jvm_command,
     new_cluster_id,
     quorum_voters,
     render_log4j_config,
     render_server_properties,
-    scram_format_args,
 )
 from alertpipe.localbroker.jars import CACHE_DIR, Echo, LocalKafkaError, resolve_jars
 from alertpipe.localbroker.process import (
@@ -42,6 +41,7 @@ from alertpipe.localbroker.secured import (
     SASL_USER,
     client_connection,
     client_env,
+    format_args,
     marker_text,
     new_password_file,
     resolve_mode,
@@ -184,10 +184,9 @@ class LocalBroker:
         mode = resolve_mode(self.layout, self.requested_security)
         if self.authorizer and mode != "sasl_ssl":
             raise LocalKafkaError("the ACL authorizer needs --security sasl_ssl (principals)")
-        secure = secure_listener(self.layout) if mode == "sasl_ssl" else None
+        secure = secure_listener(self.layout, mode)
         self._write_configs(broker_port, membership, secure)
-        scram = scram_format_args(secure.username, secure.password) if secure else []
-        self._ensure_formatted(java, libs, membership.cluster_id, mode, scram)
+        self._ensure_formatted(java, libs, membership.cluster_id, mode, format_args(secure))
         proc = self._spawn(java, libs)
         self._children[proc.pid] = proc
         controller_port = membership.controller_ports[membership.node_id]
@@ -221,7 +220,7 @@ class LocalBroker:
         return broker_port, controller_port
 
     def _write_configs(
-        self, broker_port: int, membership: Membership, secure: SaslSslListener | None
+        self, broker_port: int, membership: Membership, secure: SecureListener | None
     ) -> None:
         if secure is not None:  # it holds the passwords
             self.layout.properties.touch(mode=0o600)
@@ -309,7 +308,8 @@ class LocalBroker:
                     ) from None
 
     def client(self, state: BrokerState) -> KafkaConnection:
-        """How a client reaches the broker of ``state`` (TLS and SASL in sasl_ssl mode)."""
+        """How a client reaches the broker of ``state`` (TLS and SASL in sasl_ssl mode, TLS
+        with a client certificate in ssl mode)."""
         return client_connection(self.layout, state.bootstrap_servers, state.security)
 
     def client_env(self) -> dict[str, str]:

@@ -9,6 +9,7 @@ import base64
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 SCRAM_MECHANISMS = ("SCRAM-SHA-256", "SCRAM-SHA-512")
 CLIENT_MECHANISM = "SCRAM-SHA-512"
@@ -19,11 +20,27 @@ class SaslSslListener:
     """The client listener of ``--security sasl_ssl``: TLS with this keystore, SASL SCRAM (and
     PLAIN) for one user, whose SCRAM credentials are written at format time."""
 
+    protocol: ClassVar[str] = "SASL_SSL"
     keystore: Path  # PKCS#12
     store_password: str
     ca_pem: Path  # the broker trusts it when it connects to itself (transaction markers)
     username: str
     password: str
+
+
+@dataclass(frozen=True)
+class MutualTlsListener:
+    """The client listener of ``--security ssl``: TLS with this keystore, and every client
+    (the broker itself too, with its own certificate) must present a certificate the CA
+    signed; no SASL."""
+
+    protocol: ClassVar[str] = "SSL"
+    keystore: Path  # PKCS#12
+    store_password: str
+    ca_pem: Path  # the truststore: the CA that signed the clients' certificates
+
+
+SecureListener = SaslSslListener | MutualTlsListener
 
 
 @dataclass(frozen=True)
@@ -61,7 +78,8 @@ class BrokerLayout:
 
     @property
     def tls_dir(self) -> Path:
-        """CA, broker keystore (``--security sasl_ssl``)."""
+        """CA, broker keystore (``--security sasl_ssl`` and ``ssl``), client certificate and
+        key (``ssl``)."""
         return self.state_dir / "tls"
 
     @property
@@ -104,7 +122,7 @@ def render_server_properties(
     data_dir: Path,
     voters: str | None = None,
     replication: int = 1,
-    secure: SaslSslListener | None = None,
+    secure: SecureListener | None = None,
     authorizer: bool = False,
 ) -> str:
     """A combined broker+controller KRaft config bound to 127.0.0.1 only.
@@ -114,12 +132,12 @@ def render_server_properties(
     defaults to ``min.insync.replicas`` = replication - 1, so acks=all survives one broker
     down and refuses writes with fewer in sync. Topics are never auto-created, so a mistyped
     topic name fails loudly instead of silently creating an empty topic. With ``secure``, the
-    client listener (which the broker also uses to reach itself) is SASL_SSL instead of
-    PLAINTEXT; the controller listener stays PLAINTEXT on loopback. With ``authorizer`` (needs
-    ``secure``), Kafka's KRaft ACL authorizer: only what an ACL allows, see
-    ``authorizer_properties``.
+    client listener (which the broker also uses to reach itself) is SASL_SSL, or SSL with
+    client certificates required, instead of PLAINTEXT; the controller listener stays
+    PLAINTEXT on loopback. With ``authorizer`` (needs a SASL_SSL listener), Kafka's KRaft ACL
+    authorizer: only what an ACL allows, see ``authorizer_properties``.
     """
-    client = "SASL_SSL" if secure else "PLAINTEXT"
+    client = secure.protocol if secure else "PLAINTEXT"
     rf = str(replication)
     min_isr = str(max(1, replication - 1))
     lines = {
@@ -148,7 +166,10 @@ def render_server_properties(
         "group.initial.rebalance.delay.ms": "0",
         "log.segment.bytes": str(64 * 1024 * 1024),
     }
-    if secure is not None:
+    if isinstance(secure, MutualTlsListener):
+        lines.update(tls_properties(secure.keystore, secure.store_password, secure.ca_pem))
+        lines["ssl.client.auth"] = "required"
+    if isinstance(secure, SaslSslListener):
         lines.update(sasl_ssl_properties(secure))
         if authorizer:
             lines.update(authorizer_properties(secure.username))
@@ -174,17 +195,25 @@ def sasl_ssl_properties(secure: SaslSslListener) -> dict[str, str]:
         "sasl.enabled.mechanisms": ",".join((*SCRAM_MECHANISMS, "PLAIN")),
         "sasl.mechanism.inter.broker.protocol": CLIENT_MECHANISM,
         "listener.name.sasl_ssl.plain.sasl.jaas.config": plain,
-        "ssl.keystore.type": "PKCS12",
-        "ssl.keystore.location": str(secure.keystore),
-        "ssl.keystore.password": secure.store_password,
-        "ssl.key.password": secure.store_password,
-        "ssl.truststore.type": "PEM",
-        "ssl.truststore.location": str(secure.ca_pem),
+        **tls_properties(secure.keystore, secure.store_password, secure.ca_pem),
         "ssl.client.auth": "none",
     }
     for mechanism in SCRAM_MECHANISMS:
         props[f"listener.name.sasl_ssl.{mechanism.lower()}.sasl.jaas.config"] = scram
     return props
+
+
+def tls_properties(keystore: Path, password: str, ca_pem: Path) -> dict[str, str]:
+    """The broker's key and certificate (PKCS#12, key and store under one password) and the CA
+    it trusts (PEM) on its TLS client listener."""
+    return {
+        "ssl.keystore.type": "PKCS12",
+        "ssl.keystore.location": str(keystore),
+        "ssl.keystore.password": password,
+        "ssl.key.password": password,
+        "ssl.truststore.type": "PEM",
+        "ssl.truststore.location": str(ca_pem),
+    }
 
 
 def authorizer_properties(super_user: str) -> dict[str, str]:

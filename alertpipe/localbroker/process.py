@@ -25,7 +25,7 @@ class BrokerState:
     broker_port: int
     controller_port: int
     started_at: float | None = None
-    security: str = "plaintext"  # or "sasl_ssl": the client listener (see LocalBroker)
+    security: str = "plaintext"  # or "sasl_ssl", "ssl": the client listener (see LocalBroker)
 
     @property
     def bootstrap_servers(self) -> str:

@@ -1,5 +1,6 @@
-"""``alertpipe kafka start --security sasl_ssl``: what makes the local broker's client listener
-TLS + SASL, and the client settings that reach it (the same variables a real cluster needs).
+"""``alertpipe kafka start --security sasl_ssl|ssl``: what makes the local broker's client
+listener TLS + SASL, or mutual TLS (a client certificate required), and the client settings
+that reach it (the same variables a real cluster needs).
 
 The mode is fixed when the state dir is formatted (the SCRAM credentials are written then,
 KIP-900); starting the same dir in another mode is refused rather than silently reformatted.
@@ -10,14 +11,21 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from alertpipe.localbroker.config import CLIENT_MECHANISM, BrokerLayout, SaslSslListener
+from alertpipe.localbroker.config import (
+    CLIENT_MECHANISM,
+    BrokerLayout,
+    MutualTlsListener,
+    SaslSslListener,
+    SecureListener,
+    scram_format_args,
+)
 from alertpipe.localbroker.jars import LocalKafkaError
-from alertpipe.localbroker.tls import ensure_broker_tls
+from alertpipe.localbroker.tls import ClientTls, ensure_broker_tls, ensure_client_tls
 from kafkaio.clients import KafkaConnection
 from kafkaio.env import Env
 from kafkaio.security import load_security
 
-MODES = ("plaintext", "sasl_ssl")
+MODES = ("plaintext", "sasl_ssl", "ssl")
 SASL_USER = "alertpipe"
 MARKER = "formatted by alertpipe"
 
@@ -32,7 +40,8 @@ def formatted_mode(layout: BrokerLayout) -> str | None:
         text = layout.formatted_marker.read_text()
     except OSError:
         return None
-    return "sasl_ssl" if "(sasl_ssl)" in text else "plaintext"
+    _, _, mode = text.strip().partition("(")
+    return mode.rstrip(")") or "plaintext"
 
 
 def resolve_mode(layout: BrokerLayout, requested: str | None) -> str:
@@ -50,13 +59,26 @@ def resolve_mode(layout: BrokerLayout, requested: str | None) -> str:
     return requested
 
 
-def secure_listener(layout: BrokerLayout) -> SaslSslListener:
-    """The CA, keystore and SASL password of this state dir, made on first use."""
+def secure_listener(layout: BrokerLayout, mode: str) -> SecureListener | None:
+    """The client listener of ``mode`` (None: plaintext) with the CA, keystore and SASL
+    password or client certificate of this state dir, made on first use."""
+    if mode == "plaintext":
+        return None
     tls = ensure_broker_tls(layout.tls_dir)
+    if mode == "ssl":
+        ensure_client_tls(tls)
+        return MutualTlsListener(tls.keystore, tls.password, tls.ca_pem)
     if not layout.sasl_password_file.exists():
         new_password_file(layout, SASL_USER)
     password = layout.sasl_password_file.read_text().strip()
     return SaslSslListener(tls.keystore, tls.password, tls.ca_pem, SASL_USER, password)
+
+
+def format_args(secure: SecureListener | None) -> list[str]:
+    """What ``StorageTool format`` needs for this listener: the SCRAM credentials of SASL."""
+    if isinstance(secure, SaslSslListener):
+        return scram_format_args(secure.username, secure.password)
+    return []
 
 
 def password_file(layout: BrokerLayout, user: str) -> Path:
@@ -80,8 +102,18 @@ def client_env(
     layout: BrokerLayout, bootstrap: str, mode: str, user: str = SASL_USER
 ) -> dict[str, str]:
     """The variables a client of this broker sets (as ``user``, by default the super user):
-    the password as a file, never inline."""
+    the password as a file, never inline; with ``ssl``, the client certificate and its key
+    (encrypted, its password as a file)."""
     env = {"KAFKA_BOOTSTRAP_SERVERS": bootstrap}
+    if mode == "ssl":
+        client = ClientTls.named(layout.tls_dir, "client")
+        env.update(
+            KAFKA_SECURITY_PROTOCOL="SSL",
+            KAFKA_SSL_CA_FILE=str(layout.tls_dir / "ca.pem"),
+            KAFKA_SSL_CERT_FILE=str(client.cert_pem),
+            KAFKA_SSL_KEY_FILE=str(client.key_pem),
+            KAFKA_SSL_KEY_PASSWORD_FILE=str(client.key_password_file),
+        )
     if mode == "sasl_ssl":
         env.update(
             KAFKA_SECURITY_PROTOCOL="SASL_SSL",

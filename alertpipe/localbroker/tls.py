@@ -1,5 +1,7 @@
 """A certificate authority and a broker certificate for the local broker's TLS listener, made
-with the JDK's ``keytool`` (the broker needs Java anyway; no extra Python dependency).
+with the JDK's ``keytool`` (the broker needs Java anyway), and for mutual TLS a client
+certificate signed by the same CA, made with ``cryptography``: keytool cannot write a private
+key as PEM, which is what clients read.
 
 The broker gets a PKCS#12 keystore (its key, its certificate signed by the CA, the CA); clients
 get the CA as PEM (``KAFKA_SSL_CA_FILE``). The certificate names 127.0.0.1 and localhost, so
@@ -8,11 +10,18 @@ clients verify the host name as they would against a real cluster. Made once per
 
 from __future__ import annotations
 
+import datetime
 import secrets
 import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from alertpipe.localbroker.jars import LocalKafkaError
 
@@ -24,6 +33,26 @@ class BrokerTls:
     ca_pem: Path  # what clients trust
     keystore: Path  # PKCS#12: the broker's key and certificate chain
     password: str  # of the keystore and of its key (never shown to clients)
+
+    @property
+    def ca_store(self) -> Path:
+        """PKCS#12: the CA's key and certificate, under ``password``."""
+        return self.ca_pem.with_suffix(".p12")
+
+
+@dataclass(frozen=True)
+class ClientTls:
+    """A client certificate and its encrypted key, PEM (``KAFKA_SSL_CERT_FILE``,
+    ``KAFKA_SSL_KEY_FILE``), and the key's password in a file (mode 0600)."""
+
+    cert_pem: Path
+    key_pem: Path
+    key_password_file: Path
+
+    @classmethod
+    def named(cls, directory: Path, name: str) -> ClientTls:
+        return cls(directory / f"{name}.pem", directory / f"{name}-key.pem",
+                   directory / f"{name}-key-password")  # fmt: skip
 
 
 def keytool() -> str:
@@ -81,3 +110,49 @@ def ensure_broker_tls(directory: Path) -> BrokerTls:
     password_file.write_text(password + "\n")
     password_file.chmod(0o600)
     return BrokerTls(ca_pem, keystore, password)
+
+
+def make_client_cert(ca_store: Path, ca_password: str, directory: Path, name: str) -> ClientTls:
+    """A client certificate (CN=``name``, for client authentication only) signed by the CA in
+    ``ca_store``, its EC P-256 key encrypted with a new random password; all in ``directory``
+    as ``<name>.pem``, ``<name>-key.pem`` and ``<name>-key-password``."""
+    ca_key, ca_cert, _ = pkcs12.load_key_and_certificates(
+        ca_store.read_bytes(), ca_password.encode()
+    )
+    if not isinstance(ca_key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) or ca_cert is None:
+        raise LocalKafkaError(f"{ca_store} holds no CA key and certificate")
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))  # clock skew
+        .not_valid_after(now + datetime.timedelta(days=int(VALIDITY_DAYS)))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    found = ClientTls.named(directory, name)
+    password = secrets.token_urlsafe(18)
+    for path, text in (
+        (found.key_password_file, password.encode() + b"\n"),
+        (found.key_pem, key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(password.encode()),
+        )),
+        (found.cert_pem, cert.public_bytes(serialization.Encoding.PEM)),
+    ):  # fmt: skip
+        path.touch(mode=0o600)
+        path.write_bytes(text)
+    return found
+
+
+def ensure_client_tls(broker: BrokerTls, name: str = "client") -> ClientTls:
+    """The client certificate the broker's CA signed, made on first use (``--security ssl``)."""
+    made = ClientTls.named(broker.ca_pem.parent, name)
+    if all(path.exists() for path in (made.cert_pem, made.key_pem, made.key_password_file)):
+        return made
+    return make_client_cert(broker.ca_store, broker.password, broker.ca_pem.parent, name)

@@ -94,6 +94,28 @@ def test_the_sasl_ssl_listener_replaces_plaintext(tmp_path: Path) -> None:
     assert scram_format_args("alertpipe", "pw")[-1] == "SCRAM-SHA-512=[name=alertpipe,password=pw]"
 
 
+def test_the_mutual_tls_listener_requires_client_certificates_and_no_sasl(tmp_path: Path) -> None:
+    from alertpipe.localbroker.config import MutualTlsListener
+
+    secure = MutualTlsListener(tmp_path / "b.p12", "storepw", tmp_path / "ca.pem")
+    props = parse(
+        render_server_properties(
+            node_id=1, broker_port=9093, controller_port=9094, data_dir=tmp_path, secure=secure
+        )
+    )
+    assert props["listeners"] == "SSL://127.0.0.1:9093,CONTROLLER://127.0.0.1:9094"
+    assert props["listener.security.protocol.map"] == "SSL:SSL,CONTROLLER:PLAINTEXT"
+    assert props["inter.broker.listener.name"] == "SSL"
+    assert props["ssl.client.auth"] == "required"
+    assert props["ssl.truststore.location"] == str(tmp_path / "ca.pem")
+    assert not any(key.startswith("sasl.") for key in props)
+    with pytest.raises(ValueError, match="SASL_SSL"):
+        render_server_properties(
+            node_id=1, broker_port=9093, controller_port=9094, data_dir=tmp_path, secure=secure,
+            authorizer=True,
+        )  # fmt: skip
+
+
 def test_the_authorizer_denies_what_no_acl_allows_and_needs_sasl(tmp_path: Path) -> None:
     from alertpipe.localbroker.config import SaslSslListener, render_log4j_config
 
@@ -127,3 +149,7 @@ def test_a_state_dir_keeps_its_security_mode(tmp_path: Path) -> None:
     assert resolve_mode(layout, None) == "sasl_ssl"
     with pytest.raises(LocalKafkaError, match="was formatted for --security sasl_ssl"):
         resolve_mode(layout, "plaintext")
+    layout.formatted_marker.write_text(marker_text("ssl"))
+    assert resolve_mode(layout, None) == "ssl"
+    with pytest.raises(LocalKafkaError, match="was formatted for --security ssl"):
+        resolve_mode(layout, "sasl_ssl")
