@@ -7,25 +7,22 @@ or one from another CA, is refused at once, with the reason."""
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from alertpipe.harness import fresh_topics, pipeline_env, worker_env
+from alertpipe.harness import fresh_topics, pipeline_env
 from alertpipe.localbroker.tls import ClientTls
 from kafkaio.clients import KafkaConnection
 from kafkaio.env import Env
 from kafkaio.security import load_security
 from kafkaio.settings import prefixed_topics
 from tests.conftest import SecureKafka
-from tests.faults.processes import running_ingress, running_worker
 from tests.ingest.kafka_helpers import enable
-from tests.kafkaio.test_security_e2e import cli
+from tests.kafkaio.test_security_e2e import cli, webhook_round_trip
 
 pytestmark = pytest.mark.kafka
 
@@ -74,26 +71,8 @@ def test_a_webhook_goes_through_ingress_and_worker_over_mutual_tls(
     env = pipeline_env(kafka, topics)
     assert {name: env[name] for name in CLIENT_TLS} == {n: mtls_kafka.env[n] for n in CLIENT_TLS}
     assert "KAFKA_SSL_KEY_PASSWORD" not in env  # the file travels, never the password
-    with (
-        running_worker(worker_env(kafka, topics, tmp_path / "data"), tmp_path / "worker.log"),
-        running_ingress(env, tmp_path / "ingress.log") as ingress,
-    ):
-        body = (FIXTURES / "generic" / "critical.json").read_bytes()
-        url = f"{ingress.base_url}/integrations/generic/20131114/alert/{key}/ops"
-        answer = httpx.post(url, content=body, headers={"content-type": "application/json"})
-        assert answer.status_code == 200, answer.text
-        deadline = time.monotonic() + 60
-        while True:
-            tail = cli(["tail", "normalized", "--from-beginning", "--json"], env)
-            assert tail.returncode == 0, tail.stderr
-            if tail.stdout.strip():
-                break
-            assert time.monotonic() < deadline, "no normalized alert within 60s"
-            time.sleep(0.5)
-    [line] = tail.stdout.strip().splitlines()
-    alert = json.loads(line)["alert"]
+    alert = webhook_round_trip(kafka, topics, key, env, tmp_path)
     assert alert["org"] == ORG
-    assert alert["entity_id"] == json.loads(body)["entity_id"]
 
 
 @pytest.mark.parametrize("case", ["no certificate", "another CA's certificate"])

@@ -10,6 +10,7 @@ import json
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -19,7 +20,7 @@ from kafkaio.admin import fetch_cluster
 from kafkaio.clients import KafkaConnection
 from kafkaio.env import Env
 from kafkaio.security import load_security
-from kafkaio.settings import prefixed_topics
+from kafkaio.settings import TopicSettings, prefixed_topics
 from tests.conftest import SecureKafka
 from tests.faults.processes import running_ingress, running_worker
 from tests.ingest.kafka_helpers import enable
@@ -36,20 +37,16 @@ def cli(
     )
 
 
-def test_a_webhook_goes_through_ingress_and_worker_over_sasl_ssl(
-    secure_kafka: SecureKafka, tmp_path: Path
-) -> None:
-    kafka = secure_kafka.kafka
-    topics = asyncio.run(fresh_topics(kafka, partitions=1, prefix="sasl"))
-    key, _ = asyncio.run(enable(kafka, topics, "generic", ORG))
-    env = pipeline_env(kafka, topics)
-    assert env["KAFKA_SASL_PASSWORD_FILE"] == secure_kafka.env["KAFKA_SASL_PASSWORD_FILE"]
-    assert "KAFKA_SASL_PASSWORD" not in env  # the file travels, never the password
+def webhook_round_trip(
+    kafka: KafkaConnection, topics: TopicSettings, key: str, env: dict[str, str], tmp_path: Path
+) -> dict[str, Any]:
+    """POST generic's critical sample through a real ingress and worker (``env``: the pipeline's
+    settings), read it back with ``alertpipe tail``; the normalized alert."""
+    body = (FIXTURES / "generic" / "critical.json").read_bytes()
     with (
         running_worker(worker_env(kafka, topics, tmp_path / "data"), tmp_path / "worker.log"),
         running_ingress(env, tmp_path / "ingress.log") as ingress,
     ):
-        body = (FIXTURES / "generic" / "critical.json").read_bytes()
         url = f"{ingress.base_url}/integrations/generic/20131114/alert/{key}/ops"
         answer = httpx.post(url, content=body, headers={"content-type": "application/json"})
         assert answer.status_code == 200, answer.text
@@ -62,9 +59,22 @@ def test_a_webhook_goes_through_ingress_and_worker_over_sasl_ssl(
             assert time.monotonic() < deadline, "no normalized alert within 60s"
             time.sleep(0.5)
     [line] = tail.stdout.strip().splitlines()
-    alert = json.loads(line)["alert"]
-    assert alert["org"] == ORG
+    alert: dict[str, Any] = json.loads(line)["alert"]
     assert alert["entity_id"] == json.loads(body)["entity_id"]
+    return alert
+
+
+def test_a_webhook_goes_through_ingress_and_worker_over_sasl_ssl(
+    secure_kafka: SecureKafka, tmp_path: Path
+) -> None:
+    kafka = secure_kafka.kafka
+    topics = asyncio.run(fresh_topics(kafka, partitions=1, prefix="sasl"))
+    key, _ = asyncio.run(enable(kafka, topics, "generic", ORG))
+    env = pipeline_env(kafka, topics)
+    assert env["KAFKA_SASL_PASSWORD_FILE"] == secure_kafka.env["KAFKA_SASL_PASSWORD_FILE"]
+    assert "KAFKA_SASL_PASSWORD" not in env  # the file travels, never the password
+    alert = webhook_round_trip(kafka, topics, key, env, tmp_path)
+    assert alert["org"] == ORG
 
 
 def test_every_mechanism_the_broker_offers(secure_kafka: SecureKafka) -> None:
