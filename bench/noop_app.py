@@ -33,8 +33,8 @@ from quixstreams.models.topics import TopicManager
 from kafkaio.worker_topics import internal_topics
 from processors.incidents import IncidentState, encode_state
 from processors.settings import WorkerSettings, incident_policy, load_worker_settings
+from processors.worker.app import create_application
 from processors.worker.observe import LoopReport
-from processors.worker.run import create_application
 from processors.worker.topology import STATE_KEY, bytes_topic, state_ttl
 
 log = logging.getLogger("alertpipe.bench.noop")

@@ -139,6 +139,14 @@ async def partition_ids(kafka: KafkaTarget, topic: str, *, timeout: float = 15.0
     return found.get(topic, [])
 
 
+async def existing_topics(
+    kafka: KafkaTarget, topics: list[str], *, timeout: float = 15.0
+) -> set[str]:
+    """Which of ``topics`` exist, asked over one connection. Raises KafkaUnreachable."""
+    async with connected_admin(kafka, timeout) as admin:
+        return set(await partitions_by_topic(admin, topics))
+
+
 async def partition_count(kafka: KafkaTarget, topic: str, *, timeout: float = 15.0) -> int:
     """Partitions of ``topic``; 0 when it does not exist. Raises KafkaUnreachable."""
     return len(await partition_ids(kafka, topic, timeout=timeout))

@@ -48,6 +48,11 @@ class WorkerSettings:
     def exactly_once(self) -> bool:
         return self.processing_guarantee == "exactly-once"
 
+    @property
+    def heartbeat_s(self) -> float:
+        """The consumer's heartbeat interval: a fifth of the session, at least a second."""
+        return max(1.0, self.session_timeout_s / 5)
+
 
 def load_worker_settings(env: Mapping[str, str] | None = None) -> WorkerSettings:
     values = os.environ if env is None else env

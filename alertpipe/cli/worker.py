@@ -17,7 +17,7 @@ from alertpipe.cli.common import (
     schemas_or_exit,
     settings_or_exit,
 )
-from kafkaio.admin import KafkaUnreachable, partition_count
+from kafkaio.admin import KafkaUnreachable, existing_topics
 from kafkaio.settings import SettingsError
 
 
@@ -56,12 +56,13 @@ def worker(loglevel: str) -> None:
         fail(f"bad setting: {exc}", EXIT_USAGE)
     # The worker waits for the maintenance topic as for the routes: an upgraded cluster
     # without it gets this line rather than a worker that never becomes ready.
-    for topic in (settings.topics.raw, settings.topics.maintenance):
-        try:
-            exists = asyncio.run(partition_count(bootstrap, topic)) > 0
-        except KafkaUnreachable as exc:
-            fail(str(exc), EXIT_KAFKA_UNREACHABLE)
-        if not exists:
+    needed = [settings.topics.raw, settings.topics.maintenance]
+    try:
+        found = asyncio.run(existing_topics(bootstrap, needed))
+    except KafkaUnreachable as exc:
+        fail(str(exc), EXIT_KAFKA_UNREACHABLE)
+    for topic in needed:
+        if topic not in found:
             fail(f"topic {topic} does not exist: run `alertpipe topics create`")
     worker_settings.data_dir.mkdir(parents=True, exist_ok=True)
     configure_json_logging(getattr(logging, loglevel.upper()))

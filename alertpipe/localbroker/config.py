@@ -164,6 +164,10 @@ def render_server_properties(
         "share.coordinator.state.topic.min.isr": min_isr,
         # Tests create fresh consumer groups constantly; do not wait 3 s for each to settle.
         "group.initial.rebalance.delay.ms": "0",
+        # A dead worker's open transaction holds back read_committed readers until it is
+        # aborted: after its transaction timeout, at the coordinator's next scan (10 s by
+        # default, which doubles the wait). docs/operations.md asks the same of clusters.
+        "transaction.abort.timed.out.transaction.cleanup.interval.ms": "1000",
         "log.segment.bytes": str(64 * 1024 * 1024),
     }
     if isinstance(secure, MutualTlsListener):

@@ -20,94 +20,23 @@ import logging
 import signal
 import threading
 import time
-import uuid
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from quixstreams import Application
-from quixstreams.kafka.configuration import ConnectionConfig
-
-from kafkaio.clients import KafkaConnection
 from kafkaio.worker_topics import internal_topics
 from processors.maintenancestore import MaintenanceStore
 from processors.routestore import RouteStore
 from processors.settings import WorkerSettings, incident_policy
 from processors.validate import SchemaSet
 from processors.worker.metrics import WorkerMetrics
-from processors.worker.observe import (
-    SAMPLE_INTERVAL_S,
-    STATS_INTERVAL_MS,
-    LoopReport,
-    WorkerObserver,
-)
+from processors.worker.observe import SAMPLE_INTERVAL_S, LoopReport, WorkerObserver
 from processors.worker.probes import start_endpoint
 from processors.worker.stalls import StallGuard, stall_limit_s
-from processors.worker.topology import build_dataflow
 
 log = logging.getLogger("alertpipe.worker")
 EXIT_RESTART = 75  # sysexits' EX_TEMPFAIL: start me again (alertpipe.devrun does)
 READINESS_INTERVAL_S = 1.0
-
-
-def heartbeat_s(settings: WorkerSettings) -> float:
-    """The consumer's heartbeat interval: a fifth of the session, at least a second."""
-    return max(1.0, settings.session_timeout_s / 5)
-
-
-def kafka_configs(settings: WorkerSettings, report: LoopReport) -> tuple[dict[str, Any], ...]:
-    """librdkafka settings of the loop's consumer and producer. A stable instance id gives
-    static group membership (a restarted worker takes its partitions back without a
-    rebalance) and a stable transactional id (it fences its predecessor's open transaction
-    at once instead of waiting for the transaction timeout); without one, the transactional
-    id is ``<group>-<random>``, a new one per loop start. Heartbeat H, a fifth of the
-    session: the broker drops a dead member one session after its last beat, i.e. between
-    session - H and session after the crash, so a shorter H does not take over sooner (an
-    at-least-once member, which learns of the rebalance only from a heartbeat, rejoins up to H
-    later; an exactly-once one learns at its next checkpoint)."""
-    consumer: dict[str, Any] = {
-        "session.timeout.ms": int(settings.session_timeout_s * 1000),
-        "heartbeat.interval.ms": int(heartbeat_s(settings) * 1000),
-        "statistics.interval.ms": STATS_INTERVAL_MS,
-        "stats_cb": report.on_stats,
-    }
-    producer: dict[str, Any] = {
-        "transaction.timeout.ms": int(settings.transaction_timeout_s * 1000),
-    }
-    if settings.instance_id:
-        consumer["group.instance.id"] = settings.instance_id
-    if settings.exactly_once:
-        # Always <group>-...: one prefixed ACL on "<group>-" covers every worker of the group
-        # (kafkaio.acls). Without an instance id, a random suffix, as quixstreams' own default.
-        suffix = settings.instance_id or uuid.uuid4().hex
-        producer["transactional.id"] = f"{settings.group}-{suffix}"
-    return consumer, producer
-
-
-def broker_address(kafka: KafkaConnection) -> ConnectionConfig:
-    """quixstreams' connection settings (its consumer, producer and admin client all use
-    them): the same TLS and SASL settings as every aiokafka client, as librdkafka keys."""
-    return ConnectionConfig.from_librdkafka_dict(kafka.librdkafka_config())
-
-
-def create_application(settings: WorkerSettings, report: LoopReport) -> Application:
-    bootstrap = settings.kafka.bootstrap_servers
-    if not bootstrap:
-        raise ValueError("the worker needs KAFKA_BOOTSTRAP_SERVERS")
-    consumer, producer = kafka_configs(settings, report)
-    return Application(
-        broker_address=broker_address(settings.kafka.connection(bootstrap)),
-        consumer_group=settings.group,
-        auto_offset_reset="earliest",  # a new group starts at the oldest raw record kept
-        processing_guarantee=settings.processing_guarantee,
-        commit_interval=settings.commit_interval_s,
-        # An idle poll delays the next checkpoint by up to this: keep it under the interval.
-        consumer_poll_timeout=min(settings.commit_interval_s, 0.1),
-        consumer_extra_config=consumer,
-        producer_extra_config=producer,
-        state_dir=settings.data_dir,
-        loglevel=None,  # our JSON logs (alertpipe.cli.worker) carry quixstreams' lines too
-    )
 
 
 class SideLoop:
@@ -189,10 +118,11 @@ def run_worker(settings: WorkerSettings, schemas: SchemaSet | None) -> int:
     side.run(routes.start())
     side.run(windows.start())
     side.spawn(_sample_forever(observer))
-    log.info("waiting for the routing configs before processing")
-    side.run(routes.wait_caught_up())
-    log.info("waiting for the maintenance windows before processing")
-    side.run(windows.wait_caught_up())
+    # Imported while the followers read their topics: quixstreams takes about half a second
+    # to import here, time a restarted worker would otherwise add to its way back to output.
+    from processors.worker.app import create_application
+    from processors.worker.topology import build_dataflow
+
     names = {
         "raw": topics.raw,
         "repartition": internal.repartition,
@@ -210,8 +140,9 @@ def run_worker(settings: WorkerSettings, schemas: SchemaSet | None) -> int:
     )
     if not settings.exactly_once:
         # exactly-once fences a late writer; at-least-once leaves before it writes
-        limit = stall_limit_s(settings.session_timeout_s, heartbeat_s(settings))
+        limit = stall_limit_s(settings.session_timeout_s, settings.heartbeat_s)
         StallGuard(limit, EXIT_RESTART).start()
+    loaded = False
     restarts = Restarts()
     try:
         while True:
@@ -230,6 +161,12 @@ def run_worker(settings: WorkerSettings, schemas: SchemaSet | None) -> int:
                     skip_replays=not settings.exactly_once,
                     maintenance=windows.table.by_org,
                 )
+                if not loaded:  # the application is made meanwhile; it runs only after both
+                    log.info("waiting for the routing configs before processing")
+                    side.run(routes.wait_caught_up())
+                    log.info("waiting for the maintenance windows before processing")
+                    side.run(windows.wait_caught_up())
+                    loaded = True
                 app.run()
                 break  # SIGTERM/SIGINT: quixstreams committed its checkpoint
             except Exception:

@@ -19,8 +19,8 @@ from kafkaio.acls import (
 )
 from kafkaio.settings import Settings, TopicSettings
 from processors.settings import WorkerSettings
+from processors.worker.app import kafka_configs
 from processors.worker.observe import LoopReport
-from processors.worker.run import kafka_configs
 
 DOC = Path(__file__).parents[2] / "docs" / "operations.md"
 GROUP = "alertpipe-worker"  # WorkerSettings' default

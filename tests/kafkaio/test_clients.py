@@ -16,7 +16,7 @@ PACKAGES = ("alertpipe", "bench", "ingest", "kafkaio", "processors", "schemas")
 CLIENTS = {"AIOKafkaProducer", "AIOKafkaConsumer", "AIOKafkaAdminClient", "Application"}
 CONFLUENT = {"Producer", "Consumer", "AdminClient"}
 # Where each client kind may be constructed.
-FACTORIES = {"kafkaio/clients.py", "processors/worker/run.py"}
+FACTORIES = {"kafkaio/clients.py", "processors/worker/app.py"}
 
 
 def constructions() -> list[str]:
@@ -46,7 +46,7 @@ def test_no_kafka_client_is_built_outside_the_factories() -> None:
 
 
 def test_the_worker_application_gets_the_connection_settings() -> None:
-    tree = ast.parse((ROOT / "processors/worker/run.py").read_text())
+    tree = ast.parse((ROOT / "processors/worker/app.py").read_text())
     [call] = [
         n
         for n in ast.walk(tree)
@@ -88,7 +88,7 @@ def test_librdkafka_keys_of_sasl_ssl(tmp_path: Path) -> None:
 
 
 def test_quixstreams_takes_the_librdkafka_keys(tmp_path: Path) -> None:
-    from processors.worker.run import broker_address
+    from processors.worker.app import broker_address
 
     config = broker_address(KafkaConnection("k:9093", scram(tmp_path)))
     assert (
