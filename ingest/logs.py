@@ -36,6 +36,9 @@ def configure_json_logging(level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # A library's warning (authlib's deprecation notice when quixstreams imports it, say) as a
+    # JSON line too, not two lines of plain text among them.
+    logging.captureWarnings(True)
     # aiokafka reports every failed reconnect at ERROR while a broker is down; our own warnings
     # say so once per retry, so keep only its critical messages.
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)

@@ -57,7 +57,17 @@ def worker_pipeline(
             yield Pipeline(bootstrap, topics, env)
         finally:
             stop_worker(proc)
-    assert "Traceback" not in log.read_text(), log.read_text()[-3000:]
+    text = log.read_text()
+    assert "Traceback" not in text, text[-3000:]
+    not_json = [line for line in text.splitlines() if not is_json_object(line)]
+    assert not_json == [], f"the worker logs JSON lines only, also wrote: {not_json[:5]}"
+
+
+def is_json_object(line: str) -> bool:
+    try:
+        return isinstance(json.loads(line), dict)
+    except ValueError:
+        return False
 
 
 @pytest.fixture(scope="module")
