@@ -1,0 +1,71 @@
+"""The console's ASGI app: the pages behind the token guard, the stylesheet, and the view
+followed from Kafka for as long as the app runs."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp
+
+from alertpipe.console.context import HERE, Console
+from alertpipe.console.guard import TokenGuard
+from alertpipe.console.pages.alerts import request_alerts_page
+from alertpipe.console.pages.integrations import (
+    enable_action,
+    integrations_page,
+    revoke_action,
+    test_action,
+)
+
+
+async def home(request: Request) -> Response:
+    return RedirectResponse("/integrations", 303)
+
+
+async def healthz(request: Request) -> Response:
+    return PlainTextResponse("ok\n")
+
+
+async def refused(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return PlainTextResponse(
+        f"{exc.status_code}: {exc.detail}\n", exc.status_code, headers={"Cache-Control": "no-store"}
+    )
+
+
+def routes() -> list[Route | Mount]:
+    return [
+        Route("/", home),
+        Route("/healthz", healthz),
+        Route("/integrations", integrations_page),
+        Route("/integrations/enable", enable_action, methods=["POST"]),
+        Route("/integrations/revoke", revoke_action, methods=["POST"]),
+        Route("/integrations/test", test_action, methods=["POST"]),
+        Route("/alerts/request/{request_id}", request_alerts_page),
+        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+    ]
+
+
+def console_app(console: Console, follow: bool = True) -> ASGIApp:
+    """``follow``: start following Kafka with the app (off in tests of pages alone)."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if follow:
+            await console.view.start()
+        try:
+            yield
+        finally:
+            if follow:
+                await console.view.stop()
+
+    app = Starlette(routes=routes(), lifespan=lifespan, exception_handlers={HTTPException: refused})
+    app.state.console = console
+    return TokenGuard(app, console.token)
