@@ -1,0 +1,104 @@
+"""The console in a real headless chromium against a real ingress, worker and broker, one flow
+after another on one stack (``conftest.stack``): what an operator does, click by click."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import httpx
+from playwright.sync_api import Page, expect
+
+from tests.console.conftest import TOKEN, Stack, shot
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "thousandeyes"
+ORG = "acme"
+
+
+class Shared:
+    """What one flow leaves for the next (the service URL is shown only once)."""
+
+    url: str = ""
+
+
+def post_webhook(url: str, body: dict[str, Any]) -> str:
+    """POST as ThousandEyes does; the ingress's request id."""
+    answer = httpx.post(url, content=json.dumps(body), headers={"Content-Type": "application/json"})
+    assert answer.status_code == 200, answer.text
+    request_id: str = answer.json()["request_id"]
+    return request_id
+
+
+def test_pages_without_the_token_get_401(stack: Stack) -> None:
+    for path in ("/", "/integrations", "/incidents", "/dead-letters", "/health"):
+        answer = httpx.get(f"{stack.console_url}{path}")
+        assert answer.status_code == 401, path
+    assert httpx.get(f"{stack.console_url}/?token=wrong-token").status_code == 401
+
+
+def test_sign_in_drops_the_token_from_the_address(page: Page, stack: Stack) -> None:
+    page.goto(f"{stack.console_url}/?token={TOKEN}")
+    expect(page).to_have_url(f"{stack.console_url}/integrations")
+    expect(page.get_by_role("heading", name="Integrations", exact=True)).to_be_visible()
+
+
+def test_an_action_without_its_csrf_token_is_refused(page: Page, stack: Stack) -> None:
+    """The browser's own session cookie, and a form without the hidden field."""
+    answer = page.request.post(
+        f"{stack.console_url}/integrations/enable", form={"source": "generic", "org": ORG}
+    )
+    assert answer.status == 403
+    assert "CSRF" in answer.text()
+    forged = page.request.post(
+        f"{stack.console_url}/integrations/enable",
+        form={"source": "generic", "org": ORG, "csrf": "0" * 64},
+    )
+    assert forged.status == 403
+
+
+def test_enable_an_integration_and_copy_its_url(page: Page, stack: Stack) -> None:
+    page.goto(f"{stack.console_url}/integrations")
+    page.get_by_label("Source", exact=True).select_option("thousandeyes")
+    page.get_by_label("Organisation", exact=True).fill(ORG)
+    page.get_by_role("button", name="Enable integration").click()
+    url_box = page.get_by_label("Service URL")
+    expect(url_box).to_have_value(re.compile(r"/integrations/thousandeyes/v1/[0-9a-f-]{36}/"))
+    assert url_box.input_value().endswith("/$routing_key")
+    expect(page.locator("#placeholder-warning")).to_be_visible()
+    page.get_by_label("Routing key to put in the URL").fill("ops")
+    expect(page.locator("#placeholder-warning")).to_be_hidden()
+    expect(url_box).to_have_value(re.compile(r"/ops$"))
+    page.get_by_role("button", name="Copy URL").click()
+    expect(page.locator("#copied")).to_have_text("Copied.")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied == url_box.input_value()
+    Shared.url = copied
+    shot(page, "integrations")
+    # the key is listed by its id, never shown again
+    page.goto(f"{stack.console_url}/integrations?org={ORG}")
+    expect(page.get_by_role("cell", name="thousandeyes", exact=True)).to_be_visible()
+    assert Shared.url.split("/")[-2] not in page.content()
+
+
+def test_a_thousandeyes_test_posted_to_the_url_shows_its_alert(page: Page, stack: Stack) -> None:
+    body = json.loads((FIXTURES / "webhook-test.json").read_text())
+    assert Shared.url.startswith(stack.ingress.base_url)  # the console shows the ingress's URLs
+    request_id = post_webhook(Shared.url, {**body, "eventId": "console-flow-1"})
+    page.goto(f"{stack.console_url}/alerts/request/{request_id}")
+    alert = page.locator("section.alert")
+    expect(alert).to_contain_text("INFO", timeout=30_000)
+    expect(alert).to_contain_text("thousandeyes:test:console-flow-1")
+    expect(alert).to_contain_text("test: never opens an incident")
+    shot(page, "alert")
+
+
+def test_send_test_alert_goes_through_the_ingress(page: Page, stack: Stack) -> None:
+    page.goto(f"{stack.console_url}/integrations")
+    page.get_by_label("Source", exact=True).select_option("generic")
+    page.get_by_label("Organisation", exact=True).fill("sandbox")
+    page.get_by_role("button", name="Enable integration").click()
+    page.get_by_role("button", name="Send test alert").click()
+    expect(page).to_have_url(re.compile(r"/alerts/request/"))
+    expect(page.locator("section.alert")).to_contain_text("alertpipe console", timeout=30_000)
