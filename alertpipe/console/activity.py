@@ -11,7 +11,7 @@ from typing import Any
 MINUTE_MS = 60_000
 KEEP_MINUTES = 60
 KEEP_REQUESTS = 20_000  # request id -> raw record, the newest this many
-KEEP_ALERTS = 20_000  # raw record -> its alerts, the newest this many
+KEEP_ALERTS = 2_000  # raw record -> its alerts (whole), the newest this many
 
 Headers = Sequence[tuple[str, bytes | None]]
 RawRef = tuple[str, int, int]  # topic, partition, offset

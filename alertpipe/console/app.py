@@ -17,6 +17,8 @@ from starlette.types import ASGIApp
 from alertpipe.console.context import HERE, Console
 from alertpipe.console.guard import TokenGuard
 from alertpipe.console.pages.alerts import request_alerts_page
+from alertpipe.console.pages.explain import explain_page
+from alertpipe.console.pages.incidents import incidents_page, operator_action
 from alertpipe.console.pages.integrations import (
     enable_action,
     integrations_page,
@@ -49,6 +51,9 @@ def routes() -> list[Route | Mount]:
         Route("/integrations/revoke", revoke_action, methods=["POST"]),
         Route("/integrations/test", test_action, methods=["POST"]),
         Route("/alerts/request/{request_id}", request_alerts_page),
+        Route("/incidents", incidents_page),
+        Route("/incidents/act", operator_action, methods=["POST"]),
+        Route("/explain/{ref:path}", explain_page),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
 

@@ -5,7 +5,8 @@ page is rendered from memory, not from a read of 100,000 dead letters.
 - integration keys, routes, maintenance windows: the compacted topics, whole;
 - incidents: the worker group's changelog, folded like ``alertpipe incidents``;
 - dead letters: a summary of every record of the dead-letter topic;
-- webhooks per source and recent alerts: the raw and delivery topics from an hour back.
+- webhooks per source: the raw topic from an hour back;
+- the alerts of each incident: the delivery topic from ``ALERTS_BACK_MS`` back.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import orjson
 from alertpipe.console.activity import KEEP_MINUTES, MINUTE_MS, Activity
 from alertpipe.console.deadletters import DeadLetterIndex
 from alertpipe.console.follow import TopicFollower
+from alertpipe.console.incidentview import IncidentAlertIndex
 from ingest.keystore import KeyStore
 from kafkaio.clients import KafkaTarget
 from kafkaio.settings import TopicSettings
@@ -27,6 +29,9 @@ from processors.maintenancestore import MaintenanceStore
 from processors.routestore import RouteStore
 
 log = logging.getLogger("alertpipe.console.view")
+# How far back the delivery topic is read: the teams and events of incidents seen this long
+# ago (an incident older than that lists none, and the team filter does not find it).
+ALERTS_BACK_MS = 24 * 3_600_000
 
 
 class ConsoleView:
@@ -39,13 +44,14 @@ class ConsoleView:
         self.incidents = IncidentTable()
         self.dead = DeadLetterIndex()
         self.activity = Activity()
+        self.incident_alerts = IncidentAlertIndex()
         self.changelog_problem: str | None = None
-        since = int(time.time() * 1000) - KEEP_MINUTES * MINUTE_MS
+        now = int(time.time() * 1000)
         self.followers = [
             TopicFollower(kafka, changelog, self._on_state),
             TopicFollower(kafka, topics.dead_letter, self._on_dead_letter),
-            TopicFollower(kafka, topics.raw, self._on_raw, since),
-            TopicFollower(kafka, topics.normalized, self._on_alert, since),
+            TopicFollower(kafka, topics.raw, self._on_raw, now - KEEP_MINUTES * MINUTE_MS),
+            TopicFollower(kafka, topics.normalized, self._on_alert, now - ALERTS_BACK_MS),
         ]
 
     async def start(self) -> None:
@@ -98,3 +104,4 @@ class ConsoleView:
         if isinstance(alert, dict):
             ref = (self.topics.normalized, record.partition, record.offset)
             self.activity.feed_alert(alert, ref)
+            self.incident_alerts.feed(alert, ref)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from alertpipe.harness import (
+    CLI,
     Proc,
     fresh_topics,
     spawn,
@@ -28,6 +30,9 @@ from kafkaio.settings import TopicSettings
 CHROMIUM = "/usr/bin/chromium"
 TOKEN = "browser-test-token-0123456789"
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "console"
+ORG = "acme"
+# The routes of ORG, set with the CLI before the stack starts: (args of `alertpipe routes`).
+ROUTES = (("set", ORG, "ops", "--team", "operations"), ("default", ORG, "--team", "noc"))
 
 
 @dataclass
@@ -70,6 +75,10 @@ def stack(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
     console = spawn("console", ["console"], console_env, data / "console.log", console_port)
     procs = (ingress, worker, console)
     try:
+        for args in ROUTES:
+            done = subprocess.run([*CLI, "routes", *args], env=env, capture_output=True,
+                                  text=True, timeout=60)  # fmt: skip
+            assert done.returncode == 0, done.stderr
         wait_http_ready(ingress, f"{ingress.base_url}/readyz", 90)
         wait_http_ready(console, f"{console.base_url}/healthz", 60)
         wait_worker_ready(worker, 120)

@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import json
 import re
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
-from tests.console.conftest import TOKEN, Stack, shot
+from tests.console.conftest import ORG, TOKEN, Stack, shot
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "thousandeyes"
-ORG = "acme"
 
 
 class Shared:
@@ -29,6 +30,17 @@ def post_webhook(url: str, body: dict[str, Any]) -> str:
     assert answer.status_code == 200, answer.text
     request_id: str = answer.json()["request_id"]
     return request_id
+
+
+def reload_until(page: Page, url: str, found: Callable[[], Locator], timeout: float = 30) -> None:
+    """Load ``url`` again every half second until ``found()`` is visible: the console shows
+    what the worker committed, a moment after the webhook."""
+    deadline = time.monotonic() + timeout
+    page.goto(url)
+    while not found().is_visible():
+        assert time.monotonic() < deadline, f"{url}: not shown within {timeout:.0f}s"
+        page.wait_for_timeout(500)
+        page.goto(url)
 
 
 def test_pages_without_the_token_get_401(stack: Stack) -> None:
@@ -102,3 +114,29 @@ def test_send_test_alert_goes_through_the_ingress(page: Page, stack: Stack) -> N
     page.get_by_role("button", name="Send test alert").click()
     expect(page).to_have_url(re.compile(r"/alerts/request/"))
     expect(page.locator("section.alert")).to_contain_text("alertpipe console", timeout=30_000)
+
+
+def test_a_trigger_opens_an_incident_that_the_operator_acknowledges(
+    page: Page, stack: Stack
+) -> None:
+    post_webhook(Shared.url, json.loads((FIXTURES / "trigger.json").read_text()))
+    url = f"{stack.console_url}/incidents?org={ORG}"
+    incident = page.locator("section.incident", has_text="thousandeyes:119245678")
+    reload_until(page, url, lambda: incident)
+    expect(incident).to_contain_text("open")
+    expect(incident).to_contain_text("teams operations")  # routing key ops (the default: noc)
+    expect(incident).to_contain_text("Opened by thousandeyes alert")
+    shot(page, "incidents")
+    incident.get_by_label("Message (optional)").fill("looking at it")
+    incident.get_by_role("button", name="Acknowledge thousandeyes:119245678").click()
+    expect(page.locator(".notice")).to_contain_text(
+        "Acknowledgement of acme/thousandeyes:119245678"
+    )
+    page.locator(".notice").get_by_role("link", name="explain").click()
+    expect(page.locator("pre")).to_contain_text("ACKNOWLEDGEMENT", timeout=30_000)
+    shot(page, "explain")
+    acked = page.locator("section.incident", has_text="thousandeyes:119245678")
+    reload_until(page, url, lambda: acked.locator(".status-acknowledged"))
+    resolved_filter = f"{stack.console_url}/incidents?org={ORG}&status=open"
+    page.goto(resolved_filter)
+    expect(page.get_by_text("No incidents match.")).to_be_visible()

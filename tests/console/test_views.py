@@ -7,6 +7,9 @@ import re
 from alertpipe.console.activity import MINUTE_MS, Activity
 from alertpipe.console.charts import bar_chart
 from alertpipe.console.deadletters import HOUR_MS, DeadLetterFilter, DeadLetterIndex
+from alertpipe.console.incidentview import IncidentAlertIndex, IncidentQuery, incident_rows
+from processors.changelog import HeldIncident
+from processors.incidents import IncidentPolicy, IncidentState
 
 NOW = 1_760_000_000_000 - 1_760_000_000_000 % HOUR_MS + 30 * MINUTE_MS
 
@@ -72,3 +75,35 @@ def test_bar_chart_scales_to_the_peak_and_describes_itself() -> None:
     assert "total 15, peak 10" in svg
     assert "<rect" not in bar_chart([0, 0], "nothing")
     assert "&lt;b&gt;" in bar_chart([1], "<b>")  # the label is escaped
+
+
+def held(entity: str, status: str, last_seen: int, org: str = "acme") -> HeldIncident:
+    state = IncidentState(status, "CRITICAL", last_seen, last_seen, last_seen, 1, 0,  # type: ignore[arg-type]
+                          opened_by=f"a-{entity}", source="thousandeyes")  # fmt: skip
+    return HeldIncident(org, entity, state, None, 0, 0)
+
+
+def test_incident_rows_filter_by_team_and_status_newest_first() -> None:
+    alerts = IncidentAlertIndex()
+    for entity, team in (("a", "ops"), ("b", "dba")):
+        alert = {"incident_key": f"acme/{entity}", "alert_id": f"a-{entity}",
+                 "message_type": "CRITICAL", "received_at": NOW,
+                 "routing": {"teams": [team], "requested": team}}  # fmt: skip
+        alerts.feed(alert, ("alerts.normalized", 0, 1))
+    alerts.feed({"incident_key": "acme/t", "is_test": True}, ("alerts.normalized", 0, 2))
+    incidents = [held("a", "open", NOW - 2), held("b", "acknowledged", NOW - 1),
+                 held("c", "resolved", NOW), held("d", "open", NOW, org="other")]  # fmt: skip
+    policy = IncidentPolicy()
+
+    def rows(**query: str) -> list[str]:
+        found = incident_rows(incidents, alerts, IncidentQuery(**query), NOW, policy)
+        return [i.entity_id for i in found]
+
+    assert rows() == ["d", "b", "a"]  # open and acknowledged, most recently seen first
+    assert rows(org="acme") == ["b", "a"]
+    assert rows(team="ops") == ["a"]
+    assert rows(status="resolved") == ["c"]
+    assert rows(source="pingometer") == []
+    assert alerts.of("acme/a").routing_key == "ops"
+    assert alerts.refs["a-b"] == ("alerts.normalized", 0, 1)
+    assert "acme/t" not in alerts.by_incident  # a test alert never makes an incident
