@@ -17,6 +17,11 @@ from starlette.types import ASGIApp
 from alertpipe.console.context import HERE, Console
 from alertpipe.console.guard import TokenGuard
 from alertpipe.console.pages.alerts import request_alerts_page
+from alertpipe.console.pages.deadletters import (
+    dead_letter_page,
+    dead_letters_page,
+    redrive_action,
+)
 from alertpipe.console.pages.explain import explain_page
 from alertpipe.console.pages.incidents import incidents_page, operator_action
 from alertpipe.console.pages.integrations import (
@@ -54,6 +59,9 @@ def routes() -> list[Route | Mount]:
         Route("/incidents", incidents_page),
         Route("/incidents/act", operator_action, methods=["POST"]),
         Route("/explain/{ref:path}", explain_page),
+        Route("/dead-letters", dead_letters_page),
+        Route("/dead-letters/redrive", redrive_action, methods=["POST"]),
+        Route("/dead-letters/{partition:int}/{offset:int}", dead_letter_page),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
 

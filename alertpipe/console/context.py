@@ -20,8 +20,8 @@ from kafkaio.clients import KafkaTarget
 from kafkaio.settings import Settings
 from processors.incidents import IncidentPolicy
 from processors.replay import iso_time
-from processors.validate import SchemaSet, schema_set
-from schemas.registry import SourceInfo
+from processors.validate import SchemaSet
+from schemas.registry import SourceInfo, read_catalog
 
 HERE = Path(__file__).parent
 NAV = (
@@ -57,6 +57,7 @@ class Console:
     group: str  # the worker group (its lag on the raw topic)
     env: Environment
     timeout: float = 15.0
+    _compiled: tuple[tuple[tuple[str, int, int], ...], SchemaSet] | None = None
 
     @property
     def token(self) -> str:
@@ -67,9 +68,20 @@ class Console:
         return self.settings.kafka
 
     def schemas(self) -> SchemaSet:
-        """Compiled per use, as each CLI command compiles them at its start: a schema fix in
-        ALERTPIPE_SCHEMA_DIR is used by the next redrive or test without a restart."""
-        return schema_set(self.kafka_settings.schema_dir, self.kafka_settings.sources_dir)
+        """As each CLI command compiles them at its start, but again whenever a file of
+        ALERTPIPE_SCHEMA_DIR or ALERTPIPE_SOURCES_DIR changed: a schema fix is used by the
+        next redrive, check or test without a restart. Raises RegistryError."""
+        fixes, extra = self.kafka_settings.schema_dir, self.kafka_settings.sources_dir
+        stamp = tuple(
+            (str(p), s.st_mtime_ns, s.st_size)
+            for d in (fixes, extra)
+            if d is not None
+            for p in sorted(d.rglob("*"))
+            if p.is_file() and (s := p.stat())
+        )
+        if self._compiled is None or self._compiled[0] != stamp:
+            self._compiled = (stamp, SchemaSet(read_catalog(extra, fixes)))
+        return self._compiled[1]
 
     def page(self, request: Request, template: str, status: int = 200, **data: Any) -> HTMLResponse:
         session = request.scope.get("console.session", "")

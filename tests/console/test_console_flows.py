@@ -16,6 +16,7 @@ from playwright.sync_api import Locator, Page, expect
 from tests.console.conftest import ORG, TOKEN, Stack, shot
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "thousandeyes"
+SCHEMA = Path(__file__).resolve().parents[2] / "schemas" / "sources" / "thousandeyes.schema.json"
 
 
 class Shared:
@@ -140,3 +141,40 @@ def test_a_trigger_opens_an_incident_that_the_operator_acknowledges(
     resolved_filter = f"{stack.console_url}/incidents?org={ORG}&status=open"
     page.goto(resolved_filter)
     expect(page.get_by_text("No incidents match.")).to_be_visible()
+
+
+def test_a_dead_letter_is_redriven_after_a_schema_fix(page: Page, stack: Stack) -> None:
+    """A sender starts sending violationCount as text and testLabels as a string: the schema
+    refuses both; a fixed schema (ALERTPIPE_SCHEMA_DIR) accepts them, and the redrive, dry
+    first, turns the dead letter into the incident it should have opened."""
+    body = json.loads((FIXTURES / "trigger.json").read_text())
+    body["alert"].update(alertId=5550001, violationCount="2", testLabels="web")
+    body["eventId"] = "console-dead-1"
+    post_webhook(Shared.url, body)
+    listed = page.locator("table tr", has_text="thousandeyes").filter(has_text="schema")
+    reload_until(page, f"{stack.console_url}/dead-letters", lambda: listed.first)
+    expect(page.locator("section.card", has_text="By code")).to_contain_text("schema")
+    shot(page, "dead-letters")
+    listed.first.get_by_role("link").click()
+    errors = page.locator("table.schema-errors")
+    expect(errors).to_contain_text("$.alert.violationCount")
+    expect(errors).to_contain_text("$.alert.testLabels")
+    expect(page.locator("pre")).to_contain_text('"violationCount": "2"')
+    expect(page.get_by_role("row", name=re.compile("request_id"))).to_be_visible()
+    shot(page, "dead-letter")
+    detail = page.url
+    page.get_by_role("button", name="Redrive (dry run)").click()
+    expect(page.get_by_role("cell", name="would fail")).to_be_visible()
+    schema = json.loads(SCHEMA.read_text())
+    schema["$defs"]["alert"]["properties"]["violationCount"] = {"type": ["integer", "string"]}
+    schema["$defs"]["alert"]["properties"]["testLabels"] = {}
+    (stack.schema_dir / SCHEMA.name).write_text(json.dumps(schema))
+    page.goto(detail)
+    expect(page.get_by_text("The body is valid for the schema in force now")).to_be_visible()
+    page.get_by_role("button", name="Redrive (dry run)").click()
+    expect(page.get_by_role("cell", name="would pass")).to_be_visible()
+    expect(page.get_by_text("dry run: nothing was written")).to_be_visible()
+    page.get_by_role("button", name="Redrive for real").click()
+    expect(page.get_by_text("now pass: 1 (1 alerts)")).to_be_visible()
+    incident = page.locator("section.incident", has_text="thousandeyes:5550001")
+    reload_until(page, f"{stack.console_url}/incidents?org={ORG}", lambda: incident)
