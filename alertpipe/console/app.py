@@ -30,6 +30,7 @@ from alertpipe.console.pages.integrations import (
     revoke_action,
     test_action,
 )
+from alertpipe.console.pages.maintenance import end_action, maintenance_page, start_action
 
 
 async def home(request: Request) -> Response:
@@ -59,6 +60,9 @@ def routes() -> list[Route | Mount]:
         Route("/incidents", incidents_page),
         Route("/incidents/act", operator_action, methods=["POST"]),
         Route("/explain/{ref:path}", explain_page),
+        Route("/maintenance", maintenance_page),
+        Route("/maintenance/start", start_action, methods=["POST"]),
+        Route("/maintenance/end", end_action, methods=["POST"]),
         Route("/dead-letters", dead_letters_page),
         Route("/dead-letters/redrive", redrive_action, methods=["POST"]),
         Route("/dead-letters/{partition:int}/{offset:int}", dead_letter_page),

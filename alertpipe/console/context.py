@@ -3,7 +3,10 @@ their schemas, the incident policy, and the template renderer."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -129,3 +132,14 @@ async def checked_form(console: Console, request: Request) -> dict[str, str]:
 def console_of(request: Request) -> Console:
     console: Console = request.app.state.console
     return console
+
+
+async def until_followed(seen: Callable[[], bool], timeout: float = 5.0) -> bool:
+    """After an action wrote to a topic the view follows: wait (briefly) until the view has
+    the record, so the page answered next shows it. False when it did not come in time."""
+    deadline = time.monotonic() + timeout
+    while not seen():
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.05)
+    return True

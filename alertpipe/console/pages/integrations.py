@@ -11,7 +11,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from alertpipe.console.context import checked_form, console_of
+from alertpipe.console.context import checked_form, console_of, until_followed
 from alertpipe.jobs.integrations import IntegrationError, enable, revoke, service_url
 from alertpipe.jobs.testalert import send_test_alert, test_body
 from processors.replay import iso_time
@@ -71,6 +71,8 @@ async def enable_action(request: Request) -> Response:
     except IntegrationError as exc:
         return await integrations_page(request, error=str(exc))
     info = console.sources[done.integration.source]
+    keys = console.view.keys.table
+    await until_followed(lambda: any(i.key_id == done.integration.key_id for i in keys.all()))
     # The key goes back in the page only (a hidden field of the test form): never stored.
     return await integrations_page(
         request, enabled=done, enabled_info=info,
@@ -87,6 +89,8 @@ async def revoke_action(request: Request) -> Response:
         )
     except IntegrationError as exc:
         return await integrations_page(request, error=str(exc))
+    keys = console.view.keys.table
+    await until_followed(lambda: any(i.key_id == item.key_id and not i.active for i in keys.all()))
     said = f"Revoked {item.key_id}" if changed else f"{item.key_id} was already revoked"
     return await integrations_page(request, notice=f"{said} ({item.source}, org {item.org}).")
 
