@@ -31,6 +31,8 @@ from alertpipe.console.pages.integrations import (
     test_action,
 )
 from alertpipe.console.pages.maintenance import end_action, maintenance_page, start_action
+from alertpipe.console.pages.routes import routes_page
+from alertpipe.console.pages.routes import test_action as routes_test_action
 
 
 async def home(request: Request) -> Response:
@@ -60,6 +62,8 @@ def routes() -> list[Route | Mount]:
         Route("/incidents", incidents_page),
         Route("/incidents/act", operator_action, methods=["POST"]),
         Route("/explain/{ref:path}", explain_page),
+        Route("/routes", routes_page),
+        Route("/routes/test", routes_test_action, methods=["POST"]),
         Route("/maintenance", maintenance_page),
         Route("/maintenance/start", start_action, methods=["POST"]),
         Route("/maintenance/end", end_action, methods=["POST"]),

@@ -198,3 +198,23 @@ def test_start_and_end_a_maintenance_window(page: Page, stack: Stack) -> None:
     ended = page.locator("table.windows tr", has_text="database upgrade")
     expect(ended).to_contain_text(re.compile("ending|ended"))
     expect(ended.get_by_role("button")).to_have_count(0)
+
+
+def test_routes_show_the_table_and_test_a_pasted_body(page: Page, stack: Stack) -> None:
+    page.goto(f"{stack.console_url}/routes")
+    org = page.locator("section.card", has=page.get_by_role("heading", name=ORG, exact=True))
+    expect(org).to_contain_text("Default route: noc")
+    expect(org.get_by_role("row", name="ops operations")).to_be_visible()
+    page.get_by_label("Source").select_option("thousandeyes")
+    page.get_by_label("Routing key in the URL").fill("$routing_key")
+    page.get_by_label("Body", exact=True).fill((FIXTURES / "trigger.json").read_text())
+    page.get_by_role("button", name="Run routes test").click()
+    steps = page.locator("section.route-test")
+    expect(steps).to_contain_text("Schema: valid")
+    expect(steps).to_contain_text("CRITICAL thousandeyes:119245678")
+    expect(steps).to_contain_text("placeholder")
+    expect(steps).to_contain_text("teams: noc")
+    page.get_by_label("Routing key in the URL").fill("OPS")
+    page.get_by_role("button", name="Run routes test").click()
+    expect(steps).to_contain_text("teams: operations")
+    shot(page, "routes")
