@@ -23,6 +23,7 @@ from alertpipe.console.pages.deadletters import (
     redrive_action,
 )
 from alertpipe.console.pages.explain import explain_page
+from alertpipe.console.pages.health import health_page
 from alertpipe.console.pages.incidents import incidents_page, operator_action
 from alertpipe.console.pages.integrations import (
     enable_action,
@@ -62,6 +63,7 @@ def routes() -> list[Route | Mount]:
         Route("/incidents", incidents_page),
         Route("/incidents/act", operator_action, methods=["POST"]),
         Route("/explain/{ref:path}", explain_page),
+        Route("/health", health_page),
         Route("/routes", routes_page),
         Route("/routes/test", routes_test_action, methods=["POST"]),
         Route("/maintenance", maintenance_page),
@@ -81,10 +83,12 @@ def console_app(console: Console, follow: bool = True) -> ASGIApp:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if follow:
             await console.view.start()
+            console.health.start()
         try:
             yield
         finally:
             if follow:
+                await console.health.stop()
                 await console.view.stop()
 
     app = Starlette(routes=routes(), lifespan=lifespan, exception_handlers={HTTPException: refused})

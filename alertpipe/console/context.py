@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from alertpipe.console.health import HealthSampler
 from alertpipe.console.security import CSRF_FIELD, csrf_ok, csrf_token
 from alertpipe.console.settings import ConsoleSettings
 from alertpipe.console.view import ConsoleView
@@ -59,6 +60,7 @@ class Console:
     repartition: str  # the worker group's repartition topic (where redriven alerts go)
     group: str  # the worker group (its lag on the raw topic)
     env: Environment
+    health: HealthSampler
     timeout: float = 15.0
     _compiled: tuple[tuple[tuple[str, int, int], ...], SchemaSet] | None = None
 

@@ -6,6 +6,7 @@ import uvicorn
 
 from alertpipe.console.app import console_app
 from alertpipe.console.context import Console, templates
+from alertpipe.console.health import HealthSampler
 from alertpipe.console.settings import ConsoleSettings
 from alertpipe.console.view import ConsoleView
 from kafkaio.clients import KafkaTarget
@@ -23,7 +24,13 @@ def build_console(
 ) -> Console:
     internal = internal_topics(group, settings.kafka.topics.raw)
     view = ConsoleView(kafka, settings.kafka.topics, internal.changelog)
-    return Console(settings, kafka, view, sources, policy, internal.repartition, group, templates())
+    health = HealthSampler(
+        kafka, group, (settings.kafka.topics.raw, internal.repartition), settings.ingress_url,
+        settings.worker_url,
+    )  # fmt: skip
+    return Console(
+        settings, kafka, view, sources, policy, internal.repartition, group, templates(), health
+    )
 
 
 def serve(console: Console) -> None:

@@ -218,3 +218,17 @@ def test_routes_show_the_table_and_test_a_pasted_body(page: Page, stack: Stack) 
     page.get_by_role("button", name="Run routes test").click()
     expect(steps).to_contain_text("teams: operations")
     shot(page, "routes")
+
+
+def test_health_shows_webhooks_per_source_lag_and_readiness(page: Page, stack: Stack) -> None:
+    url = f"{stack.console_url}/health"
+    worker = page.locator("section.card", has=page.get_by_role("heading", name="Worker"))
+    reload_until(page, url, lambda: worker.locator(".good"))
+    ingress = page.locator("section.card", has=page.get_by_role("heading", name="Ingress"))
+    expect(ingress.locator(".good")).to_have_text("ready")
+    expect(page.locator("strong.lag")).to_have_text(re.compile(r"^\d+$"))
+    row = page.locator("table.sources tr", has_text="thousandeyes")
+    expect(row.locator("td").nth(1)).to_have_text(re.compile(r"^[3-9]$"))  # the webhooks posted
+    expect(row.locator("svg.chart")).to_have_attribute("aria-label", re.compile("peak [1-9]"))
+    expect(page.locator("section.card", has_text="Dead letters")).to_contain_text("1 in the last")
+    shot(page, "health")

@@ -8,6 +8,7 @@ from alertpipe.console.activity import MINUTE_MS, Activity
 from alertpipe.console.charts import bar_chart
 from alertpipe.console.deadletters import HOUR_MS, DeadLetterFilter, DeadLetterIndex
 from alertpipe.console.incidentview import IncidentAlertIndex, IncidentQuery, incident_rows
+from alertpipe.console.pages.health import quiet_for
 from processors.changelog import HeldIncident
 from processors.incidents import IncidentPolicy, IncidentState
 
@@ -107,3 +108,10 @@ def test_incident_rows_filter_by_team_and_status_newest_first() -> None:
     assert alerts.of("acme/a").routing_key == "ops"
     assert alerts.refs["a-b"] == ("alerts.normalized", 0, 1)
     assert "acme/t" not in alerts.by_incident  # a test alert never makes an incident
+
+
+def test_a_source_with_keys_that_went_quiet_is_flagged() -> None:
+    assert quiet_for(None, 1, NOW)
+    assert quiet_for(NOW - 16 * MINUTE_MS, 2, NOW)
+    assert not quiet_for(NOW - 14 * MINUTE_MS, 1, NOW)
+    assert not quiet_for(None, 0, NOW)  # no keys: nothing expected from it
