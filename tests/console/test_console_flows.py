@@ -128,6 +128,9 @@ def test_a_trigger_opens_an_incident_that_the_operator_acknowledges(
     expect(incident).to_contain_text("teams operations")  # routing key ops (the default: noc)
     expect(incident).to_contain_text("Opened by thousandeyes alert")
     shot(page, "incidents")
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: the table rows stack
+    shot(page, "incidents-phone")
+    page.set_viewport_size({"width": 1280, "height": 900})
     incident.get_by_label("Message (optional)").fill("looking at it")
     incident.get_by_role("button", name="Acknowledge thousandeyes:119245678").click()
     expect(page.locator(".notice")).to_contain_text(
