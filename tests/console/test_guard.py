@@ -57,3 +57,16 @@ async def test_the_csrf_token_of_one_session_fails_in_another() -> None:
     token = csrf_of((await one.get("/integrations")).text)
     answer = await two.post("/integrations/revoke", data={"csrf": token, "key_id": "k"})
     assert answer.status_code == 403
+
+
+async def test_every_page_renders_from_a_view_that_has_loaded_nothing() -> None:
+    """Before the view has caught up (Kafka slow or away), the pages answer and say so."""
+    client = offline_client()
+    bearer = {"Authorization": f"Bearer {TOKEN}"}
+    pages = ("/integrations", "/routes", "/incidents", "/dead-letters", "/maintenance", "/health",
+             "/alerts/request/none", "/incidents?status=resolved&start=50")  # fmt: skip
+    for path in pages:
+        answer = await client.get(path, headers=bearer)
+        assert answer.status_code == 200, f"{path}: {answer.text[:300]}"
+        assert "Still loading from Kafka" in answer.text, path
+    assert (await client.get("/explain/not-a-ref", headers=bearer)).status_code == 400
