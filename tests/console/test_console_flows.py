@@ -115,6 +115,12 @@ def test_send_test_alert_goes_through_the_ingress(page: Page, stack: Stack) -> N
     page.get_by_role("button", name="Send test alert").click()
     expect(page).to_have_url(re.compile(r"/alerts/request/"))
     expect(page.locator("section.alert")).to_contain_text("alertpipe console", timeout=30_000)
+    page.goto(f"{stack.console_url}/integrations?org=sandbox")
+    key = page.get_by_role("row", name=re.compile("^sandbox generic"))
+    key.get_by_role("button", name=re.compile("^Revoke key")).click()
+    expect(page.locator(".notice")).to_contain_text("Revoked")
+    expect(key).to_contain_text("revoked")
+    expect(key.get_by_role("button")).to_have_count(0)
 
 
 def test_a_trigger_opens_an_incident_that_the_operator_acknowledges(
