@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 
+from aiokafka.errors import KafkaError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -14,7 +15,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
-from alertpipe.console.context import HERE, Console
+from alertpipe.console.context import HERE, Console, console_of
 from alertpipe.console.guard import TokenGuard
 from alertpipe.console.pages.alerts import request_alerts_page
 from alertpipe.console.pages.deadletters import (
@@ -34,6 +35,8 @@ from alertpipe.console.pages.integrations import (
 from alertpipe.console.pages.maintenance import end_action, maintenance_page, start_action
 from alertpipe.console.pages.routes import routes_page
 from alertpipe.console.pages.routes import test_action as routes_test_action
+from kafkaio.follower import TopicMissing
+from schemas.errors import AlertpipeError, UsageError
 
 
 async def home(request: Request) -> Response:
@@ -49,6 +52,17 @@ async def refused(request: Request, exc: Exception) -> Response:
     return PlainTextResponse(
         f"{exc.status_code}: {exc.detail}\n", exc.status_code, headers={"Cache-Control": "no-store"}
     )
+
+
+async def failed(request: Request, exc: Exception) -> Response:
+    """alertpipe's own errors (Kafka unreachable, a topic missing, a bad source file) and the
+    Kafka client's as a page that says so, instead of a bare 500."""
+    if isinstance(exc, AlertpipeError):
+        status = 400 if isinstance(exc, UsageError) and not isinstance(exc, TopicMissing) else 503
+        message = str(exc)
+    else:
+        status, message = 503, f"cannot reach Kafka: {exc!r}"
+    return console_of(request).page(request, "error.html", status, message=message)
 
 
 def routes() -> list[Route | Mount]:
@@ -91,6 +105,12 @@ def console_app(console: Console, follow: bool = True) -> ASGIApp:
                 await console.health.stop()
                 await console.view.stop()
 
-    app = Starlette(routes=routes(), lifespan=lifespan, exception_handlers={HTTPException: refused})
+    app = Starlette(
+        routes=routes(), lifespan=lifespan,
+        exception_handlers={
+            HTTPException: refused, AlertpipeError: failed, KafkaError: failed,
+            TimeoutError: failed, OSError: failed,
+        },
+    )  # fmt: skip
     app.state.console = console
     return TokenGuard(app, console.token)

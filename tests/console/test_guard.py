@@ -5,6 +5,8 @@ from __future__ import annotations
 from alertpipe.console.security import SESSION_COOKIE
 from tests.console.pages import TOKEN, csrf_of, offline_client, signed_in
 
+ORG = "acme"
+
 
 async def test_pages_without_the_token_get_401() -> None:
     client = offline_client()
@@ -70,3 +72,12 @@ async def test_every_page_renders_from_a_view_that_has_loaded_nothing() -> None:
         assert answer.status_code == 200, f"{path}: {answer.text[:300]}"
         assert "Still loading from Kafka" in answer.text, path
     assert (await client.get("/explain/not-a-ref", headers=bearer)).status_code == 400
+
+
+async def test_kafka_away_is_a_page_that_says_so_not_a_500() -> None:
+    client = await signed_in(offline_client())
+    token = csrf_of((await client.get("/integrations")).text)
+    form = {"csrf": token, "org": ORG, "id": "mw-x"}
+    answer = await client.post("/maintenance/end", data=form)
+    assert answer.status_code == 503, answer.text[:500]
+    assert "Kafka" in answer.text
