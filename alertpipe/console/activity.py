@@ -31,6 +31,7 @@ class Activity:
         self.dead_letters: Counter[int] = Counter()  # minute start -> count
         self.requests: OrderedDict[str, RawRef] = OrderedDict()
         self.alerts: OrderedDict[RawRef, list[dict[str, Any]]] = OrderedDict()
+        self._newest_minute = 0  # the counts older than the window go when a minute begins
 
     def feed_raw(self, topic: str, partition: int, offset: int, headers: Headers) -> None:
         source = _header(headers, "source") or "?"
@@ -38,7 +39,11 @@ class Activity:
             at = int(_header(headers, "received_at"))
         except ValueError:
             return
-        self.webhooks[(source, at - at % MINUTE_MS)] += 1
+        minute = at - at % MINUTE_MS
+        self.webhooks[(source, minute)] += 1
+        if minute > self._newest_minute:
+            self._newest_minute = minute
+            self.forget_before(minute)
         self.last_seen[source] = max(at, self.last_seen.get(source, 0))
         request_id = _header(headers, "request_id")
         if request_id:

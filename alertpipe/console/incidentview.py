@@ -14,6 +14,7 @@ from processors.incidents import IncidentPolicy
 
 KEEP_EVENTS = 20  # alerts listed per incident
 KEEP_ALERT_REFS = 200_000  # alert_id -> where it was delivered, the newest this many
+KEEP_INCIDENTS = 200_000  # incidents whose alerts are kept, the most recently alerted
 Ref = tuple[str, int, int]
 
 
@@ -35,7 +36,7 @@ class IncidentAlerts:
 
 class IncidentAlertIndex:
     def __init__(self) -> None:
-        self.by_incident: dict[str, IncidentAlerts] = {}
+        self.by_incident: OrderedDict[str, IncidentAlerts] = OrderedDict()
         self.refs: OrderedDict[str, Ref] = OrderedDict()
 
     def feed(self, alert: dict[str, Any], ref: Ref) -> None:
@@ -43,7 +44,10 @@ class IncidentAlertIndex:
         if not isinstance(key, str) or alert.get("is_test"):
             return
         routing = alert.get("routing") or {}
-        held = self.by_incident.setdefault(key, IncidentAlerts())
+        held = self.by_incident.pop(key, None) or IncidentAlerts()
+        self.by_incident[key] = held  # the most recently alerted last
+        if len(self.by_incident) > KEEP_INCIDENTS:
+            self.by_incident.popitem(last=False)
         held.teams = tuple(routing.get("teams") or ())
         held.routing_key = str(routing.get("requested") or "")
         alert_id = str(alert.get("alert_id", ""))

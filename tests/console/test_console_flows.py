@@ -93,6 +93,10 @@ def test_enable_an_integration_and_copy_its_url(page: Page, stack: Stack) -> Non
     page.goto(f"{stack.console_url}/integrations?org={ORG}")
     expect(page.get_by_role("cell", name="thousandeyes", exact=True)).to_be_visible()
     assert Shared.url.split("/")[-2] not in page.content()
+    guide = page.locator("details", has_text="Setup guide: ThousandEyes classic webhook")
+    guide.locator("summary").focus()
+    page.keyboard.press("Enter")  # the guide opens from the keyboard
+    expect(guide.get_by_role("listitem").last).to_contain_text("Attach the webhook")
 
 
 def test_a_thousandeyes_test_posted_to_the_url_shows_its_alert(page: Page, stack: Stack) -> None:

@@ -8,10 +8,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from alertpipe.console.context import checked_form, console_of, until_followed
+from alertpipe.console.guides import render_guide
 from alertpipe.jobs.integrations import IntegrationError, enable, revoke, service_url
 from alertpipe.jobs.testalert import send_test_alert, test_body
 from processors.replay import iso_time
@@ -21,10 +23,10 @@ GUIDES = Path(__file__).resolve().parents[3] / "docs" / "sources"
 PLACEHOLDER = "$routing_key"
 
 
-def guide_of(source: str) -> str | None:
-    """The source's setup guide (docs/sources/<name>.md) as text; None when not shipped."""
+def guide_of(source: str) -> Markup | None:
+    """The source's setup guide (docs/sources/<name>.md) as HTML; None when not shipped."""
     path = GUIDES / f"{source}.md"
-    return path.read_text() if path.is_file() else None
+    return render_guide(path.read_text()) if path.is_file() else None
 
 
 def _rows(request: Request) -> list[dict[str, object]]:
@@ -62,11 +64,12 @@ async def enable_action(request: Request) -> Response:
     console = console_of(request)
     form = await checked_form(console, request)
     routing_key = form.get("routing_key", "").strip() or None
+    topic_arns = tuple(form.get("topic_arns", "").replace(",", " ").split())
     try:
         done = await enable(
             console.kafka, console.kafka_settings.topics.integrations, console.sources,
             form.get("source", ""), form.get("org", "").strip(), console.settings.public_url,
-            routing_key,
+            routing_key, topic_arns,
         )  # fmt: skip
     except IntegrationError as exc:
         return await integrations_page(request, error=str(exc))
