@@ -13,7 +13,7 @@ STAMP     := $(VENV)/.installed-stamp
 NPM_DIR   := tests/contracts
 NPM_STAMP := $(NPM_DIR)/node_modules/.installed-stamp
 
-.PHONY: help install install-runtime npm-tools chromium run test test-faults pytest lint format typecheck docs contracts kafka-start kafka-stop kafka-status topics bench bench-quick bench-ingress bench-stage1 bench-replay clean
+.PHONY: help install install-runtime npm-tools chromium run test test-faults console-shots pytest lint format typecheck docs contracts kafka-start kafka-stop kafka-status topics bench bench-quick bench-ingress bench-stage1 bench-replay clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -63,6 +63,9 @@ test: install lint typecheck pytest ## Lint, type-check and run the whole test s
 
 test-faults: install ## Fault suite at full size (tests/faults; `make test` runs it short; soak 10 min)
 	ALERTPIPE_FAULTS=full $(BIN)/pytest -m faults tests/faults $(PYTEST_ARGS)
+
+console-shots: install chromium ## Retake docs/console/*.png (the console's browser tests, saving their screenshots there)
+	ALERTPIPE_CONSOLE_SHOTS=docs $(BIN)/pytest tests/console/test_console_flows.py $(PYTEST_ARGS)
 
 pytest: install npm-tools chromium ## Run the tests only (starts its own Kafka broker unless KAFKA_BOOTSTRAP_SERVERS)
 	$(BIN)/pytest $(PYTEST_ARGS)

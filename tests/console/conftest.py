@@ -6,6 +6,7 @@ in order against the same stack and the same browser page."""
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -29,7 +30,11 @@ from kafkaio.settings import TopicSettings
 
 CHROMIUM = "/usr/bin/chromium"
 TOKEN = "browser-test-token-0123456789"
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "console"
+DOCS_SHOTS = Path(__file__).resolve().parents[2] / "docs" / "console"
+# `make console-shots` sets it: the screenshots replace those of docs/console/ (committed, the
+# README shows one); otherwise they go to a temporary directory, so a test run leaves the
+# checkout as it was.
+SHOTS_ENV = "ALERTPIPE_CONSOLE_SHOTS"
 ORG = "acme"
 # The routes of ORG, set with the CLI before the stack starts: (args of `alertpipe routes`).
 ROUTES = (("set", ORG, "ops", "--team", "operations"), ("default", ORG, "--team", "noc"))
@@ -119,7 +124,14 @@ def page(browser: Browser, stack: Stack) -> Iterator[Page]:
         context.close()
 
 
-def shot(page: Page, name: str) -> None:
-    """A screenshot of the page as it is, for docs/console/ (committed; the README shows one)."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
+@pytest.fixture(scope="session")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return DOCS_SHOTS if os.environ.get(SHOTS_ENV) == "docs" else tmp_path_factory.mktemp("shots")
+
+
+def shot(page: Page, where: Path, name: str) -> None:
+    """A screenshot of the page as it is (a PNG of the viewport)."""
+    where.mkdir(parents=True, exist_ok=True)
+    path = where / f"{name}.png"
+    page.screenshot(path=str(path), full_page=False)
+    assert path.read_bytes().startswith(b"\x89PNG"), path

@@ -71,7 +71,7 @@ def test_an_action_without_its_csrf_token_is_refused(page: Page, stack: Stack) -
     assert forged.status == 403
 
 
-def test_enable_an_integration_and_copy_its_url(page: Page, stack: Stack) -> None:
+def test_enable_an_integration_and_copy_its_url(page: Page, stack: Stack, shots: Path) -> None:
     page.goto(f"{stack.console_url}/integrations")
     page.get_by_label("Source", exact=True).select_option("thousandeyes")
     page.get_by_label("Organisation", exact=True).fill(ORG)
@@ -88,7 +88,7 @@ def test_enable_an_integration_and_copy_its_url(page: Page, stack: Stack) -> Non
     copied = page.evaluate("navigator.clipboard.readText()")
     assert copied == url_box.input_value()
     Shared.url = copied
-    shot(page, "integrations")
+    shot(page, shots, "integrations")
     # the key is listed by its id, never shown again
     page.goto(f"{stack.console_url}/integrations?org={ORG}")
     expect(page.get_by_role("cell", name="thousandeyes", exact=True)).to_be_visible()
@@ -99,7 +99,9 @@ def test_enable_an_integration_and_copy_its_url(page: Page, stack: Stack) -> Non
     expect(guide.get_by_role("listitem").last).to_contain_text("Attach the webhook")
 
 
-def test_a_thousandeyes_test_posted_to_the_url_shows_its_alert(page: Page, stack: Stack) -> None:
+def test_a_thousandeyes_test_posted_to_the_url_shows_its_alert(
+    page: Page, stack: Stack, shots: Path
+) -> None:
     body = json.loads((FIXTURES / "webhook-test.json").read_text())
     assert Shared.url.startswith(stack.ingress.base_url)  # the console shows the ingress's URLs
     request_id = post_webhook(Shared.url, {**body, "eventId": "console-flow-1"})
@@ -108,7 +110,7 @@ def test_a_thousandeyes_test_posted_to_the_url_shows_its_alert(page: Page, stack
     expect(alert).to_contain_text("INFO", timeout=30_000)
     expect(alert).to_contain_text("thousandeyes:test:console-flow-1")
     expect(alert).to_contain_text("test: never opens an incident")
-    shot(page, "alert")
+    shot(page, shots, "alert")
 
 
 def test_send_test_alert_goes_through_the_ingress(page: Page, stack: Stack) -> None:
@@ -128,7 +130,7 @@ def test_send_test_alert_goes_through_the_ingress(page: Page, stack: Stack) -> N
 
 
 def test_a_trigger_opens_an_incident_that_the_operator_acknowledges(
-    page: Page, stack: Stack
+    page: Page, stack: Stack, shots: Path
 ) -> None:
     post_webhook(Shared.url, json.loads((FIXTURES / "trigger.json").read_text()))
     url = f"{stack.console_url}/incidents?org={ORG}"
@@ -137,9 +139,9 @@ def test_a_trigger_opens_an_incident_that_the_operator_acknowledges(
     expect(incident).to_contain_text("open")
     expect(incident).to_contain_text("teams operations")  # routing key ops (the default: noc)
     expect(incident).to_contain_text("Opened by thousandeyes alert")
-    shot(page, "incidents")
+    shot(page, shots, "incidents")
     page.set_viewport_size({"width": 390, "height": 844})  # a phone: the table rows stack
-    shot(page, "incidents-phone")
+    shot(page, shots, "incidents-phone")
     page.set_viewport_size({"width": 1280, "height": 900})
     incident.get_by_label("Message (optional)").fill("looking at it")
     incident.get_by_role("button", name="Acknowledge thousandeyes:119245678").click()
@@ -148,7 +150,7 @@ def test_a_trigger_opens_an_incident_that_the_operator_acknowledges(
     )
     page.locator(".notice").get_by_role("link", name="explain").click()
     expect(page.locator("pre")).to_contain_text("ACKNOWLEDGEMENT", timeout=30_000)
-    shot(page, "explain")
+    shot(page, shots, "explain")
     acked = page.locator("section.incident", has_text="thousandeyes:119245678")
     reload_until(page, url, lambda: acked.locator(".status-acknowledged"))
     resolved_filter = f"{stack.console_url}/incidents?org={ORG}&status=open"
@@ -156,7 +158,9 @@ def test_a_trigger_opens_an_incident_that_the_operator_acknowledges(
     expect(page.get_by_text("No incidents match.")).to_be_visible()
 
 
-def test_a_dead_letter_is_redriven_after_a_schema_fix(page: Page, stack: Stack) -> None:
+def test_a_dead_letter_is_redriven_after_a_schema_fix(
+    page: Page, stack: Stack, shots: Path
+) -> None:
     """A sender starts sending violationCount as text and testLabels as a string: the schema
     refuses both; a fixed schema (ALERTPIPE_SCHEMA_DIR) accepts them, and the redrive, dry
     first, turns the dead letter into the incident it should have opened."""
@@ -167,14 +171,14 @@ def test_a_dead_letter_is_redriven_after_a_schema_fix(page: Page, stack: Stack) 
     listed = page.locator("table tr", has_text="thousandeyes").filter(has_text="schema")
     reload_until(page, f"{stack.console_url}/dead-letters", lambda: listed.first)
     expect(page.locator("section.card", has_text="By code")).to_contain_text("schema")
-    shot(page, "dead-letters")
+    shot(page, shots, "dead-letters")
     listed.first.get_by_role("link").click()
     errors = page.locator("table.schema-errors")
     expect(errors).to_contain_text("$.alert.violationCount")
     expect(errors).to_contain_text("$.alert.testLabels")
     expect(page.locator("pre")).to_contain_text('"violationCount": "2"')
     expect(page.get_by_role("row", name=re.compile("request_id"))).to_be_visible()
-    shot(page, "dead-letter")
+    shot(page, shots, "dead-letter")
     detail = page.url
     page.get_by_role("button", name="Redrive (dry run)").click()
     expect(page.get_by_role("cell", name="would fail")).to_be_visible()
@@ -193,7 +197,7 @@ def test_a_dead_letter_is_redriven_after_a_schema_fix(page: Page, stack: Stack) 
     reload_until(page, f"{stack.console_url}/incidents?org={ORG}", lambda: incident)
 
 
-def test_start_and_end_a_maintenance_window(page: Page, stack: Stack) -> None:
+def test_start_and_end_a_maintenance_window(page: Page, stack: Stack, shots: Path) -> None:
     page.goto(f"{stack.console_url}/maintenance")
     page.get_by_label("Org").fill(ORG)
     page.get_by_label("Routing key").fill("ops")
@@ -204,7 +208,7 @@ def test_start_and_end_a_maintenance_window(page: Page, stack: Stack) -> None:
     row = page.locator("table.windows tr", has_text="database upgrade")
     expect(row).to_contain_text("routing key ops")
     expect(row).to_contain_text(re.compile("upcoming|active"))
-    shot(page, "maintenance")
+    shot(page, shots, "maintenance")
     row.get_by_role("button", name=re.compile("^End ")).click()
     expect(page.locator(".notice")).to_contain_text("Ended mw-")
     page.goto(f"{stack.console_url}/maintenance?all=1")
@@ -213,7 +217,9 @@ def test_start_and_end_a_maintenance_window(page: Page, stack: Stack) -> None:
     expect(ended.get_by_role("button")).to_have_count(0)
 
 
-def test_routes_show_the_table_and_test_a_pasted_body(page: Page, stack: Stack) -> None:
+def test_routes_show_the_table_and_test_a_pasted_body(
+    page: Page, stack: Stack, shots: Path
+) -> None:
     page.goto(f"{stack.console_url}/routes")
     org = page.locator("section.card", has=page.get_by_role("heading", name=ORG, exact=True))
     expect(org).to_contain_text("Default route: noc")
@@ -230,10 +236,12 @@ def test_routes_show_the_table_and_test_a_pasted_body(page: Page, stack: Stack) 
     page.get_by_label("Routing key in the URL").fill("OPS")
     page.get_by_role("button", name="Run routes test").click()
     expect(steps).to_contain_text("teams: operations")
-    shot(page, "routes")
+    shot(page, shots, "routes")
 
 
-def test_health_shows_webhooks_per_source_lag_and_readiness(page: Page, stack: Stack) -> None:
+def test_health_shows_webhooks_per_source_lag_and_readiness(
+    page: Page, stack: Stack, shots: Path
+) -> None:
     url = f"{stack.console_url}/health"
     worker = page.locator("section.card", has=page.get_by_role("heading", name="Worker"))
     reload_until(page, url, lambda: worker.locator(".good"))
@@ -244,4 +252,4 @@ def test_health_shows_webhooks_per_source_lag_and_readiness(page: Page, stack: S
     expect(row.locator("td").nth(1)).to_have_text(re.compile(r"^[3-9]$"))  # the webhooks posted
     expect(row.locator("svg.chart")).to_have_attribute("aria-label", re.compile("peak [1-9]"))
     expect(page.locator("section.card", has_text="Dead letters")).to_contain_text("1 in the last")
-    shot(page, "health")
+    shot(page, shots, "health")
