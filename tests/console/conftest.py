@@ -129,9 +129,9 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return DOCS_SHOTS if os.environ.get(SHOTS_ENV) == "docs" else tmp_path_factory.mktemp("shots")
 
 
-def shot(page: Page, where: Path, name: str) -> None:
-    """A screenshot of the page as it is (a PNG of the viewport)."""
+def shot(page: Page, where: Path, name: str, full_page: bool = False) -> None:
+    """A screenshot of the page as it is (a PNG of the viewport, or of the whole page)."""
     where.mkdir(parents=True, exist_ok=True)
     path = where / f"{name}.png"
-    page.screenshot(path=str(path), full_page=False)
+    page.screenshot(path=str(path), full_page=full_page)
     assert path.read_bytes().startswith(b"\x89PNG"), path

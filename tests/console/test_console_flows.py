@@ -236,7 +236,7 @@ def test_routes_show_the_table_and_test_a_pasted_body(
     page.get_by_label("Routing key in the URL").fill("OPS")
     page.get_by_role("button", name="Run routes test").click()
     expect(steps).to_contain_text("teams: operations")
-    shot(page, shots, "routes")
+    shot(page, shots, "routes", full_page=True)  # the steps are below the form
 
 
 def test_health_shows_webhooks_per_source_lag_and_readiness(
