@@ -136,7 +136,7 @@ def console_of(request: Request) -> Console:
     return console
 
 
-async def until_followed(seen: Callable[[], bool], timeout: float = 5.0) -> bool:
+async def until_followed(seen: Callable[[], bool], timeout: float = 10.0) -> bool:
     """After an action wrote to a topic the view follows: wait (briefly) until the view has
     the record, so the page answered next shows it. False when it did not come in time."""
     deadline = time.monotonic() + timeout
