@@ -73,12 +73,6 @@ class DeadLetterIndex:
         matching = [d for d in reversed(self.letters) if wanted.matches(d)]
         return matching[start : start + size], len(matching)
 
-    def find(self, partition: int, offset: int) -> DeadLetterSummary | None:
-        for d in reversed(self.letters):
-            if d.partition == partition and d.offset == offset:
-                return d
-        return None
-
     def per_hour(self, now_ms: int, hours: int, wanted: DeadLetterFilter) -> list[int]:
         """Counts per hour of the last ``hours`` (oldest first) matching ``wanted``."""
         first = now_ms - now_ms % HOUR_MS - (hours - 1) * HOUR_MS

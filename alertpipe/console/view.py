@@ -72,10 +72,6 @@ class ConsoleView:
         found += [f.problem for f in self.followers if f.problem]
         return found + ([self.changelog_problem] if self.changelog_problem else [])
 
-    def caught_up(self) -> bool:
-        stores = (self.keys, self.routes, self.windows)
-        return all(s.caught_up for s in stores) and all(f.caught_up for f in self.followers)
-
     def _on_state(self, record: Any) -> None:
         try:
             self.incidents.feed(

@@ -36,8 +36,6 @@ def test_dead_letters_page_newest_first_with_filters() -> None:
     assert n_schema == 80
     assert all(d.code == "schema" for d in schema)
     assert index.page(DeadLetterFilter(org="other"), 0, 10) == ([], 0)
-    assert index.find(1, 119) is not None
-    assert index.find(0, 119) is None
     hours = index.per_hour(NOW, 3, DeadLetterFilter(source="generic"))
     assert sum(hours) == 40
     assert len(hours) == 3
