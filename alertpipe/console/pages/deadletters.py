@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -63,7 +64,7 @@ async def dead_letters_page(request: Request) -> Response:
         for source, n in index.sources.most_common()
     ]  # fmt: skip
     params = {k: v for k, v in vars(wanted).items() if v}
-    base = "/dead-letters?" + "".join(f"{k}={v}&" for k, v in params.items())
+    base = f"/dead-letters?{urlencode(params)}&" if params else "/dead-letters?"
     return console.page(
         request, "deadletters.html", letters=letters, total=total, start=start,
         size=PAGE_SIZE, base=base, wanted=wanted, by_code=by_code, by_source=by_source,

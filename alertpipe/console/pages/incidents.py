@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -55,7 +56,7 @@ async def incidents_page(request: Request, **shown: Any) -> Response:
     ]
     teams = sorted({t for a in view.incident_alerts.by_incident.values() for t in a.teams})
     params = {k: v for k, v in vars(query).items() if v}
-    base = "/incidents?" + "".join(f"{k}={v}&" for k, v in params.items())
+    base = f"/incidents?{urlencode(params)}&" if params else "/incidents?"
     return console.page(
         request, "incidents.html", rows=shown_rows, total=len(rows), start=start,
         size=PAGE_SIZE, base=base, query=query, statuses=STATUSES, teams=teams,
