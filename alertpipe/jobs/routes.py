@@ -9,7 +9,7 @@ from processors.validate import SchemaSet
 from schemas.raw import RawHeaders
 
 
-def test_headers(
+def routes_test_headers(
     source: str, org: str, routing_key: str, content_type: str, protocol: str
 ) -> RawHeaders:
     return RawHeaders(
@@ -38,7 +38,7 @@ def route_test(
     """Stage 1 of ``body`` as ``source`` sent it for ``config.org`` with ``routing_key``; the
     source must be one ``schemas`` serves (KeyError otherwise)."""
     served = schemas.sources[source]
-    headers = test_headers(source, config.org, routing_key, content_type, served.protocol)
+    headers = routes_test_headers(source, config.org, routing_key, content_type, served.protocol)
     return process_raw(
         RawInput(body, headers.to_kafka(), "(test)", 0, 0), {config.org: config}, schemas
     )

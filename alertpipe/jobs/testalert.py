@@ -28,7 +28,7 @@ class IngressAnswer:
     text: str
 
 
-def test_body(source: SourceInfo, now_ms: int) -> TestBody | None:
+def alert_test_body(source: SourceInfo, now_ms: int) -> TestBody | None:
     """ThousandEyes' Test, a generic INFO, or the sample a declarative source ships whose name
     says test (else its first); None for a source without one."""
     if source.name == "thousandeyes":

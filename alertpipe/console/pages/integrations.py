@@ -15,7 +15,7 @@ from starlette.responses import RedirectResponse, Response
 from alertpipe.console.context import checked_form, console_of, until_followed
 from alertpipe.console.guides import render_guide
 from alertpipe.jobs.integrations import IntegrationError, enable, revoke, service_url
-from alertpipe.jobs.testalert import send_test_alert, test_body
+from alertpipe.jobs.testalert import alert_test_body, send_test_alert
 from processors.replay import iso_time
 from schemas.registry import SourceInfo
 
@@ -79,7 +79,7 @@ async def enable_action(request: Request) -> Response:
     # The key goes back in the page only (a hidden field of the test form): never stored.
     return await integrations_page(
         request, enabled=done, enabled_info=info,
-        can_test=test_body(info, 0) is not None and bool(info.paths),
+        can_test=alert_test_body(info, 0) is not None and bool(info.paths),
     )  # fmt: skip
 
 
@@ -105,7 +105,7 @@ async def test_action(request: Request) -> Response:
     form = await checked_form(console, request)
     info = console.sources.get(form.get("source", ""))
     key = form.get("key", "")
-    test = test_body(info, int(time.time() * 1000)) if info is not None else None
+    test = alert_test_body(info, int(time.time() * 1000)) if info is not None else None
     if info is None or test is None or not key:
         return await integrations_page(request, error="no test alert for that source")
     routing_key = form.get("routing_key", "").strip() or None

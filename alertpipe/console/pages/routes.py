@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from alertpipe.console.context import checked_form, console_of
-from alertpipe.jobs.routes import route_test, test_headers
+from alertpipe.jobs.routes import route_test, routes_test_headers
 from processors.explain import schema_verdict
 from processors.routing import RoutingConfig
 
@@ -58,6 +58,8 @@ async def test_action(request: Request) -> Response:
         return await routes_page(request, error=f"unknown source {source!r}", form=form)
     config = console.view.routes.configs.get(org) or RoutingConfig(org)
     result = route_test(schemas, config, source, routing_key, body, content_type)
-    headers = test_headers(source, org, routing_key, content_type, schemas.sources[source].protocol)
+    headers = routes_test_headers(
+        source, org, routing_key, content_type, schemas.sources[source].protocol
+    )
     verdict = schema_verdict(headers, body, schemas)
     return await routes_page(request, result=result, verdict=verdict, form=form)
