@@ -30,11 +30,10 @@ from alertpipe.console.pages.integrations import (
     enable_action,
     integrations_page,
     revoke_action,
-    test_action,
+    send_test_action,
 )
 from alertpipe.console.pages.maintenance import end_action, maintenance_page, start_action
-from alertpipe.console.pages.routes import routes_page
-from alertpipe.console.pages.routes import test_action as routes_test_action
+from alertpipe.console.pages.routes import routes_page, routes_test_action
 from kafkaio.follower import TopicMissing
 from schemas.errors import AlertpipeError, UsageError
 
@@ -72,7 +71,7 @@ def routes() -> list[Route | Mount]:
         Route("/integrations", integrations_page),
         Route("/integrations/enable", enable_action, methods=["POST"]),
         Route("/integrations/revoke", revoke_action, methods=["POST"]),
-        Route("/integrations/test", test_action, methods=["POST"]),
+        Route("/integrations/test", send_test_action, methods=["POST"]),
         Route("/alerts/request/{request_id}", request_alerts_page),
         Route("/incidents", incidents_page),
         Route("/incidents/act", operator_action, methods=["POST"]),

@@ -98,7 +98,7 @@ async def revoke_action(request: Request) -> Response:
     return await integrations_page(request, notice=f"{said} ({item.source}, org {item.org}).")
 
 
-async def test_action(request: Request) -> Response:
+async def send_test_action(request: Request) -> Response:
     """POST the source's test body to the service URL of the key just enabled (the page
     holds the key; the console does not), then show the alert it produced."""
     console = console_of(request)

@@ -46,7 +46,7 @@ async def routes_page(request: Request, **shown: Any) -> Response:
     )  # fmt: skip
 
 
-async def test_action(request: Request) -> Response:
+async def routes_test_action(request: Request) -> Response:
     console = console_of(request)
     form = await checked_form(console, request)
     org, source = form.get("org", "").strip(), form.get("source", "")
