@@ -247,6 +247,7 @@ def test_health_shows_webhooks_per_source_lag_and_readiness(
     reload_until(page, url, lambda: worker.locator(".good"))
     ingress = page.locator("section.card", has=page.get_by_role("heading", name="Ingress"))
     expect(ingress.locator(".good")).to_have_text("ready")
+    reload_until(page, url, lambda: page.locator("strong.lag"))  # a sample that read the lag
     expect(page.locator("strong.lag")).to_have_text(re.compile(r"^\d+$"))
     row = page.locator("table.sources tr", has_text="thousandeyes")
     expect(row.locator("td").nth(1)).to_have_text(re.compile(r"^[3-9]$"))  # the webhooks posted
