@@ -13,7 +13,7 @@ STAMP     := $(VENV)/.installed-stamp
 NPM_DIR   := tests/contracts
 NPM_STAMP := $(NPM_DIR)/node_modules/.installed-stamp
 
-.PHONY: help install install-runtime npm-tools run test test-faults pytest lint format typecheck docs contracts kafka-start kafka-stop kafka-status topics bench bench-quick bench-ingress bench-stage1 bench-replay clean
+.PHONY: help install install-runtime npm-tools chromium run test test-faults console-shots pytest lint format typecheck docs contracts kafka-start kafka-stop kafka-status topics bench bench-quick bench-ingress bench-stage1 bench-replay clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -49,6 +49,13 @@ $(NPM_STAMP): $(NPM_DIR)/package.json $(NPM_DIR)/package-lock.json
 
 npm-tools: $(NPM_STAMP) ## Install the pinned Node tools the contract tests use (into tests/contracts)
 
+# The console's browser tests drive Debian's chromium through Playwright; Playwright's own
+# browser download (`playwright install`) is never used.
+chromium: ## Install Debian's chromium for the console's browser tests (when missing)
+	@command -v chromium >/dev/null || { \
+		command -v apt-get >/dev/null || { echo "chromium is needed for tests/console: install it (Debian: apt-get install chromium)"; exit 1; }; \
+		apt-get update && apt-get install -y --no-install-recommends chromium; }
+
 run: install-runtime ## Start Kafka, create topics, run the pipeline in the foreground (Ctrl-C stops all)
 	$(BIN)/alertpipe run
 
@@ -57,7 +64,10 @@ test: install lint typecheck pytest ## Lint, type-check and run the whole test s
 test-faults: install ## Fault suite at full size (tests/faults; `make test` runs it short; soak 10 min)
 	ALERTPIPE_FAULTS=full $(BIN)/pytest -m faults tests/faults $(PYTEST_ARGS)
 
-pytest: install npm-tools ## Run the tests only (starts its own Kafka broker unless KAFKA_BOOTSTRAP_SERVERS)
+console-shots: install chromium ## Retake docs/console/*.png (the console's browser tests, saving their screenshots there)
+	ALERTPIPE_CONSOLE_SHOTS=docs $(BIN)/pytest tests/console/test_console_flows.py $(PYTEST_ARGS)
+
+pytest: install npm-tools chromium ## Run the tests only (starts its own Kafka broker unless KAFKA_BOOTSTRAP_SERVERS)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install ## ruff lint and format check

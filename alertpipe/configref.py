@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from alertpipe.console.settings import MIN_TOKEN_CHARS, TOKEN_ENV, load_console_settings
 from ingest.settings import load_ingress_settings
 from kafkaio.settings import load_settings
 from processors.settings import load_worker_settings
@@ -58,6 +59,21 @@ WORKER = Section(
     "Read by `alertpipe worker` at start (`processors.settings`), besides the Kafka and topic "
     "settings above.",
     load_worker_settings,
+)
+
+
+def _console_settings(env: Mapping[str, str]) -> object:
+    """The console's settings; the token is required, so the reference reads the other
+    defaults with a stand-in one."""
+    return load_console_settings({TOKEN_ENV: "x" * MIN_TOKEN_CHARS, **env})
+
+
+CONSOLE = Section(
+    "Console",
+    "Read by `alertpipe console` at start (`alertpipe.console.settings`), besides the Kafka "
+    "and topic settings above and the worker's ALERTPIPE_WORKER_GROUP (whose changelog it "
+    "reads). See docs/console.md.",
+    _console_settings,
 )
 OTHER = Section(
     "Commands and processes",
@@ -216,9 +232,24 @@ SETTINGS: tuple[SettingDoc, ...] = (
                "quixstreams' state directory (RocksDB incident state); one per worker, on a "
                "persistent volume in production.", "data_dir",
                "`.cache/worker` in the checkout", "/var/lib/alertpipe/worker"),
+    SettingDoc("ALERTPIPE_CONSOLE_TOKEN", CONSOLE,
+               "The operators' token (at least 16 characters): required, the console refuses "
+               "to start without it. `make run` generates one. Secret: never printed.",
+               default_text="(required)"),
+    SettingDoc("ALERTPIPE_CONSOLE_HOST", CONSOLE,
+               "Address the console listens on; loopback by default, keep it off the internet "
+               "(an SSH tunnel or an authenticating proxy in front).", "host"),
+    SettingDoc("ALERTPIPE_CONSOLE_PORT", CONSOLE, "Port the console listens on.", "port"),
+    SettingDoc("ALERTPIPE_CONSOLE_INGRESS_URL", CONSOLE,
+               "The ingress the console's **Send test alert** posts to and whose /readyz the "
+               "Health page shows; also the base of the service URLs it shows unless "
+               "ALERTPIPE_PUBLIC_URL is set.", "ingress_url"),
+    SettingDoc("ALERTPIPE_CONSOLE_WORKER_URL", CONSOLE,
+               "The worker's probe endpoint (ALERTPIPE_WORKER_METRICS_HOST:PORT) whose /readyz "
+               "the Health page shows.", "worker_url"),
     SettingDoc("ALERTPIPE_PUBLIC_URL", OTHER,
-               "Base of the service URLs `alertpipe integrations enable` prints (the ingress's "
-               "public address).", default_text="`http://127.0.0.1:8080`"),
+               "Base of the service URLs `alertpipe integrations enable` prints and the console "
+               "shows (the ingress's public address).", default_text="`http://127.0.0.1:8080`"),
     SettingDoc("PROMETHEUS_MULTIPROC_DIR", OTHER,
                "Directory where `alertpipe ingress --workers N` processes share metrics; set "
                "to a fresh temporary directory when unset and N > 1.",
@@ -228,7 +259,7 @@ SETTINGS: tuple[SettingDoc, ...] = (
                "(testcontainers).", default_text="`unix:///var/run/docker.sock`"),
 )  # fmt: skip
 
-SECTIONS = (KAFKA, INGRESS, WORKER, OTHER)
+SECTIONS = (KAFKA, INGRESS, WORKER, CONSOLE, OTHER)
 
 
 def value_at(settings: object, path: str) -> object:

@@ -179,7 +179,14 @@ def catalog(extra: Path | None = None, fixes: Path | None = None) -> dict[str, S
     """The sources a process serves: the built-in ones, every source folder of ``extra`` (an
     operator's own, ``ALERTPIPE_SOURCES_DIR``), then the fixed schemas of ``fixes``
     (``ALERTPIPE_SCHEMA_DIR``). A flat schema in ``extra`` is refused (its mapping would be
-    Python), as is a name or a URL path that a built-in source already has."""
+    Python), as is a name or a URL path that a built-in source already has. Read once per
+    process; ``read_catalog`` reads the directories again (the console, which outlives a
+    fix)."""
+    return read_catalog(extra, fixes)
+
+
+def read_catalog(extra: Path | None = None, fixes: Path | None = None) -> dict[str, SourceInfo]:
+    """``catalog``, read from the directories now."""
     found = list(load_sources().values())
     if extra is not None:
         for path in sorted(extra.glob(f"*{SUFFIX}")):

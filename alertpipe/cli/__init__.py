@@ -7,6 +7,7 @@ import click
 from alertpipe.cli.common import EXIT_CODES_HELP, configure_logging, fail
 from alertpipe.cli.completion import completion
 from alertpipe.cli.config import config
+from alertpipe.cli.console import console
 from alertpipe.cli.contracts import contracts
 from alertpipe.cli.dlq import dlq
 from alertpipe.cli.explain import explain_cmd
@@ -51,6 +52,7 @@ cli.add_command(routes)
 cli.add_command(maintenance)
 cli.add_command(run)
 cli.add_command(worker)
+cli.add_command(console)
 cli.add_command(config)
 cli.add_command(replay)
 cli.add_command(explain_cmd)

@@ -21,8 +21,8 @@ from alertpipe.cli.common import (
 )
 from alertpipe.cli.group import CommandGroup
 from alertpipe.cli.integrations import run_kafka
+from alertpipe.jobs.routes import route_test
 from kafkaio.clients import KafkaTarget
-from processors.pipeline import RawInput, process_raw
 from processors.routestore import publish_routes, read_routes
 from processors.routing import (
     ROUTING_KEY,
@@ -31,7 +31,6 @@ from processors.routing import (
     config_from_json,
     parse_rules,
 )
-from schemas.raw import RawHeaders
 
 
 def _load(org: str) -> tuple[KafkaTarget, str, RoutingConfig]:
@@ -211,24 +210,7 @@ def test_cmd(
     ctype = content_type or (
         "application/x-www-form-urlencoded" if body_file.suffix == ".form" else "application/json"
     )
-    headers = RawHeaders(
-        source=source,
-        org=org,
-        key_id="test",
-        routing_key=routing_key,
-        content_type=ctype,
-        received_at=0,
-        request_id="routes-test",
-        remote_addr="",
-        user_agent="alertpipe routes test",
-        # the VictorOps REST protocol's ingress answers an entity id for a body without one
-        entity_id="(generated)" if served and served.protocol == "victorops_rest" else None,
-    )
-    result = process_raw(
-        RawInput(read_input(body_file), headers.to_kafka(), "(test)", 0, 0),
-        {org: config},
-        schemas,
-    )
+    result = route_test(schemas, config, source, routing_key, read_input(body_file), ctype)
     if result.dead_letter is not None:
         letter = result.dead_letter
         click.echo(f"dead letter: {letter.code} at {letter.path or '$'}: {letter.message}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import secrets
 import shutil
 import sys
 from pathlib import Path
@@ -34,12 +35,29 @@ from schemas.registry import catalog
 
 
 def pipeline_services(ingress_port: int) -> list[Service]:
-    """The processes ``make run`` starts once Kafka and the topics are ready."""
+    """The processes ``make run`` starts once Kafka and the topics are ready (the console's
+    port and token come in its environment: ``console_env``)."""
     me = [sys.executable, "-m", "alertpipe.cli"]
     return [
         Service("ingress", [*me, "ingress", "--port", str(ingress_port)]),
         Service("worker", [*me, "worker"]),
+        Service("console", [*me, "console"]),
     ]
+
+
+def console_env(
+    token: str, console_port: int, ingress_url: str, metrics: tuple[str, int]
+) -> dict[str, str]:
+    """The console's settings for ``make run``: loopback, the ingress it posts test alerts
+    to, the worker's probes (none when its metrics port is off)."""
+    host, port = metrics
+    return {
+        "ALERTPIPE_CONSOLE_TOKEN": token,
+        "ALERTPIPE_CONSOLE_HOST": "127.0.0.1",
+        "ALERTPIPE_CONSOLE_PORT": str(console_port),
+        "ALERTPIPE_CONSOLE_INGRESS_URL": ingress_url,
+        "ALERTPIPE_CONSOLE_WORKER_URL": f"http://{host}:{port}" if port else "",
+    }
 
 
 def worker_metrics_address() -> tuple[str, int]:
@@ -51,14 +69,16 @@ def worker_metrics_address() -> tuple[str, int]:
     return worker.metrics_host, worker.metrics_port
 
 
-def check_ports(ingress_port: int, metrics: tuple[str, int]) -> None:
+def check_ports(ingress_port: int, metrics: tuple[str, int], console_port: int) -> None:
     """Before anything is started or printed: one line naming a port that is taken."""
-    if not port_is_free(ingress_port):
-        fail(
-            f"port {ingress_port} (the ingress) is in use: stop what listens there, "
-            "or choose another with `alertpipe run --ingress-port N`",
-            EXIT_USAGE,
-        )
+    for port, what, option in ((ingress_port, "ingress", "--ingress-port"),
+                               (console_port, "console", "--console-port")):  # fmt: skip
+        if not port_is_free(port):
+            fail(
+                f"port {port} (the {what}) is in use: stop what listens there, "
+                f"or choose another with `alertpipe run {option} N`",
+                EXIT_USAGE,
+            )
     host, port = metrics
     if port and not port_is_free(port, host):
         fail(
@@ -104,18 +124,23 @@ def where_to_look(base_url: str, metrics: tuple[str, int], commands: list[str]) 
     help="State dir of the local broker [default: .cache/kafka/broker].",
 )
 @click.option("--ingress-port", type=click.IntRange(1, 65535), default=8080, show_default=True)
-def run(keep_kafka: bool, kafka_state_dir: Path | None, ingress_port: int) -> None:
+@click.option("--console-port", type=click.IntRange(1, 65535), default=8090, show_default=True)
+def run(
+    keep_kafka: bool, kafka_state_dir: Path | None, ingress_port: int, console_port: int
+) -> None:
     """Start Kafka (unless KAFKA_BOOTSTRAP_SERVERS is set), create the topics (those of
     `alertpipe topics create`, including the internal topics of ALERTPIPE_WORKER_GROUP), and
     run the pipeline's processes in the foreground. Ctrl-C stops everything this command
     started.
 
     The dev org gets a service URL per source, the routing key ops (team operations) and a
-    default route (team noc) unless it has routes already. The ingress port and the worker's
-    metrics port (ALERTPIPE_WORKER_METRICS_PORT) are checked first."""
+    default route (team noc) unless it has routes already. The console gets a new token
+    (ALERTPIPE_CONSOLE_TOKEN when set) and its URL with it is printed. The ingress and
+    console ports and the worker's metrics port (ALERTPIPE_WORKER_METRICS_PORT) are checked
+    first."""
     settings = settings_or_exit()
     metrics = worker_metrics_address()
-    check_ports(ingress_port, metrics)
+    check_ports(ingress_port, metrics, console_port)
     specs = all_topic_specs(settings)
     choice = choose_broker(os.environ, "run", lambda: False)
     started: LocalBroker | None = None
@@ -168,8 +193,10 @@ def run(keep_kafka: bool, kafka_state_dir: Path | None, ingress_port: int) -> No
             click.echo(f"  {name:<{width}} {url}")
         click.echo(f"Routes of org {DEV_ORG!r}: {routes_summary(routes)}.")
         services = pipeline_services(ingress_port)
-        env = {**os.environ, **kafka.env()}
+        token = os.environ.get("ALERTPIPE_CONSOLE_TOKEN") or secrets.token_urlsafe(24)
+        env = {**os.environ, **kafka.env(), **console_env(token, console_port, base_url, metrics)}
         click.echo(f"Kafka: {bootstrap}. Ingress: {base_url}.")
+        click.echo(f"Console: http://127.0.0.1:{console_port}/?token={token}")
         root = click.get_current_context().find_root().command
         names = list(root.commands) if isinstance(root, click.Group) else []
         for line in where_to_look(base_url, metrics, names):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from alertpipe.cli.run import console_env, pipeline_services
 from alertpipe.devrun import Service, supervise
 
 
@@ -53,3 +54,12 @@ async def test_a_child_exiting_with_75_is_started_again(
     assert "worker asked to be restarted (status 75)" in out
     assert "worker  | second run" in out
     assert "worker exited with status 0" in out
+
+
+def test_make_run_starts_the_console_on_loopback_with_its_token() -> None:
+    names = [s.name for s in pipeline_services(8080)]
+    assert names == ["ingress", "worker", "console"]  # stopped in reverse: the console first
+    env = console_env("t" * 32, 8090, "http://127.0.0.1:8080", ("127.0.0.1", 9464))
+    assert env["ALERTPIPE_CONSOLE_HOST"] == "127.0.0.1"
+    assert env["ALERTPIPE_CONSOLE_WORKER_URL"] == "http://127.0.0.1:9464"
+    assert console_env("t" * 32, 8090, "x", ("127.0.0.1", 0))["ALERTPIPE_CONSOLE_WORKER_URL"] == ""

@@ -40,6 +40,8 @@ def test_run_from_nothing_then_ctrl_c(tmp_path: Path) -> None:
             str(state_dir),
             "--ingress-port",
             str(port),
+            "--console-port",
+            str(free_port()),
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -54,24 +56,26 @@ def test_run_from_nothing_then_ctrl_c(tmp_path: Path) -> None:
             LocalBroker(state_dir, echo=lambda _: None).stop()
 
 
-@pytest.mark.parametrize("which", ["ingress", "worker metrics"])
+@pytest.mark.parametrize("which", ["ingress", "worker's metrics", "console"])
 def test_a_taken_port_is_one_line_before_anything_starts(tmp_path: Path, which: str) -> None:
     env = {k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP_SERVERS"}
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         busy = taken.getsockname()[1]
-        ingress = busy if which == "ingress" else free_port()
-        env["ALERTPIPE_WORKER_METRICS_PORT"] = str(busy if which != "ingress" else free_port())
+        ports = {name: busy if name == which else free_port()
+                 for name in ("ingress", "worker's metrics", "console")}  # fmt: skip
+        env["ALERTPIPE_WORKER_METRICS_PORT"] = str(ports["worker's metrics"])
         done = subprocess.run(
-            [sys.executable, "-m", "alertpipe.cli", "run", "--ingress-port", str(ingress),
+            [sys.executable, "-m", "alertpipe.cli", "run", "--ingress-port", str(ports["ingress"]),
+             "--console-port", str(ports["console"]),
              "--kafka-state-dir", str(tmp_path / "broker")],
             capture_output=True, text=True, env=env, timeout=60, check=False,
         )  # fmt: skip
     assert done.returncode == 2, done.stderr
     assert done.stdout == ""
     [line] = done.stderr.splitlines()
-    assert line.startswith(f"error: port {busy} (the {'ingress' if which == 'ingress' else 'wor'}")
+    assert line.startswith(f"error: port {busy} (the {which})")
     assert "is in use" in line
     assert not (tmp_path / "broker").exists()  # no broker was started
 
@@ -120,6 +124,11 @@ def _drive(proc: subprocess.Popen[str], state_dir: Path, port: int) -> None:
     assert "Routes of org 'dev': ops -> operations; any other key -> noc." in output
     assert f"Metrics: http://127.0.0.1:{port}/metrics (ingress)." in output  # worker's is off
     assert "tail -f` (alerts as they are delivered)" in output
+    [console] = re.findall(r"^Console: (http://127\.0\.0\.1:\d+/\?token=[\w-]{32})$", output,
+                           re.MULTILINE)  # fmt: skip
+    assert _get_until_ready(console.split("?")[0]) == 401  # no token, no console
+    page = _get_until_ready(console, text="Integrations")
+    assert page == 200
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=60) == 0
     assert not LocalBroker(state_dir, echo=lambda _: None).status().running
@@ -142,6 +151,21 @@ def _post_until_ready(url: str) -> int:
             break
         time.sleep(0.2)
     return status
+
+
+def _get_until_ready(url: str, text: str = "") -> int:
+    """The console starts after its URL is printed; the status once it answers (a 303 from
+    ?token= followed to the page, which must hold ``text``)."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            answer = httpx.get(url, follow_redirects=True)
+            if text in answer.text:
+                return answer.status_code
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, f"{url} did not answer"
+        time.sleep(0.2)
 
 
 async def _first_normalized(bootstrap: str) -> dict[str, object]:

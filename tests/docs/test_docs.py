@@ -61,7 +61,10 @@ def test_make_targets_in_the_docs_exist(doc: Path) -> None:
 
 
 # Read by the test suite only (not settings of alertpipe, so not in the configuration page).
-TEST_SETTINGS = {"ALERTPIPE_FAULTS": ROOT / "tests" / "faults" / "scale.py"}
+TEST_SETTINGS = {
+    "ALERTPIPE_FAULTS": ROOT / "tests" / "faults" / "scale.py",
+    "ALERTPIPE_CONSOLE_SHOTS": ROOT / "tests" / "console" / "conftest.py",
+}
 
 
 def test_test_only_settings_are_read_by_the_tests() -> None:

@@ -1,0 +1,37 @@
+"""Setup guides (docs/sources/*.md) as HTML: the Markdown those pages use, everything escaped."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alertpipe.console.guides import render_guide
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "sources"
+
+
+def test_lists_tables_code_and_links() -> None:
+    html = str(render_guide(
+        "# Title\n\nText with `a<b>` and **bold**.\n\n1. First, `x`\n   continued\n2. Second\n\n"
+        "- one\n- two [site](https://example.com) [page](other.md)\n\n"
+        "| a | b |\n|---|---|\n| `c` | d |\n\n```\n<raw>\n```\n"
+    ))  # fmt: skip
+    assert "<h3>Title</h3>" in html
+    assert "<p>Text with <code>a&lt;b&gt;</code> and <strong>bold</strong>.</p>" in html
+    assert "<ol><li>First, <code>x</code> continued</li><li>Second</li></ol>" in html
+    assert '<a href="https://example.com" rel="noreferrer">site</a> page</li></ul>' in html
+    assert "<td><code>c</code></td><td>d</td>" in html
+    assert "<pre>&lt;raw&gt;</pre>" in html
+
+
+def test_nothing_in_a_guide_becomes_markup_of_its_own() -> None:
+    html = str(render_guide('<script>alert(1)</script>\n\n- <img src=x onerror="y">\n'))
+    assert "<script>" not in html
+    assert "<img" not in html
+    assert "&lt;script&gt;" in html
+
+
+def test_every_shipped_guide_renders_its_steps() -> None:
+    for page in sorted(DOCS.glob("*.md")):
+        html = str(render_guide(page.read_text()))
+        assert html.startswith("<h3>"), page.name
+        assert "<ol>" in html or "<ul>" in html, page.name  # the setup steps
