@@ -98,6 +98,8 @@ def component_rows(component: str, topics: TopicSettings, worker_group: str) -> 
                    "topics create; dlq redrive writes to it"),
             AclRow("topic", internal.changelog, "literal", ("Create", "Read"),
                    "topics create; incidents list/show"),
+            AclRow("group", worker_group, "literal", ("Describe",),
+                   "the console's Health page: the worker group's lag"),
         ]  # fmt: skip
     raise ValueError(f"unknown component {component!r} ({', '.join(COMPONENTS)})")
 

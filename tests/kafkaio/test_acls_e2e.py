@@ -200,13 +200,20 @@ NOT_EXERCISED: dict[str, set[tuple[str, str]]] = {
         ("changelog", "Create"),
         ("changelog", "Read"),  # restores the incident states after a restart or rebalance
     },
-    "operator": {("repartition", "Write")},  # dlq redrive of a dead letter that now passes
+    "operator": {
+        ("repartition", "Write"),  # dlq redrive of a dead letter that now passes
+        ("group", "Describe"),  # the console's Health page reads the worker group's lag
+    },
 }
 
 
 def short(granted: Granted, acls: list[Acl]) -> set[tuple[str, str]]:
     internal = internal_topics(granted.group, granted.topics.raw)
-    names = {internal.repartition: "repartition", internal.changelog: "changelog"}
+    names = {
+        internal.repartition: "repartition",
+        internal.changelog: "changelog",
+        granted.group: "group",
+    }
     return {(names.get(acl.name, acl.name), acl.operation) for acl in acls}
 
 
