@@ -22,6 +22,10 @@ from schemas.normalized import Annotation, MessageType
 if TYPE_CHECKING:
     from processors.declarative import Inline, KeyPath, _Compiled
 
+    # A prefix of object keys that several paths share -> the local the generated code reads
+    # it into once per alert (``p0``, ``p1``, ...): a path then starts from its longest one.
+    Shared = dict[KeyPath, str]
+
 MESSAGE_TYPES: frozenset[str] = frozenset(get_args(MessageType))
 OneAlert = Callable[[Any, Any, MapContext], AlertDraft]
 ENTITY_ID_LIMIT = 512  # as processors.declarative
@@ -35,27 +39,50 @@ def _read(i: str, root: bool, key: str, get: Any, ns: dict[str, Any]) -> str:
     return f"{i}(alert, body)"
 
 
-def _path(path: KeyPath, into: str, indent: str) -> list[str]:
+def _shared_prefixes(paths: list[KeyPath]) -> tuple[Shared, list[str]]:
+    """The prefixes that two or more reads of ``paths`` go through, and the code reading
+    each into its local, shorter first (as its compiled getter walks: None once a step is
+    not an object). Reads have no effects, so reading a prefix first changes no value."""
+    uses: dict[KeyPath, int] = {}
+    for root, keys in paths:
+        for end in range(1, len(keys)):
+            uses[root, keys[:end]] = uses.get((root, keys[:end]), 0) + 1
+    shared: Shared = {}
+    code: list[str] = []
+    for prefix in sorted((p for p, n in uses.items() if n > 1), key=lambda p: len(p[1])):
+        name = f"p{len(shared)}"
+        code += _path(prefix, name, "    ", shared)
+        shared[prefix] = name
+    return shared, code
+
+
+def _path(path: KeyPath, into: str, indent: str, shared: Shared) -> list[str]:
     """Code reading a path of object keys into ``into``, as its compiled getter does (None
-    once a step is not an object): a ``dict.get`` per key, no call."""
+    once a step is not an object): a ``dict.get`` per key, no call; from the longest shared
+    prefix of the path when there is one."""
     root, keys = path
-    code = [f"{indent}{into} = {'body' if root else 'alert'}.get({keys[0]!r})"]
-    for key in keys[1:]:
+    start = next((end for end in range(len(keys) - 1, 0, -1) if (root, keys[:end]) in shared), 0)
+    if start:
+        held = shared[root, keys[:start]]
+        code = [f"{indent}{into} = {held}.get({keys[start]!r}) if type({held}) is dict else None"]
+    else:
+        code = [f"{indent}{into} = {'body' if root else 'alert'}.get({keys[0]!r})"]
+    for key in keys[start + 1 :]:
         code.append(f"{indent}{into} = {into}.get({key!r}) if type({into}) is dict else None")
     return code
 
 
-def _inline(spec: Inline, into: str = "value") -> list[str]:
+def _inline(spec: Inline, shared: Shared, into: str = "value") -> list[str]:
     """Code of an inline spec, as ``processors.valuespec`` computes it: a path; or the first
     of paths that is not missing (of two: the second whatever it is, as ``first_of_two``;
     else None when all are missing, as ``first``)."""
     is_first, paths = spec
-    code = _path(paths[0], into, "    ")
+    code = _path(paths[0], into, "    ", shared)
     if not is_first:
         return code
     missing = f"    if {into} is None or {into} == '':"
     for path in paths[1:]:
-        code += [missing, *_path(path, into, "        ")]
+        code += [missing, *_path(path, into, "        ", shared)]
     if len(paths) != 2:
         code += [missing, f"        {into} = None"]
     return code
@@ -111,13 +138,23 @@ def generate(compiled: _Compiled, text_of: Callable[[Any, int], str | None]) -> 
         f" or len(entity_id) > {ENTITY_ID_LIMIT}:",
         f"        entity_id = _text(entity_id, {ENTITY_ID_LIMIT}) or no_entity_id(ctx)",
     ]
+    inlined = [
+        *compiled.field_paths.values(),
+        *compiled.detail_paths,
+        *compiled.link_paths,
+    ]
+    shared, hoisted = _shared_prefixes([p for spec in inlined if spec is not None for p in spec[1]])
+    code += hoisted
     for name in OPTIONAL:
         get = getattr(compiled, name)
         path = compiled.field_paths.get(name)
         if get is None:
             code.append(f"    raw_{name} = None")
+        elif name in compiled.field_values:  # the value itself, bound once: no call
+            ns[f"c_{name}"] = compiled.field_values[name]
+            code.append(f"    raw_{name} = c_{name}")
         elif path is not None:
-            code += _inline(path, f"raw_{name}")
+            code += _inline(path, shared, f"raw_{name}")
         else:
             ns[f"g_{name}"] = get
             code.append(f"    raw_{name} = g_{name}(alert, body)")
@@ -144,7 +181,7 @@ def generate(compiled: _Compiled, text_of: Callable[[Any, int], str | None]) -> 
     for n, (name, root, key, get) in enumerate(compiled.details):
         path = compiled.detail_paths[n]
         code += (
-            _inline(path)
+            _inline(path, shared)
             if path is not None
             else [f"    value = {_read(f'd{n}', root, key, get, ns)}"]
         )
@@ -159,7 +196,7 @@ def generate(compiled: _Compiled, text_of: Callable[[Any, int], str | None]) -> 
             continue
         path = compiled.link_paths[n]
         code += (
-            _inline(path)
+            _inline(path, shared)
             if path is not None
             else [f"    value = {_read(f'a{n}', root, key, get, ns)}"]
         )

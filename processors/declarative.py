@@ -119,6 +119,7 @@ class _Compiled:
         "event_time",
         "fast_one",
         "field_paths",
+        "field_values",
         "from_ingress",
         "hostname",
         "ingress_prefix",
@@ -156,6 +157,12 @@ class _Compiled:
             for name, spec in (data.get("details") or {}).items()
         )
         self.detail_paths = tuple(inline(spec) for spec in (data.get("details") or {}).values())
+        # the optional fields of a fixed value ({value: ...} alone): a constant per alert
+        self.field_values = {
+            name: fields[field]["value"]
+            for name, field in FIELD_OF.items()
+            if isinstance(fields.get(field), dict) and fields[field].keys() == {"value"}
+        }
         self.field_paths = {
             name: inline(fields[field]) for name, field in FIELD_OF.items() if field in fields
         }
