@@ -17,19 +17,26 @@ from typing import TYPE_CHECKING, Any, get_args
 from processors.deadletter import MappingFailure
 from processors.draft import FIELD_LIMIT, STATE_MESSAGE_LIMIT, AlertDraft, MapContext
 from processors.mapvalues import as_text
+from processors.speccode import Shared, generated, path_code, shared_prefixes, spec_code, spec_paths
 from schemas.normalized import Annotation, MessageType
 
 if TYPE_CHECKING:
-    from processors.declarative import Inline, KeyPath, _Compiled
-
-    # A prefix of object keys that several paths share -> the local the generated code reads
-    # it into once per alert (``p0``, ``p1``, ...): a path then starts from its longest one.
-    Shared = dict[KeyPath, str]
+    from processors.declarative import Inline, _Compiled
 
 MESSAGE_TYPES: frozenset[str] = frozenset(get_args(MessageType))
 OneAlert = Callable[[Any, Any, MapContext], AlertDraft]
 ENTITY_ID_LIMIT = 512  # as processors.declarative
 OPTIONAL = ("display", "state", "tool", "hostname", "event_time", "event_id", "is_test")
+# The optional fields (``_Compiled`` attribute -> field of the mapping file).
+FIELD_OF = {
+    "display": "entity_display_name",
+    "state": "state_message",
+    "tool": "monitoring_tool",
+    "hostname": "hostname",
+    "event_time": "event_time",
+    "event_id": "event_id",
+    "is_test": "is_test",
+}
 
 
 def _read(i: str, root: bool, key: str, get: Any, ns: dict[str, Any]) -> str:
@@ -39,50 +46,17 @@ def _read(i: str, root: bool, key: str, get: Any, ns: dict[str, Any]) -> str:
     return f"{i}(alert, body)"
 
 
-def _shared_prefixes(paths: list[KeyPath]) -> tuple[Shared, list[str]]:
-    """The prefixes that two or more reads of ``paths`` go through, and the code reading
-    each into its local, shorter first (as its compiled getter walks: None once a step is
-    not an object). Reads have no effects, so reading a prefix first changes no value."""
-    uses: dict[KeyPath, int] = {}
-    for root, keys in paths:
-        for end in range(1, len(keys)):
-            uses[root, keys[:end]] = uses.get((root, keys[:end]), 0) + 1
-    shared: Shared = {}
-    code: list[str] = []
-    for prefix in sorted((p for p, n in uses.items() if n > 1), key=lambda p: len(p[1])):
-        name = f"p{len(shared)}"
-        code += _path(prefix, name, "    ", shared)
-        shared[prefix] = name
-    return shared, code
-
-
-def _path(path: KeyPath, into: str, indent: str, shared: Shared) -> list[str]:
-    """Code reading a path of object keys into ``into``, as its compiled getter does (None
-    once a step is not an object): a ``dict.get`` per key, no call; from the longest shared
-    prefix of the path when there is one."""
-    root, keys = path
-    start = next((end for end in range(len(keys) - 1, 0, -1) if (root, keys[:end]) in shared), 0)
-    if start:
-        held = shared[root, keys[:start]]
-        code = [f"{indent}{into} = {held}.get({keys[start]!r}) if type({held}) is dict else None"]
-    else:
-        code = [f"{indent}{into} = {'body' if root else 'alert'}.get({keys[0]!r})"]
-    for key in keys[start + 1 :]:
-        code.append(f"{indent}{into} = {into}.get({key!r}) if type({into}) is dict else None")
-    return code
-
-
 def _inline(spec: Inline, shared: Shared, into: str = "value") -> list[str]:
     """Code of an inline spec, as ``processors.valuespec`` computes it: a path; or the first
     of paths that is not missing (of two: the second whatever it is, as ``first_of_two``;
     else None when all are missing, as ``first``)."""
     is_first, paths = spec
-    code = _path(paths[0], into, "    ", shared)
+    code = path_code(paths[0], into, "    ", shared)
     if not is_first:
         return code
     missing = f"    if {into} is None or {into} == '':"
     for path in paths[1:]:
-        code += [missing, *_path(path, into, "        ", shared)]
+        code += [missing, *path_code(path, into, "        ", shared)]
     if len(paths) != 2:
         code += [missing, f"        {into} = None"]
     return code
@@ -133,18 +107,33 @@ def generate(compiled: _Compiled, text_of: Callable[[Any, int], str | None]) -> 
         "    message_type = g_message_type(alert, body)",
         "    if message_type not in MESSAGE_TYPES:",
         "        raise MappingFailure('mapping', f'message type {message_type!r} is not one')",
-        "    entity_id = g_entity_id(alert, body)",
-        "    if type(entity_id) is not str or not entity_id"
-        f" or len(entity_id) > {ENTITY_ID_LIMIT}:",
-        f"        entity_id = _text(entity_id, {ENTITY_ID_LIMIT}) or no_entity_id(ctx)",
     ]
+    # the fields written as code here (a first of options, a template of paths), by name
+    as_code = {
+        name: spec
+        for name, spec in compiled.field_specs.items()
+        if generated(spec)
+        and name not in compiled.field_values
+        and compiled.field_paths.get(name) is None
+    }
     inlined = [
         *compiled.field_paths.values(),
         *compiled.detail_paths,
         *compiled.link_paths,
     ]
-    shared, hoisted = _shared_prefixes([p for spec in inlined if spec is not None for p in spec[1]])
+    paths = [p for spec in inlined if spec is not None for p in spec[1]]
+    shared, hoisted = shared_prefixes(paths + [p for s in as_code.values() for p in spec_paths(s)])
     code += hoisted
+    if "entity_id" in as_code:
+        at = ("fields", "entity_id")
+        code += spec_code(as_code["entity_id"], "entity_id", shared, ns, at) or []
+    else:
+        code.append("    entity_id = g_entity_id(alert, body)")
+    code += [
+        "    if type(entity_id) is not str or not entity_id"
+        f" or len(entity_id) > {ENTITY_ID_LIMIT}:",
+        f"        entity_id = _text(entity_id, {ENTITY_ID_LIMIT}) or no_entity_id(ctx)",
+    ]
     for name in OPTIONAL:
         get = getattr(compiled, name)
         path = compiled.field_paths.get(name)
@@ -155,6 +144,9 @@ def generate(compiled: _Compiled, text_of: Callable[[Any, int], str | None]) -> 
             code.append(f"    raw_{name} = c_{name}")
         elif path is not None:
             code += _inline(path, shared, f"raw_{name}")
+        elif name in as_code:
+            at = ("fields", FIELD_OF[name])
+            code += spec_code(as_code[name], f"raw_{name}", shared, ns, at) or []
         else:
             ns[f"g_{name}"] = get
             code.append(f"    raw_{name} = g_{name}(alert, body)")

@@ -13,6 +13,8 @@ from schemas.errors import UsageError
 
 Getter = Callable[[Any, Any], Any]
 Where = tuple[str | int, ...]
+# A field path of object keys only, as (from the body?, keys).
+KeyPath = tuple[bool, tuple[str, ...]]
 
 
 class SpecError(UsageError, ValueError):
@@ -117,3 +119,18 @@ def compile_path(text: str, where: Where) -> Getter:
     if root:
         return lambda a, b: _walk(b, steps)
     return lambda a, b: _walk(a, steps)
+
+
+def key_path(spec: Any) -> KeyPath | None:
+    """``spec`` (a field path, or ``{path: ...}`` alone) as a path of object keys; None for
+    anything else (an index, steps, another kind of value spec)."""
+    if isinstance(spec, dict) and spec.keys() == {"path"}:
+        spec = spec["path"]
+    if not isinstance(spec, str):
+        return None
+    try:
+        root, steps = parse_path(spec)
+    except ValueError:
+        return None
+    keys = tuple(step for step in steps if isinstance(step, str))
+    return (root, keys) if keys and len(keys) == len(steps) else None
