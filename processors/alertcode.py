@@ -99,16 +99,7 @@ def generate(compiled: _Compiled, text_of: Callable[[Any, int], str | None]) -> 
         "no_entity_id": compiled.no_entity_id,
         "note_cut": compiled.note_cut,
     }
-    code = [
-        "def one(alert, body, ctx):",
-        "    if type(alert) is not dict:",
-        "        raise MappingFailure('mapping', "
-        "f'an alert is an object, not {type(alert).__name__}')",
-        "    message_type = g_message_type(alert, body)",
-        "    if message_type not in MESSAGE_TYPES:",
-        "        raise MappingFailure('mapping', f'message type {message_type!r} is not one')",
-    ]
-    # the fields written as code here (a first of options, a template of paths), by name
+    # the fields written as code here (a first of options, a switch, a template of paths)
     as_code = {
         name: spec
         for name, spec in compiled.field_specs.items()
@@ -123,7 +114,22 @@ def generate(compiled: _Compiled, text_of: Callable[[Any, int], str | None]) -> 
     ]
     paths = [p for spec in inlined if spec is not None for p in spec[1]]
     shared, hoisted = shared_prefixes(paths + [p for s in as_code.values() for p in spec_paths(s)])
-    code += hoisted
+    code = [
+        "def one(alert, body, ctx):",
+        "    if type(alert) is not dict:",
+        "        raise MappingFailure('mapping', "
+        "f'an alert is an object, not {type(alert).__name__}')",
+        *hoisted,
+    ]
+    if "message_type" in as_code:
+        at = ("fields", "message_type")
+        code += spec_code(as_code["message_type"], "message_type", shared, ns, at) or []
+    else:
+        code.append("    message_type = g_message_type(alert, body)")
+    code += [
+        "    if message_type not in MESSAGE_TYPES:",
+        "        raise MappingFailure('mapping', f'message type {message_type!r} is not one')",
+    ]
     if "entity_id" in as_code:
         at = ("fields", "entity_id")
         code += spec_code(as_code["entity_id"], "entity_id", shared, ns, at) or []

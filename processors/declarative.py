@@ -140,8 +140,9 @@ class _Compiled:
             for name, spec in (data.get("details") or {}).items()
         )
         self.detail_paths = tuple(inline(spec) for spec in (data.get("details") or {}).values())
-        # the specs of the entity id and the optional fields, by attribute name
+        # the specs of the message type, entity id and optional fields, by attribute name
         self.field_specs = {
+            "message_type": fields["message_type"],
             "entity_id": fields["entity_id"],
             **{name: fields[field] for name, field in FIELD_OF.items() if field in fields},
         }

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from processors.fieldpath import KeyPath, Where, key_path
+from processors.mapvalues import as_text
 from processors.valuespec import compile_spec, template_tokens
 
 # A prefix of object keys that several paths share -> the local the generated code reads it
@@ -21,6 +22,7 @@ from processors.valuespec import compile_spec, template_tokens
 Shared = dict[KeyPath, str]
 # A template as code: its literal texts and paths, in order (a str, or a path).
 Template = list[str | KeyPath]
+_NO_CASE = object()  # a switch's value has no case of a fixed value
 
 
 def shared_prefixes(paths: list[KeyPath]) -> tuple[Shared, list[str]]:
@@ -75,12 +77,15 @@ def template_of(spec: Any) -> Template | None:
 
 def generated(spec: Any) -> bool:
     """Whether ``spec_code`` writes ``spec`` as code."""
-    return _is_first(spec) or template_of(spec) is not None
+    return _is_first(spec) or _is_switch(spec) or template_of(spec) is not None
 
 
 def spec_paths(spec: Any) -> list[KeyPath]:
     """The paths of keys that ``spec_code`` of ``spec`` reads inline."""
-    options = spec["first"] if _is_first(spec) else [spec]
+    if _is_switch(spec):
+        options = [spec["switch"], *([spec["default"]] if "default" in spec else [])]
+    else:
+        options = spec["first"] if _is_first(spec) else [spec]
     out: list[KeyPath] = []
     for option in options:
         path = key_path(option)
@@ -108,6 +113,8 @@ def spec_code(
         if len(options) != 2:
             code += [missing, f"        {into} = None"]
         return code
+    if _is_switch(spec):
+        return _switch(spec, into, shared, ns, where)
     template = template_of(spec)
     return None if template is None else _template(template, into, "    ", shared)
 
@@ -119,6 +126,52 @@ def _is_first(spec: Any) -> bool:
         and isinstance(spec["first"], list)
         and bool(spec["first"])
     )
+
+
+def _is_switch(spec: Any) -> bool:
+    return (
+        isinstance(spec, dict)
+        and {"switch", "cases"} <= spec.keys() <= {"switch", "cases", "default"}
+        and isinstance(spec["cases"], dict)
+        and bool(spec["cases"])
+    )
+
+
+def _switch(spec: Any, into: str, shared: Shared, ns: dict[str, Any], where: Where) -> list[str]:
+    """As valuespec's switch (of no steps): the case of the value as text, a case of a fixed
+    value read from a table, another one called; no case (or no value): the default, else
+    None."""
+    n = sum(1 for k in ns if k.startswith("case_"))
+    fixed, calls = f"case_{n}", f"case_call_{n}"
+    cases = {as_text(k): (k, v) for k, v in spec["cases"].items()}  # as valuespec: last wins
+    ns[fixed] = {
+        text: v["value"]
+        for text, (_, v) in cases.items()
+        if isinstance(v, dict) and v.keys() == {"value"}
+    }
+    ns[calls] = {
+        text: compile_spec(v, (*where, "cases", str(k)))
+        for text, (k, v) in cases.items()
+        if text not in ns[fixed]
+    }
+    ns["NO_CASE"] = _NO_CASE
+    on = f"{into}_on"
+    code = _option(spec["switch"], on, "    ", shared, ns, (*where, "switch"))
+    code += [
+        f"    if {on} is not None and type({on}) is not str:",
+        f"        {on} = as_text({on})",
+        f"    {into} = NO_CASE if {on} is None else {fixed}.get({on}, NO_CASE)",
+        f"    if {into} is NO_CASE:",
+        f"        {into} = {calls}.get({on}) if {on} is not None else None",
+        f"        if {into} is not None:",
+        f"            {into} = {into}(alert, body)",
+    ]
+    if "default" in spec:
+        code += [
+            "        else:",
+            *_option(spec["default"], into, "            ", shared, ns, (*where, "default")),
+        ]
+    return code
 
 
 def _option(
