@@ -17,15 +17,26 @@ from typing import TYPE_CHECKING, Any, get_args
 from processors.deadletter import MappingFailure
 from processors.draft import FIELD_LIMIT, STATE_MESSAGE_LIMIT, AlertDraft, MapContext
 from processors.mapvalues import as_text
+from processors.speccode import Shared, generated, path_code, shared_prefixes, spec_code, spec_paths
 from schemas.normalized import Annotation, MessageType
 
 if TYPE_CHECKING:
-    from processors.declarative import Inline, KeyPath, _Compiled
+    from processors.declarative import Inline, _Compiled
 
 MESSAGE_TYPES: frozenset[str] = frozenset(get_args(MessageType))
 OneAlert = Callable[[Any, Any, MapContext], AlertDraft]
 ENTITY_ID_LIMIT = 512  # as processors.declarative
 OPTIONAL = ("display", "state", "tool", "hostname", "event_time", "event_id", "is_test")
+# The optional fields (``_Compiled`` attribute -> field of the mapping file).
+FIELD_OF = {
+    "display": "entity_display_name",
+    "state": "state_message",
+    "tool": "monitoring_tool",
+    "hostname": "hostname",
+    "event_time": "event_time",
+    "event_id": "event_id",
+    "is_test": "is_test",
+}
 
 
 def _read(i: str, root: bool, key: str, get: Any, ns: dict[str, Any]) -> str:
@@ -35,27 +46,17 @@ def _read(i: str, root: bool, key: str, get: Any, ns: dict[str, Any]) -> str:
     return f"{i}(alert, body)"
 
 
-def _path(path: KeyPath, into: str, indent: str) -> list[str]:
-    """Code reading a path of object keys into ``into``, as its compiled getter does (None
-    once a step is not an object): a ``dict.get`` per key, no call."""
-    root, keys = path
-    code = [f"{indent}{into} = {'body' if root else 'alert'}.get({keys[0]!r})"]
-    for key in keys[1:]:
-        code.append(f"{indent}{into} = {into}.get({key!r}) if type({into}) is dict else None")
-    return code
-
-
-def _inline(spec: Inline, into: str = "value") -> list[str]:
+def _inline(spec: Inline, shared: Shared, into: str = "value") -> list[str]:
     """Code of an inline spec, as ``processors.valuespec`` computes it: a path; or the first
     of paths that is not missing (of two: the second whatever it is, as ``first_of_two``;
     else None when all are missing, as ``first``)."""
     is_first, paths = spec
-    code = _path(paths[0], into, "    ")
+    code = path_code(paths[0], into, "    ", shared)
     if not is_first:
         return code
     missing = f"    if {into} is None or {into} == '':"
     for path in paths[1:]:
-        code += [missing, *_path(path, into, "        ")]
+        code += [missing, *path_code(path, into, "        ", shared)]
     if len(paths) != 2:
         code += [missing, f"        {into} = None"]
     return code
@@ -98,15 +99,43 @@ def generate(compiled: _Compiled, text_of: Callable[[Any, int], str | None]) -> 
         "no_entity_id": compiled.no_entity_id,
         "note_cut": compiled.note_cut,
     }
+    # the fields written as code here (a first of options, a switch, a template of paths)
+    as_code = {
+        name: spec
+        for name, spec in compiled.field_specs.items()
+        if generated(spec)
+        and name not in compiled.field_values
+        and compiled.field_paths.get(name) is None
+    }
+    inlined = [
+        *compiled.field_paths.values(),
+        *compiled.detail_paths,
+        *compiled.link_paths,
+    ]
+    paths = [p for spec in inlined if spec is not None for p in spec[1]]
+    shared, hoisted = shared_prefixes(paths + [p for s in as_code.values() for p in spec_paths(s)])
     code = [
         "def one(alert, body, ctx):",
         "    if type(alert) is not dict:",
         "        raise MappingFailure('mapping', "
         "f'an alert is an object, not {type(alert).__name__}')",
-        "    message_type = g_message_type(alert, body)",
+        *hoisted,
+    ]
+    if "message_type" in as_code:
+        at = ("fields", "message_type")
+        code += spec_code(as_code["message_type"], "message_type", shared, ns, at) or []
+    else:
+        code.append("    message_type = g_message_type(alert, body)")
+    code += [
         "    if message_type not in MESSAGE_TYPES:",
         "        raise MappingFailure('mapping', f'message type {message_type!r} is not one')",
-        "    entity_id = g_entity_id(alert, body)",
+    ]
+    if "entity_id" in as_code:
+        at = ("fields", "entity_id")
+        code += spec_code(as_code["entity_id"], "entity_id", shared, ns, at) or []
+    else:
+        code.append("    entity_id = g_entity_id(alert, body)")
+    code += [
         "    if type(entity_id) is not str or not entity_id"
         f" or len(entity_id) > {ENTITY_ID_LIMIT}:",
         f"        entity_id = _text(entity_id, {ENTITY_ID_LIMIT}) or no_entity_id(ctx)",
@@ -116,8 +145,14 @@ def generate(compiled: _Compiled, text_of: Callable[[Any, int], str | None]) -> 
         path = compiled.field_paths.get(name)
         if get is None:
             code.append(f"    raw_{name} = None")
+        elif name in compiled.field_values:  # the value itself, bound once: no call
+            ns[f"c_{name}"] = compiled.field_values[name]
+            code.append(f"    raw_{name} = c_{name}")
         elif path is not None:
-            code += _inline(path, f"raw_{name}")
+            code += _inline(path, shared, f"raw_{name}")
+        elif name in as_code:
+            at = ("fields", FIELD_OF[name])
+            code += spec_code(as_code[name], f"raw_{name}", shared, ns, at) or []
         else:
             ns[f"g_{name}"] = get
             code.append(f"    raw_{name} = g_{name}(alert, body)")
@@ -144,7 +179,7 @@ def generate(compiled: _Compiled, text_of: Callable[[Any, int], str | None]) -> 
     for n, (name, root, key, get) in enumerate(compiled.details):
         path = compiled.detail_paths[n]
         code += (
-            _inline(path)
+            _inline(path, shared)
             if path is not None
             else [f"    value = {_read(f'd{n}', root, key, get, ns)}"]
         )
@@ -159,7 +194,7 @@ def generate(compiled: _Compiled, text_of: Callable[[Any, int], str | None]) -> 
             continue
         path = compiled.link_paths[n]
         code += (
-            _inline(path)
+            _inline(path, shared)
             if path is not None
             else [f"    value = {_read(f'a{n}', root, key, get, ns)}"]
         )

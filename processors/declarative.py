@@ -12,11 +12,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, get_args
 
-from processors.alertcode import generate
+from processors.alertcode import FIELD_OF, generate
 from processors.annotationspec import compile_annotations, needs_many
 from processors.deadletter import MappingFailure
 from processors.draft import FIELD_LIMIT, STATE_MESSAGE_LIMIT, AlertDraft, MapContext, clip
-from processors.fieldpath import Getter, SpecError, Where, compile_path, parse_path
+from processors.fieldpath import (
+    Getter,
+    KeyPath,
+    SpecError,
+    Where,
+    compile_path,
+    key_path,
+    parse_path,
+)
 from processors.mapvalues import as_text
 from processors.valuespec import compile_spec, map_outputs
 from schemas.mappingfile import MappingFile
@@ -58,33 +66,7 @@ def _reader(spec: Any, where: Where) -> Read:
 # A field path of object keys only, as (from the body?, keys): what the generated per-alert
 # code reads inline, one ``dict.get`` per key (``processors.alertcode``). ``Inline``: a value
 # spec made of those alone, as (a ``first``?, its paths): a path, or the first of paths.
-KeyPath = tuple[bool, tuple[str, ...]]
 Inline = tuple[bool, tuple[KeyPath, ...]]
-# The optional fields (``_Compiled`` attribute -> field of the mapping file).
-FIELD_OF = {
-    "display": "entity_display_name",
-    "state": "state_message",
-    "tool": "monitoring_tool",
-    "hostname": "hostname",
-    "event_time": "event_time",
-    "event_id": "event_id",
-    "is_test": "is_test",
-}
-
-
-def key_path(spec: Any) -> KeyPath | None:
-    """``spec`` (a field path, or ``{path: ...}`` alone) as a path of object keys; None for
-    anything else (an index, steps, another kind of value spec)."""
-    if isinstance(spec, dict) and spec.keys() == {"path"}:
-        spec = spec["path"]
-    if not isinstance(spec, str):
-        return None
-    try:
-        root, steps = parse_path(spec)
-    except ValueError:
-        return None
-    keys = tuple(step for step in steps if isinstance(step, str))
-    return (root, keys) if keys and len(keys) == len(steps) else None
 
 
 def inline(spec: Any) -> Inline | None:
@@ -119,6 +101,8 @@ class _Compiled:
         "event_time",
         "fast_one",
         "field_paths",
+        "field_specs",
+        "field_values",
         "from_ingress",
         "hostname",
         "ingress_prefix",
@@ -156,6 +140,18 @@ class _Compiled:
             for name, spec in (data.get("details") or {}).items()
         )
         self.detail_paths = tuple(inline(spec) for spec in (data.get("details") or {}).values())
+        # the specs of the message type, entity id and optional fields, by attribute name
+        self.field_specs = {
+            "message_type": fields["message_type"],
+            "entity_id": fields["entity_id"],
+            **{name: fields[field] for name, field in FIELD_OF.items() if field in fields},
+        }
+        # the optional fields of a fixed value ({value: ...} alone): a constant per alert
+        self.field_values = {
+            name: fields[field]["value"]
+            for name, field in FIELD_OF.items()
+            if isinstance(fields.get(field), dict) and fields[field].keys() == {"value"}
+        }
         self.field_paths = {
             name: inline(fields[field]) for name, field in FIELD_OF.items() if field in fields
         }

@@ -4,7 +4,6 @@ few helpers mappings share (length limits, time parsing). Pure."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import field
 from typing import Any
 
@@ -59,22 +58,32 @@ def epoch_ms(value: Any) -> int | None:
     return int(number if number > 1e11 else number * 1000)
 
 
-_CANONICAL = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", re.ASCII)
 _EPOCH = dt.datetime(1970, 1, 1)
 _MS = dt.timedelta(milliseconds=1)
+_FROM_ISO = dt.datetime.fromisoformat
 
 
 def utc_text_ms(value: Any) -> int | None:
     """ "YYYY-MM-DD HH:MM:SS" (UTC, ThousandEyes' unzoned form) -> epoch ms. What strptime's
     "%Y-%m-%d %H:%M:%S" accepts; the zero-padded form (nearly every one) is read by
-    ``fromisoformat``, which reads exactly that form (and range-checks it as strptime does)
-    at a twentieth of strptime's ~15 µs, and a third of reading the digits in Python."""
+    ``fromisoformat``, at a twentieth of strptime's ~15 µs. With the separators where that
+    form has them, ``fromisoformat`` reads exactly that form: it takes ASCII digits only at
+    the other places, and range-checks as strptime does; whatever it refuses (a non-ASCII
+    digit, a digit left out) goes to strptime."""
     if not isinstance(value, str):
         return None
     text = value.strip()[:19]
+    if (
+        len(text) == 19
+        and text[10] == " "
+        and text[4] == text[7] == "-"
+        and text[13] == text[16] == ":"
+    ):
+        try:
+            return (_FROM_ISO(text) - _EPOCH) // _MS
+        except ValueError:
+            pass  # strptime decides
     try:
-        if _CANONICAL.fullmatch(text) is not None:
-            return (dt.datetime.fromisoformat(text) - _EPOCH) // _MS
         parsed = dt.datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=dt.UTC)
     except ValueError:
         return None

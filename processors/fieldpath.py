@@ -13,6 +13,8 @@ from schemas.errors import UsageError
 
 Getter = Callable[[Any, Any], Any]
 Where = tuple[str | int, ...]
+# A field path of object keys only, as (from the body?, keys).
+KeyPath = tuple[bool, tuple[str, ...]]
 
 
 class SpecError(UsageError, ValueError):
@@ -91,6 +93,44 @@ def compile_path(text: str, where: Where) -> Getter:
             return inner.get(k2) if type(inner) is dict else None
 
         return two
+    if len(steps) == 3 and all(isinstance(step, str) for step in steps):
+        k1, k2, k3 = (str(step) for step in steps)
+
+        def three(a: Any, b: Any) -> Any:
+            value = b if root else a
+            value = value.get(k1) if type(value) is dict else None
+            value = value.get(k2) if type(value) is dict else None
+            return value.get(k3) if type(value) is dict else None
+
+        return three
+    if all(isinstance(step, str) for step in steps):  # keys only: no index to check
+        keys = tuple(str(step) for step in steps)
+
+        def keys_from(value: Any) -> Any:
+            for key in keys:
+                if type(value) is not dict:
+                    return None
+                value = value.get(key)
+            return value
+
+        if root:
+            return lambda a, b: keys_from(b)
+        return lambda a, b: keys_from(a)
     if root:
         return lambda a, b: _walk(b, steps)
     return lambda a, b: _walk(a, steps)
+
+
+def key_path(spec: Any) -> KeyPath | None:
+    """``spec`` (a field path, or ``{path: ...}`` alone) as a path of object keys; None for
+    anything else (an index, steps, another kind of value spec)."""
+    if isinstance(spec, dict) and spec.keys() == {"path"}:
+        spec = spec["path"]
+    if not isinstance(spec, str):
+        return None
+    try:
+        root, steps = parse_path(spec)
+    except ValueError:
+        return None
+    keys = tuple(step for step in steps if isinstance(step, str))
+    return (root, keys) if keys and len(keys) == len(steps) else None

@@ -12,6 +12,7 @@ import orjson
 from processors.deadletter import DeadLetter
 
 FORM = "application/x-www-form-urlencoded"
+JSON = "application/json"
 
 
 @lru_cache(maxsize=64)  # a handful of distinct values in practice; bounded all the same
@@ -22,7 +23,8 @@ def media_type(content_type: str) -> str:
 def parse_body(body: bytes, content_type: str, embedded: tuple[str, ...] = ()) -> Any | DeadLetter:
     """``embedded``: the source's top-level fields whose text is a JSON object
     (``SourceInfo.embedded_json``), decoded here so validation and mapping see the object."""
-    if media_type(content_type) == FORM:
+    # (what nearly every record says, as the ingress writes it: no parse of the header)
+    if content_type != JSON and media_type(content_type) == FORM:
         return parse_form(body)
     data = parse_json(body)
     if embedded and type(data) is dict:

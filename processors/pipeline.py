@@ -16,12 +16,12 @@ from typing import Any
 from processors.deadletter import DeadLetter, from_exception
 from processors.draft import AlertDraft, MapContext
 from processors.parse import parse_body
-from processors.routing import RouteDecision, RoutingConfig, route_alert
+from processors.routing import RouteDecision, RoutingConfig, route_alert, route_without_rules
 from processors.validate import SchemaSet, schema_set, validate
 from schemas.normalized import (
     NormalizedAlert,
     RawRef,
-    alert_id_for,
+    alert_id,
     new_alert,
 )
 from schemas.raw import RawHeaders
@@ -91,7 +91,7 @@ def process_raw(
         shared = (
             None
             if config is not None and config.rules
-            else route_alert(config, envelope.routing_key, NO_FIELDS)
+            else route_without_rules(envelope.org, config, envelope.routing_key)
         )
         if len(drafts) == 1:  # nearly every body: no loop, no lists
             alert, text = normalized(drafts[0], 0, envelope, ref, config, shared)
@@ -176,7 +176,7 @@ def normalized(
         decision = route_alert(routes, envelope.routing_key, fields)
     received_at = envelope.received_at
     return new_alert(
-        alert_id_for(ref, index),
+        alert_id(ref.topic, ref.partition, ref.offset, index),
         envelope.org,
         envelope.source,
         draft.message_type,

@@ -25,7 +25,7 @@ compiles each path to one or two ``dict.get`` calls.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from processors.fieldpath import Getter, SpecError, Where, compile_path
@@ -61,22 +61,31 @@ def _placeholder(text: str, where: Where) -> Getter:
     return filtered
 
 
-def _template(text: Any, where: Where) -> Getter:
+def template_tokens(text: Any, where: Where) -> Iterator[tuple[bool, str]]:
+    """A template as (is a placeholder?, text) in order: literal text (braces unescaped) and
+    the inside of each placeholder (``path`` or ``path|filter|...``); raises SpecError when
+    it reaches a brace that is not one."""
     if not isinstance(text, str):
         raise SpecError(where, "a template is text")
-    parts: list[str | Getter] = []
     at = 0
     for found in _PLACEHOLDER.finditer(text):
-        parts.append(text[at : found.start()])
+        yield (False, text[at : found.start()])
         token = found.group(0)
         if token in ("{{", "}}"):
-            parts.append(token[0])
+            yield (False, token[0])
         elif found.group(1) is None:
             raise SpecError(where, f"unbalanced {token!r} in template (write {token * 2})")
         else:
-            parts.append(_placeholder(found.group(1), where))
+            yield (True, found.group(1))
         at = found.end()
-    parts.append(text[at:])
+    yield (False, text[at:])
+
+
+def _template(text: Any, where: Where) -> Getter:
+    parts: list[str | Getter] = [
+        _placeholder(inside, where) if placeholder else inside
+        for placeholder, inside in template_tokens(text, where)
+    ]
     pieces = tuple(p for p in parts if p != "")
     getters = [p for p in pieces if not isinstance(p, str)]
     if len(getters) == 1:  # the common case: text around one value

@@ -56,42 +56,27 @@ class RawHeaders:
         header keeps its last value; bytes that are not UTF-8 are decoded with replacement
         characters. (Once per raw record: each value read by its name and decoded once,
         strictly first, by the method itself: ``decode()`` without arguments skips the codec
-        lookup; a missing name, a null value or bytes that are not UTF-8 take the slow path,
-        which gives the same record or the same error.)"""
+        lookup; a missing name, a null value, bytes that are not UTF-8 or a ``received_at``
+        that is not a number take the slow path, which gives the same record or the same
+        error.)"""
         found = dict(headers)
-        try:
-            received = found["received_at"].decode()
-            entity_id = found.get("entity_id")
-            decoded = (
+        entity_id = found.get("entity_id")
+        try:  # positional, in field order; each value decoded where it is passed
+            return cls(
                 found["source"].decode(),
                 found["org"].decode(),
                 found["key_id"].decode(),
                 found["routing_key"].decode(),
                 found["content_type"].decode(),
+                int(found["received_at"].decode()),
                 found["request_id"].decode(),
                 found["remote_addr"].decode(),
                 found["user_agent"].decode(),
                 None if entity_id is None else entity_id.decode(),
             )
-        except (KeyError, AttributeError, UnicodeDecodeError):
+        except (KeyError, AttributeError, ValueError):  # UnicodeDecodeError is a ValueError
+            # which header is wrong, and how, in the order the checks name them
             return cls._checked(found)
-        try:
-            received_at = int(received)
-        except ValueError:
-            raise ValueError(f"received_at={received!r} is not epoch ms") from None
-        source, org, key_id, routing_key, content_type, request, remote, agent, entity = decoded
-        return cls(
-            source,
-            org,
-            key_id,
-            routing_key,
-            content_type,
-            received_at,
-            request,
-            remote,
-            agent,
-            entity,
-        )
 
     @classmethod
     def _checked(cls, found: dict[str, bytes]) -> RawHeaders:

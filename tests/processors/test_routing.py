@@ -8,6 +8,7 @@ from processors.routing import (
     config_to_json,
     decode_config,
     route_alert,
+    route_without_rules,
 )
 
 CONFIG = config_from_json(
@@ -119,6 +120,20 @@ def test_no_config_means_no_routes() -> None:
         (),
         None,
     )
+
+
+@pytest.mark.parametrize("requested", ["web", "WEB ", "", "$routing_key", "no such", "b@d"])
+def test_a_decision_without_rules_is_route_alerts_for_the_config_it_was_made_with(
+    requested: str,
+) -> None:
+    """The memo of ``route_without_rules`` answers for the very config object it decided
+    with: a config put in its place (as the route follower does) is decided again."""
+    first = config_from_json("memo", {"routes": {"web": ["a"]}, "default_teams": ["noc"]})
+    second = config_from_json("memo", {"routes": {"web": ["b"]}})
+    for config in (None, first, first, second, None, second):
+        assert route_without_rules("memo", config, requested) == route_alert(
+            config, requested, alert()
+        )
 
 
 def test_config_round_trips_through_its_encoding() -> None:
