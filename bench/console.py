@@ -24,12 +24,12 @@ import time
 from pathlib import Path
 
 import httpx
-from aiokafka import AIOKafkaProducer
 
 from alertpipe.harness import Proc, fresh_topics, spawn, wait_http_ready, wait_worker_ready
 from alertpipe.harness import worker_env as harness_worker_env
 from alertpipe.ports import free_port
 from bench.stack import BenchError, kafka
+from bench.stage1 import prefill
 from kafkaio.settings import TopicSettings
 from schemas.raw import RawHeaders, raw_record_key
 
@@ -61,18 +61,9 @@ def raw_record(n: int, dead: bool, at: int) -> tuple[bytes, bytes, list[tuple[st
 
 
 async def fill(bootstrap: str, topics: TopicSettings, incidents: int, dead_letters: int) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20,
-                                max_batch_size=1 << 20, enable_idempotence=True)  # fmt: skip
-    await producer.start()
-    try:
-        at = int(time.time() * 1000)
-        sends = []
-        for n in range(incidents + dead_letters):
-            key, value, headers = raw_record(n, n >= incidents, at)
-            sends.append(await producer.send(topics.raw, value, key=key, headers=headers))
-        await asyncio.gather(*sends)
-    finally:
-        await producer.stop()
+    at = int(time.time() * 1000)
+    records = [raw_record(n, n >= incidents, at) for n in range(incidents + dead_letters)]
+    await prefill(bootstrap, topics.raw, records)
 
 
 def ready(client: httpx.Client, timeout: float) -> float:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
@@ -66,6 +66,29 @@ async def read_compacted(kafka: KafkaTarget, topic: str, on_record: OnRecord) ->
         await consumer.stop()
 
 
+RETRY_S = 2.0
+
+
+async def follow_forever(
+    follow: Callable[[], Awaitable[None]],
+    what: str,
+    report: Callable[[str], None],
+    logger: logging.Logger,
+) -> None:
+    """Run ``follow`` until cancelled, starting it again RETRY_S after each failure, which
+    goes to ``report`` and the log first (a missing topic, a broker that went away)."""
+    while True:
+        try:
+            await follow()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            problem = f"cannot read {what}: {exc}"
+            report(problem)
+            logger.warning("%s; retrying in %gs", problem, RETRY_S)
+            await asyncio.sleep(RETRY_S)
+
+
 class CompactedTopicFollower:
     def __init__(self, kafka: KafkaTarget, topic: str, on_record: OnRecord, what: str) -> None:
         self.kafka = kafka
@@ -90,15 +113,10 @@ class CompactedTopicFollower:
         await self._loaded.wait()
 
     async def _run(self) -> None:
-        while True:
-            try:
-                await self._follow()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                self.problem = f"cannot read {self.what}: {exc}"
-                log.warning("%s; retrying in 2s", self.problem)
-                await asyncio.sleep(2.0)
+        await follow_forever(self._follow, self.what, self._report, log)
+
+    def _report(self, problem: str) -> None:
+        self.problem = problem
 
     async def _follow(self) -> None:
         consumer = new_consumer(

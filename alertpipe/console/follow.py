@@ -15,6 +15,7 @@ from aiokafka import TopicPartition
 
 from kafkaio.admin import partition_ids
 from kafkaio.clients import KafkaTarget, new_consumer
+from kafkaio.follower import follow_forever
 
 log = logging.getLogger("alertpipe.console.follow")
 
@@ -47,15 +48,10 @@ class TopicFollower:
                 await self._task
 
     async def _run(self) -> None:
-        while True:
-            try:
-                await self._follow()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                self.problem = f"cannot read {self.topic}: {exc}"
-                log.warning("%s; retrying in 2s", self.problem)
-                await asyncio.sleep(2.0)
+        await follow_forever(self._follow, self.topic, self._report, log)
+
+    def _report(self, problem: str) -> None:
+        self.problem = problem
 
     async def _follow(self) -> None:
         partitions = await partition_ids(self.kafka, self.topic)
