@@ -154,14 +154,14 @@ def _switch(spec: Any, into: str, shared: Shared, ns: dict[str, Any], where: Whe
         for text, (k, v) in cases.items()
         if text not in ns[fixed]
     }
-    ns["NO_CASE"] = _NO_CASE
+    ns["no_case"] = _NO_CASE
     on = f"{into}_on"
     code = _option(spec["switch"], on, "    ", shared, ns, (*where, "switch"))
     code += [
         f"    if {on} is not None and type({on}) is not str:",
         f"        {on} = as_text({on})",
-        f"    {into} = NO_CASE if {on} is None else {fixed}.get({on}, NO_CASE)",
-        f"    if {into} is NO_CASE:",
+        f"    {into} = no_case if {on} is None else {fixed}.get({on}, no_case)",
+        f"    if {into} is no_case:",
         f"        {into} = {calls}.get({on}) if {on} is not None else None",
         f"        if {into} is not None:",
         f"            {into} = {into}(alert, body)",
