@@ -247,6 +247,10 @@ SETTINGS: tuple[SettingDoc, ...] = (
     SettingDoc("ALERTPIPE_CONSOLE_WORKER_URL", CONSOLE,
                "The worker's probe endpoint (ALERTPIPE_WORKER_METRICS_HOST:PORT) whose /readyz "
                "the Health page shows.", "worker_url"),
+    SettingDoc("ALERTPIPE_CONSOLE_GUIDES_DIR", CONSOLE,
+               "Directory of the sources' setup guides (`<source>.md`) the Integrations page "
+               "shows; unset, the checkout's `docs/sources` when there is one, else none.",
+               "guides_dir", "`docs/sources` of the checkout", "/tmp"),
     SettingDoc("ALERTPIPE_PUBLIC_URL", OTHER,
                "Base of the service URLs `alertpipe integrations enable` prints and the console "
                "shows (the ingress's public address).", default_text="`http://127.0.0.1:8080`"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from kafkaio.env import Env, SettingsError
 from kafkaio.secret import Secret
@@ -12,6 +13,9 @@ from kafkaio.settings import Settings, load_settings
 
 TOKEN_ENV = "ALERTPIPE_CONSOLE_TOKEN"
 MIN_TOKEN_CHARS = 16
+# The sources' setup guides in a checkout. An installed package has no docs/ beside it: the
+# image ships a copy and points ALERTPIPE_CONSOLE_GUIDES_DIR at it.
+CHECKOUT_GUIDES = Path(__file__).resolve().parents[2] / "docs" / "sources"
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,8 @@ class ConsoleSettings:
     public_url: str = "http://127.0.0.1:8080"
     # The worker's probe endpoint (/readyz) for the Health page; "" when it has none.
     worker_url: str = "http://127.0.0.1:9464"
+    # Where the setup guides (<source>.md) are read from; None: no guides to show.
+    guides_dir: Path | None = None
 
 
 def load_console_settings(env: Mapping[str, str] | None = None) -> ConsoleSettings:
@@ -49,4 +55,9 @@ def load_console_settings(env: Mapping[str, str] | None = None) -> ConsoleSettin
         ingress_url=ingress,
         public_url=read.text("ALERTPIPE_PUBLIC_URL", ingress).rstrip("/"),
         worker_url=read.text("ALERTPIPE_CONSOLE_WORKER_URL", d.worker_url).rstrip("/"),
+        guides_dir=read.directory("ALERTPIPE_CONSOLE_GUIDES_DIR") or checkout_guides(),
     )
+
+
+def checkout_guides() -> Path | None:
+    return CHECKOUT_GUIDES if CHECKOUT_GUIDES.is_dir() else None

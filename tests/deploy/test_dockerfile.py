@@ -94,12 +94,21 @@ def test_build_context_lets_every_copied_path_through() -> None:
             assert f"!{source}" in ignore or f"!{source}/" in ignore, source
 
 
+def test_the_image_ships_the_setup_guides_where_the_console_reads_them() -> None:
+    guides = PARSED.envs["ALERTPIPE_CONSOLE_GUIDES_DIR"]
+    assert (["docs/sources"], guides) in build_copies()
+    assert guides.startswith("/opt/alertpipe/")  # inside what the run stage copies
+    assert sorted((ROOT / "docs/sources").glob("*.md"))  # and there are guides to copy
+
+
 @pytest.mark.timeout(600)
 def test_the_build_stage_yields_a_package_that_runs_apart_from_the_checkout(
     tmp_path: Path,
 ) -> None:
     context = tmp_path / "src"  # the build stage's WORKDIR
     for sources, dest in build_copies():
+        if dest.startswith("/"):  # into the image, not the wheel (the guides)
+            continue
         for source in sources:
             origin = ROOT / source
             # COPY a b ./ puts each into the directory; COPY dir ./dir copies the directory.

@@ -19,14 +19,13 @@ from alertpipe.jobs.testalert import alert_test_body, send_test_alert
 from processors.replay import iso_time
 from schemas.registry import SourceInfo
 
-GUIDES = Path(__file__).resolve().parents[3] / "docs" / "sources"
 PLACEHOLDER = "$routing_key"
 
 
-def guide_of(source: str) -> Markup | None:
-    """The source's setup guide (docs/sources/<name>.md) as HTML; None when not shipped."""
-    path = GUIDES / f"{source}.md"
-    return render_guide(path.read_text()) if path.is_file() else None
+def guide_of(guides: Path | None, source: str) -> Markup | None:
+    """The source's setup guide (``<guides>/<source>.md``) as HTML; None when there is none."""
+    path = None if guides is None else guides / f"{source}.md"
+    return render_guide(path.read_text()) if path is not None and path.is_file() else None
 
 
 def _rows(request: Request) -> list[dict[str, object]]:
@@ -52,9 +51,11 @@ def _enableable(sources: dict[str, SourceInfo]) -> list[SourceInfo]:
 async def integrations_page(request: Request, **shown: Any) -> Response:
     console = console_of(request)
     sources = sorted(console.sources.values(), key=lambda s: s.name)
+    guides = console.settings.guides_dir
     return console.page(
         request, "integrations.html",
-        sources=[(s, guide_of(s.name)) for s in sources], enableable=_enableable(console.sources),
+        sources=[(s, guide_of(guides, s.name)) for s in sources],
+        enableable=_enableable(console.sources),
         keys=_rows(request), org=request.query_params.get("org", ""), placeholder=PLACEHOLDER,
         **shown,
     )  # fmt: skip
