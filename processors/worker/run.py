@@ -162,10 +162,13 @@ def run_worker(settings: WorkerSettings, schemas: SchemaSet | None) -> int:
                     maintenance=windows.table.by_org,
                 )
                 if not loaded:  # the application is made meanwhile; it runs only after both
-                    log.info("waiting for the routing configs before processing")
-                    side.run(routes.wait_caught_up())
-                    log.info("waiting for the maintenance windows before processing")
-                    side.run(windows.wait_caught_up())
+                    for store, what in (
+                        (routes, "routing configs"),
+                        (windows, "maintenance windows"),
+                    ):
+                        if not store.caught_up:  # (said only when it really waits)
+                            log.info("waiting for the %s before processing", what)
+                        side.run(store.wait_caught_up())
                     loaded = True
                 app.run()
                 break  # SIGTERM/SIGINT: quixstreams committed its checkpoint
