@@ -34,8 +34,8 @@ from bench.stack import (
     worker_env,
 )
 from bench.stage1 import prefill
-from bench.worker import end_offsets, wait_drained
-from kafkaio.clients import new_admin, new_consumer
+from bench.worker import end_offsets, offset_clients, wait_drained
+from kafkaio.clients import new_consumer
 from kafkaio.settings import TopicSettings
 from kafkaio.worker_topics import internal_topics
 
@@ -86,20 +86,8 @@ def fill_changelog(
 
 async def record_count(bootstrap: str, topic: str) -> int:
     """End offsets summed (read_committed: commit markers included, so at least the count)."""
-    admin = new_admin(
-        bootstrap,
-    )
-    consumer = new_consumer(
-        bootstrap,
-        isolation_level="read_committed",
-    )
-    await admin.start()
-    await consumer.start()
-    try:
+    async with offset_clients(bootstrap) as (admin, consumer):
         return sum((await end_offsets(admin, consumer, [topic])).values())
-    finally:
-        await admin.close()
-        await consumer.stop()
 
 
 async def bare_read(bootstrap: str, topic: str, count: int) -> float:

@@ -14,7 +14,9 @@ read read_committed: under exactly-once they count once their transaction commit
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +43,22 @@ from kafkaio.worker_topics import internal_topics
 COMMIT_CHECK_S = 0.5
 MIN_RATE = 10_000  # records/s, both guarantees (the issue's target)
 MIN_RATIO = 0.3  # of the passthrough
+
+
+@contextlib.asynccontextmanager
+async def offset_clients(
+    bootstrap: str,
+) -> AsyncIterator[tuple[AIOKafkaAdminClient, AIOKafkaConsumer]]:
+    """An admin client and a read_committed consumer, started, for ``end_offsets``."""
+    admin = new_admin(bootstrap)
+    consumer = new_consumer(bootstrap, isolation_level="read_committed")
+    await admin.start()
+    await consumer.start()
+    try:
+        yield admin, consumer
+    finally:
+        await admin.close()
+        await consumer.stop()
 
 
 async def end_offsets(
@@ -83,22 +101,13 @@ async def wait_drained(
     from what the outputs held when called (none yet: the first output is the last change).
     Under exactly-once that count includes the transactions' commit markers (an offset each),
     so it is not a number of records."""
-    admin = new_admin(
-        bootstrap,
-    )
-    consumer = new_consumer(
-        bootstrap,
-        isolation_level="read_committed",
-    )
-    await admin.start()
-    await consumer.start()
     first = last = None
     seen: tuple[int, ...] = ()
-    # outputs an earlier run left in the same topics (the other guarantee's worker) are not ours
-    baseline = sum(o for tp, o in (await end_offsets(admin, consumer, outputs)).items())
-    checked = 0.0
-    deadline = time.monotonic() + timeout
-    try:
+    async with offset_clients(bootstrap) as (admin, consumer):
+        # outputs an earlier run left in the same topics (the other guarantee's worker): not ours
+        baseline = sum(o for tp, o in (await end_offsets(admin, consumer, outputs)).items())
+        checked = 0.0
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             ends = await end_offsets(admin, consumer, [*outputs, *inputs])
             now = time.monotonic()
@@ -120,9 +129,6 @@ async def wait_drained(
                     assert last is not None
                     return {"first": first or last, "last": last, "outputs": float(out_total)}
             await asyncio.sleep(0.05)
-    finally:
-        await admin.close()
-        await consumer.stop()
     raise BenchError(f"the worker did not drain {inputs} within {timeout:.0f}s")
 
 
