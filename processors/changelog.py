@@ -132,12 +132,14 @@ class IncidentFilter:
     org: str | None = None
     status: str | None = None
     source: str | None = None
+    team: str | None = None  # one of the teams of the incident's latest alert
 
     def matches(self, incident: HeldIncident) -> bool:
         return (
             (self.org is None or incident.org == self.org)
             and (self.status is None or incident.state.status == self.status)
             and (self.source is None or source_of(incident) == self.source)
+            and (self.team is None or self.team in incident.state.teams)
         )
 
 

@@ -63,6 +63,7 @@ class AlertFacts:
     is_test: bool = False
     alert_id: str | None = None  # kept in the state of the incident it opens
     source: str | None = None
+    teams: tuple[str, ...] = ()  # the alert's routing.teams
 
 
 @record
@@ -79,6 +80,9 @@ class IncidentState:
     # with defaults: a state written before them decodes with None.
     opened_by: str | None = None
     source: str | None = None
+    # The teams the incident's latest alert was routed to (`incidents list --team`, the
+    # console's team filter); empty in a state written before it.
+    teams: tuple[str, ...] = ()
 
 
 @record
@@ -114,6 +118,7 @@ def _seen(
         prints,
         state.opened_by,
         state.source,
+        facts.teams,
     )
 
 
@@ -156,6 +161,7 @@ def _fresh(
         fingerprints,
         facts.alert_id,  # opened_by
         facts.source,
+        facts.teams,
     )
 
 
@@ -221,6 +227,7 @@ def decode_state(value: bytes) -> IncidentState:
     of a newer one are dropped, so a worker rolled back still reads what its successor wrote."""
     raw = orjson.loads(value)
     raw["fingerprints"] = tuple(raw.get("fingerprints") or ())
+    raw["teams"] = tuple(raw.get("teams") or ())
     try:
         return IncidentState(**raw)
     except TypeError:

@@ -78,6 +78,7 @@ def incident_json(incident: HeldIncident, now: int, policy: IncidentPolicy) -> d
         "events": s.events,
         "suppressed": s.suppressed,
         "opened_by": {"alert_id": s.opened_by, "source": s.source},
+        "teams": list(s.teams),
         "fingerprints": list(s.fingerprints),
         "expires_at": incident.expires_at,
         "expired": incident.expired(now, policy),
@@ -111,10 +112,20 @@ def list_line(incident: HeldIncident) -> str:
     help="Only incidents in this state.",
 )
 @click.option("--source", help="Only incidents this source opened (as the state records it).")
+@click.option(
+    "--team",
+    help="Only incidents whose latest alert was routed to this team (a state written before "
+    "the worker recorded teams has none).",
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per incident.")
 @click.option("--timeout", type=float, default=15.0, show_default=True, help="Seconds for Kafka.")
 def list_cmd(
-    org: str | None, status: str | None, source: str | None, as_json: bool, timeout: float
+    org: str | None,
+    status: str | None,
+    source: str | None,
+    team: str | None,
+    as_json: bool,
+    timeout: float,
 ) -> None:
     """List the incidents the workers hold now, by incident key: status, severity, first and
     last seen, events seen and duplicates suppressed since the last emission, and the alert
@@ -124,6 +135,7 @@ def list_cmd(
     \b
       alertpipe incidents list --status open
       alertpipe incidents list --org acme --source thousandeyes --json
+      alertpipe incidents list --team dba --status open
 
     Reads the worker group's changelog (ALERTPIPE_WORKER_GROUP) from its beginning to its
     end, committed transactions only; a summary goes to stderr."""
@@ -131,7 +143,7 @@ def list_cmd(
     read = read_or_exit(timeout)
     now = int(time.time() * 1000)
     held = read.table.held()
-    shown = current(held, now, policy, IncidentFilter(org, status, source))
+    shown = current(held, now, policy, IncidentFilter(org, status, source, team))
     if not as_json and shown:
         click.echo(LIST_HEADER)
     for incident in shown:
@@ -179,6 +191,7 @@ def show_lines(incident: HeldIncident, now: int, policy: IncidentPolicy) -> list
         click.style(incident.incident_key, bold=True),
         f"  status           {status}{f' {s.severity}' if s.severity else ''}",
         f"  opened by        {opened_by_text(incident)}",
+        f"  teams            {', '.join(s.teams) or '(none recorded)'}",
         f"  first seen       {iso_time(s.first_seen)}",
         f"  last seen        {iso_time(s.last_seen)}",
         f"  last transition  {iso_time(s.last_transition)} (event time)",

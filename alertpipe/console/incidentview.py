@@ -71,6 +71,12 @@ class IncidentQuery:
     status: str | None = None  # None: open and acknowledged
 
 
+def teams_of(incident: HeldIncident, alerts: IncidentAlertIndex) -> tuple[str, ...]:
+    """The teams of the incident's latest alert: as its state records them, else (a state
+    written before it did) as the delivery topic read back says."""
+    return incident.state.teams or alerts.of(incident.incident_key).teams
+
+
 def incident_rows(
     held: list[HeldIncident],
     alerts: IncidentAlertIndex,
@@ -84,7 +90,7 @@ def incident_rows(
         i
         for i in current(held, now, policy, wanted)
         if (query.status is not None or i.state.status != "resolved")
-        and (query.team is None or query.team in alerts.of(i.incident_key).teams)
+        and (query.team is None or query.team in teams_of(i, alerts))
     ]
     found.sort(key=lambda i: i.state.last_seen, reverse=True)
     return found

@@ -29,8 +29,9 @@ from processors.maintenancestore import MaintenanceStore
 from processors.routestore import RouteStore
 
 log = logging.getLogger("alertpipe.console.view")
-# How far back the delivery topic is read: the teams and events of incidents seen this long
-# ago (an incident older than that lists none, and the team filter does not find it).
+# How far back the delivery topic is read: the events of incidents seen this long ago (an
+# incident older than that lists none), and the teams of those whose state does not record
+# them (written before the worker did: the team filter finds those only from here).
 ALERTS_BACK_MS = 24 * 3_600_000
 
 

@@ -15,6 +15,8 @@ import pytest
 
 from alertpipe.harness import CLI, fresh_topics, spawn, wait_worker_ready, worker_env
 from kafkaio.settings import TopicSettings
+from processors.routestore import publish_routes
+from processors.routing import config_from_json
 from schemas.raw import RawHeaders, raw_record_key
 from tests.processors.faults import produce
 from tests.processors.test_worker_e2e import by_org, consume
@@ -27,8 +29,11 @@ ENTITIES = ("db-", "web-", "q-", "x-")  # the first test's (the ack test's are o
 def worker(
     kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[TopicSettings, dict[str, str]]]:
-    """A worker on fresh topics that forgets resolved incidents 3 s after their last event."""
+    """A worker on fresh topics that forgets resolved incidents 3 s after their last event;
+    the org's routing key ops goes to the teams operations and dba."""
     topics = asyncio.run(fresh_topics(kafka_bootstrap, partitions=2))
+    routes = config_from_json(ORG, {"routes": {"ops": ["operations", "dba"]}})
+    asyncio.run(publish_routes(kafka_bootstrap, topics.routes, routes))
     data = tmp_path_factory.mktemp("incidents-worker")
     env = worker_env(kafka_bootstrap, topics, data / "state", ALERTPIPE_RESOLVED_TTL_S="3")
     proc = spawn("worker", ["worker"], env, data / "worker.log")
@@ -108,11 +113,16 @@ def test_list_and_show_what_the_worker_holds(
 
     only_open = incidents(env, "list", "--status", "open", "--source", "generic", "--json")
     assert [json.loads(line)["entity_id"] for line in only_open.stdout.splitlines()] == ["db-1"]
+    assert db["teams"] == opener["routing"]["teams"] == ["operations", "dba"]
+    of_dba = incidents(env, "list", "--team", "dba", "--status", "acknowledged", "--json")
+    assert [json.loads(line)["entity_id"] for line in of_dba.stdout.splitlines()] == ["web-2"]
+    assert incidents(env, "list", "--team", "noc", "--json").stdout == ""
 
     shown = incidents(env, "show", ORG, "web-2")
     assert shown.returncode == 0, shown.stderr
     assert "acknowledged WARNING" in shown.stdout
     assert "generic alert " in shown.stdout
+    assert "teams            operations, dba" in shown.stdout
     missing = incidents(env, "show", ORG, "x-9")
     assert missing.returncode == 1
     assert "no state held for inc/x-9" in missing.stderr

@@ -76,9 +76,11 @@ def test_bar_chart_scales_to_the_peak_and_describes_itself() -> None:
     assert "&lt;b&gt;" in bar_chart([1], "<b>")  # the label is escaped
 
 
-def held(entity: str, status: str, last_seen: int, org: str = "acme") -> HeldIncident:
+def held(
+    entity: str, status: str, last_seen: int, org: str = "acme", teams: tuple[str, ...] = ()
+) -> HeldIncident:
     state = IncidentState(status, "CRITICAL", last_seen, last_seen, last_seen, 1, 0,  # type: ignore[arg-type]
-                          opened_by=f"a-{entity}", source="thousandeyes")  # fmt: skip
+                          opened_by=f"a-{entity}", source="thousandeyes", teams=teams)  # fmt: skip
     return HeldIncident(org, entity, state, None, 0, 0)
 
 
@@ -91,16 +93,20 @@ def test_incident_rows_filter_by_team_and_status_newest_first() -> None:
         alerts.feed(alert, ("alerts.normalized", 0, 1))
     alerts.feed({"incident_key": "acme/t", "is_test": True}, ("alerts.normalized", 0, 2))
     incidents = [held("a", "open", NOW - 2), held("b", "acknowledged", NOW - 1),
-                 held("c", "resolved", NOW), held("d", "open", NOW, org="other")]  # fmt: skip
+                 held("c", "resolved", NOW), held("d", "open", NOW, org="other"),
+                 held("e", "open", NOW - 3, teams=("ops", "noc"))]  # fmt: skip
     policy = IncidentPolicy()
 
     def rows(**query: str) -> list[str]:
         found = incident_rows(incidents, alerts, IncidentQuery(**query), NOW, policy)
         return [i.entity_id for i in found]
 
-    assert rows() == ["d", "b", "a"]  # open and acknowledged, most recently seen first
-    assert rows(org="acme") == ["b", "a"]
-    assert rows(team="ops") == ["a"]
+    assert rows() == ["d", "b", "a", "e"]  # open and acknowledged, most recently seen first
+    assert rows(org="acme") == ["b", "a", "e"]
+    # from the delivery topic read back (a), or from the state when it records them (e: its
+    # alerts older than the read-back)
+    assert rows(team="ops") == ["a", "e"]
+    assert rows(team="noc") == ["e"]
     assert rows(status="resolved") == ["c"]
     assert rows(source="pingometer") == []
     assert alerts.of("acme/a").routing_key == "ops"

@@ -95,6 +95,16 @@ def test_filters() -> None:
     assert current(held, WRITTEN_AT, POLICY, IncidentFilter(source="generic")) == []  # unknown
 
 
+def test_the_team_filter_reads_the_teams_the_state_records() -> None:
+    table = IncidentTable()
+    for key, teams in ((b"o/db", ("dba", "dba-lead")), (b"o/web", ("web",)), (b"o/old", ())):
+        state = IncidentState("open", "CRITICAL", 1, 1, 1, 1, 0, (), "a-1", "generic", teams)
+        table.feed(key + b'|"state"', encode_state(state), [], 0, 0)
+    found = current(table.held(), 2, POLICY, IncidentFilter(team="dba-lead"))
+    assert [i.entity_id for i in found] == ["db"]
+    assert current(table.held(), 2, POLICY, IncidentFilter(team="noc")) == []
+
+
 def test_unstamped_values_and_the_never_stamp() -> None:
     state = IncidentState("open", "CRITICAL", 1, 1, 1, 1, 0, (), "a-1", "generic")
     ours = encode_state(state)
@@ -122,10 +132,12 @@ def test_states_of_older_and_newer_versions_decode() -> None:
     old = b'{"status":"open","severity":"WARNING","last_transition":1,"first_seen":1,'
     old += b'"last_seen":2,"events":1,"suppressed":0,"fingerprints":["body:x"]}'
     assert decode_state(old).opened_by is None
-    newer = old[:-1] + b',"opened_by":"a-1","source":"generic","future_field":3}'
+    assert decode_state(old).teams == ()  # written before states kept teams
+    newer = old[:-1] + b',"opened_by":"a-1","source":"generic","teams":["dba"],"future_field":3}'
     decoded = decode_state(newer)
-    assert (decoded.opened_by, decoded.source, decoded.fingerprints) == (
+    assert (decoded.opened_by, decoded.source, decoded.fingerprints, decoded.teams) == (
         "a-1",
         "generic",
         ("body:x",),
+        ("dba",),
     )

@@ -79,10 +79,11 @@ def test_alert_ids_are_uuid5(topic: str, partition: int, offset: int, index: int
 SOURCES = ["thousandeyes", "pingometer", "generic", "alertmanager", "grafana"]
 # Text that looks like the keys stage 2 looks for, in the details (keys and values).
 LOOKALIKES = {
-    "routing": {"requested": "x", "teams": []},
+    "routing": {"requested": "x", "teams": ["lookalike"]},
     "raw": {"topic": "t", "partition": 99, "offset": 99},
     "text": ',"routing":{ ,"raw":{"topic": \\", "\\\\',
     ',"raw":{"topic":': ',"routing":{',
+    '},"incident_key":': '"teams":["lookalike"]},"incident_key":',
 }
 
 

@@ -142,6 +142,24 @@ def test_identical_bodies_reopen_after_recovery_but_event_ids_never_repeat() -> 
     )[2] == (False, "redelivery", 0)
 
 
+def test_the_state_keeps_the_teams_of_the_latest_alert() -> None:
+    opened = AlertFacts("CRITICAL", 1, 1, "event:1", teams=("dba",))
+    _, state = decide(None, opened, 9)
+    assert state is not None
+    assert state.teams == ("dba",)
+    # a repeat routed elsewhere (the routes changed): suppressed, and the teams follow it
+    decision, state = decide(state, AlertFacts("CRITICAL", 2, 2, "event:2", teams=("noc",)), 9)
+    assert not decision.emit
+    assert state is not None
+    assert state.teams == ("noc",)
+    _, state = decide(state, AlertFacts("RECOVERY", 3, 3, "event:3", teams=("noc", "dba")), 9)
+    assert state is not None
+    assert (state.status, state.teams) == ("resolved", ("noc", "dba"))
+    # a test alert never touches the state
+    _, after = decide(state, AlertFacts("INFO", 4, 4, "event:4", is_test=True, teams=("x",)), 9)
+    assert after == state
+
+
 def test_state_codec_round_trips() -> None:
     _, state = decide(None, facts("WARNING", 5, "x"), 9)
     assert state is not None

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from alertpipe.console.context import PAGE_SIZE, checked_form, console_of
-from alertpipe.console.incidentview import IncidentQuery, incident_rows
+from alertpipe.console.incidentview import IncidentQuery, incident_rows, teams_of
 from alertpipe.jobs.operator_events import Action, operator_event, preview, record_event
 from kafkaio.admin import KafkaUnreachable
 from schemas.normalized import ref_text
@@ -50,11 +50,15 @@ async def incidents_page(request: Request, **shown: Any) -> Response:
         {
             "incident": i,
             "alerts": view.incident_alerts.of(i.incident_key),
+            "teams": teams_of(i, view.incident_alerts),
             "opener": view.incident_alerts.refs.get(i.state.opened_by or ""),
         }
         for i in page
     ]
-    teams = sorted({t for a in view.incident_alerts.by_incident.values() for t in a.teams})
+    teams = sorted(
+        {t for a in view.incident_alerts.by_incident.values() for t in a.teams}
+        | {t for i in held for t in i.state.teams}
+    )
     params = {k: v for k, v in vars(query).items() if v}
     base = f"/incidents?{urlencode(params)}&" if params else "/incidents?"
     return console.page(
