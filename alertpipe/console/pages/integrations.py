@@ -5,6 +5,7 @@ through the real ingress."""
 from __future__ import annotations
 
 import time
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from schemas.registry import SourceInfo
 PLACEHOLDER = "$routing_key"
 
 
+@lru_cache(maxsize=256)  # read and rendered once per process, not on every page load
 def guide_of(guides: Path | None, source: str) -> Markup | None:
     """The source's setup guide (``<guides>/<source>.md``) as HTML; None when there is none."""
     path = None if guides is None else guides / f"{source}.md"
